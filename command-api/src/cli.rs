@@ -1,0 +1,65 @@
+//! Command line and environment configuration of the `command-api` binary.
+
+use clap::{Args, Parser, Subcommand};
+use runtime::db::DatabaseArgs;
+use runtime::http::HttpArgs;
+use runtime::kafka::KafkaArgs;
+use runtime::telemetry::TelemetryArgs;
+
+use crate::relay::RelayArgs;
+
+#[derive(Debug, Parser)]
+#[command(name = "command-api", version, about = "Identity platform: write side")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    #[command(flatten)]
+    pub telemetry: TelemetryArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the command API, with the relay to Kafka running beside it.
+    Serve(ServeArgs),
+    /// Run only the relay (several may run; one publishes at a time).
+    Relay(RelayOnlyArgs),
+    /// Apply the database migrations.
+    Migrate {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Create the Kafka topics (events and dead letters of every category).
+    CreateTopics {
+        #[command(flatten)]
+        kafka: KafkaArgs,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub http: HttpArgs,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    #[command(flatten)]
+    pub relay: RelayArgs,
+    /// Run the relay inside this process.
+    #[arg(long = "relay-enabled", env = "RELAY_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub relay_enabled: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RelayOnlyArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    #[command(flatten)]
+    pub relay: RelayArgs,
+    /// Address of the relay's own metrics and health endpoints.
+    #[arg(long = "listen", env = "LISTEN_ADDR", default_value = "127.0.0.1:0")]
+    pub listen: std::net::SocketAddr,
+}

@@ -1,0 +1,71 @@
+//! The event store: append-only streams with optimistic concurrency. Domain code and handlers
+//! see only this trait; the Postgres implementation lives in [`postgres`].
+
+mod postgres;
+
+use events::{EventError, EventFamily, EventMetadata, RawEvent};
+use uuid::Uuid;
+
+pub use postgres::{PgEventStore, raw_event};
+
+/// An event about to be appended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub payload: serde_json::Value,
+    pub metadata: EventMetadata,
+}
+
+impl NewEvent {
+    pub fn new<E: EventFamily>(event: &E, metadata: EventMetadata) -> Result<Self, EventError> {
+        Ok(Self {
+            event_id: Uuid::now_v7(),
+            event_type: event.event_type().name.to_owned(),
+            payload: event.to_payload()?,
+            metadata,
+        })
+    }
+}
+
+/// What an append wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Appended {
+    /// The stream's version after the append.
+    pub version: i64,
+    pub events: Vec<RawEvent>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another writer appended to the stream since it was read: reload, decide again, retry.
+    #[error("stream {stream_id} is not at version {expected}")]
+    Conflict { stream_id: String, expected: i64 },
+    #[error("an append needs at least one event")]
+    EmptyAppend,
+    /// The database could not be reached or failed; nothing was written.
+    #[error("event store unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored row could not be read back as an event.
+    #[error("stored event is unreadable: {0}")]
+    Corrupt(String),
+}
+
+#[async_trait::async_trait]
+pub trait EventStore: Send + Sync + 'static {
+    /// Appends `events` to `stream_id` as versions `expected_version + 1 ..`, all or none.
+    /// `expected_version` is 0 for a stream that must not exist yet.
+    async fn append(
+        &self,
+        stream_id: &str,
+        expected_version: i64,
+        events: Vec<NewEvent>,
+    ) -> Result<Appended, StoreError>;
+
+    /// The events of `stream_id` from `from_version` on, in version order.
+    async fn read_stream(
+        &self,
+        stream_id: &str,
+        from_version: i64,
+    ) -> Result<Vec<RawEvent>, StoreError>;
+}

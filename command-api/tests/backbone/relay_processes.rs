@@ -1,0 +1,144 @@
+//! Relays as real processes: one leads, the other stands by and takes over when the leader is
+//! killed mid-stream, and nothing is lost.
+
+use std::collections::HashSet;
+use std::process::Stdio;
+use std::time::Duration;
+
+use devtools::testing::eventually;
+use tokio::process::{Child, Command};
+use uuid::Uuid;
+
+use crate::support::{Backbone, assert_per_stream_order, session_event, stream};
+use command_api::event_store::EventStore;
+
+struct RelayProcess {
+    child: Child,
+    metrics_url: String,
+    http: reqwest::Client,
+}
+
+impl RelayProcess {
+    async fn spawn(backbone: &Backbone) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_command-api"))
+            .env_clear()
+            .env("RUST_LOG", "warn")
+            .arg("relay")
+            .args(["--database-url", &backbone.db.url])
+            .args(["--kafka-brokers", &backbone.kafka.brokers])
+            .args(["--topic-prefix", &backbone.kafka.topic_prefix])
+            .args(["--schema-registry-url", &backbone.kafka.schema_registry_url])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args([
+                "--relay-poll-interval-ms",
+                "50",
+                "--relay-max-backoff-ms",
+                "500",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("relay process starts");
+        let process = Self {
+            child,
+            metrics_url: format!("http://127.0.0.1:{port}/metrics"),
+            http: reqwest::Client::new(),
+        };
+        eventually(Duration::from_secs(20), "relay metrics endpoint", || {
+            process.metric("identity_relay_leader")
+        })
+        .await;
+        process
+    }
+
+    async fn metric(&self, name: &str) -> Option<f64> {
+        let body = self
+            .http
+            .get(&self.metrics_url)
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        body.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+    }
+
+    async fn is_leader(&self) -> Option<()> {
+        (self.metric("identity_relay_leader").await? == 1.0).then_some(())
+    }
+
+    async fn published(&self) -> f64 {
+        self.metric("identity_relay_events_total")
+            .await
+            .unwrap_or(0.0)
+    }
+}
+
+#[tokio::test]
+async fn only_the_lock_holder_publishes_and_a_standby_takes_over_when_it_dies() {
+    let backbone = Backbone::start().await;
+    let store = backbone.store();
+
+    let mut leader = RelayProcess::spawn(&backbone).await;
+    eventually(Duration::from_secs(20), "first relay leads", || {
+        leader.is_leader()
+    })
+    .await;
+    let standby = RelayProcess::spawn(&backbone).await;
+
+    let principals: Vec<Uuid> = (0..5).map(|_| Uuid::now_v7()).collect();
+    let writer = {
+        let store = store.clone();
+        let principals = principals.clone();
+        tokio::spawn(async move {
+            let mut ids = Vec::new();
+            for version in 1..=30 {
+                for p in &principals {
+                    let event = session_event(*p, version);
+                    ids.push(event.event_id);
+                    store
+                        .append(&stream(*p), version - 1, vec![event])
+                        .await
+                        .expect("append");
+                }
+                tokio::task::yield_now().await;
+            }
+            ids
+        })
+    };
+
+    eventually(Duration::from_secs(30), "the leader to publish", || async {
+        (leader.published().await >= 10.0).then_some(())
+    })
+    .await;
+    assert_eq!(
+        standby.published().await,
+        0.0,
+        "the standby publishes nothing"
+    );
+    assert_eq!(standby.metric("identity_relay_leader").await, Some(0.0));
+
+    leader.child.kill().await.expect("SIGKILL the leader");
+    eventually(Duration::from_secs(30), "the standby to take over", || {
+        standby.is_leader()
+    })
+    .await;
+
+    let ids = writer.await.expect("writer");
+    let records = backbone.read_until_all(&ids, Duration::from_secs(60)).await;
+    let seen: HashSet<&str> = records
+        .iter()
+        .filter_map(|r| r.header("event_id"))
+        .collect();
+    assert_eq!(seen.len(), ids.len(), "every event published, none lost");
+    assert!(standby.published().await > 0.0, "the new leader published");
+    assert_per_stream_order(&records);
+}

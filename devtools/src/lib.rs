@@ -1,0 +1,5 @@
+//! Development tooling: stand-ins for infrastructure that cannot be installed everywhere (the
+//! dev schema registry) and support for tests. Nothing here runs in production.
+
+pub mod registry;
+pub mod testing;

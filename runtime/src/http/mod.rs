@@ -1,0 +1,124 @@
+//! The HTTP stack every server shares: request ids, panic recovery, body limits, problem+json
+//! errors, a span and metrics per request, and the ops endpoints (`/healthz`, `/readyz`,
+//! `/metrics`, `/openapi.json`).
+
+mod health;
+mod json;
+mod observe;
+pub mod problem;
+mod trace_context;
+
+use std::any::Any;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use prometheus_client::registry::Registry;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+
+pub use health::Readiness;
+pub use json::Json;
+pub use observe::HttpMetrics;
+pub use problem::Problem;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct HttpArgs {
+    /// Address the HTTP server listens on.
+    #[arg(long = "listen", env = "LISTEN_ADDR")]
+    pub listen: Option<SocketAddr>,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long = "body-limit-bytes", env = "HTTP_BODY_LIMIT_BYTES", default_value_t = 64 * 1024)]
+    pub body_limit_bytes: usize,
+}
+
+/// What the ops endpoints serve.
+pub struct Ops {
+    pub registry: Arc<Registry>,
+    pub checks: Vec<Arc<dyn Readiness>>,
+    pub openapi: serde_json::Value,
+    pub metrics: HttpMetrics,
+    pub body_limit_bytes: usize,
+}
+
+impl std::fmt::Debug for Ops {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ops")
+            .field(
+                "checks",
+                &self.checks.iter().map(|c| c.name()).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Wraps a server's routes with the ops endpoints and the standard middleware stack.
+pub fn app(routes: Router, ops: Ops) -> Router {
+    let state = health::OpsState {
+        registry: ops.registry,
+        checks: Arc::new(ops.checks),
+        openapi: Arc::new(ops.openapi),
+    };
+    let ops_routes = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/openapi.json", get(health::openapi))
+        .with_state(state);
+    routes
+        .merge(ops_routes)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(ops.body_limit_bytes))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            ops.metrics,
+            observe::observe,
+        ))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Serves `app` until `shutdown` is cancelled, then lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.cancelled_owned())
+    .await
+}
+
+async fn not_found() -> Problem {
+    Problem::not_found("no such resource")
+}
+
+async fn method_not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "method not allowed on this resource",
+    )
+}
+
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    Problem::internal(format!("handler panicked: {message}")).into_response()
+}

@@ -1,0 +1,153 @@
+//! Structured JSON logs and OpenTelemetry tracing with W3C trace-context propagation. Spans
+//! always get real trace ids (so they can be carried into events and Kafka headers); they are
+//! exported by OTLP/HTTP only when an endpoint is configured.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TelemetryArgs {
+    /// OTLP/HTTP base endpoint for traces, e.g. http://127.0.0.1:4318. Unset: no export.
+    #[arg(long = "otlp-endpoint", env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+
+    /// Log filter in RUST_LOG syntax.
+    #[arg(
+        long = "log-filter",
+        env = "RUST_LOG",
+        default_value = "info,sqlx=warn"
+    )]
+    pub log_filter: String,
+}
+
+/// Keeps the tracer provider alive; dropping it flushes pending spans.
+#[derive(Debug)]
+pub struct Telemetry {
+    provider: SdkTracerProvider,
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        if let Err(error) = self.provider.shutdown() {
+            tracing::debug!(%error, "tracer provider shutdown");
+        }
+    }
+}
+
+/// Installs the global subscriber and propagator. Call once, from `main`.
+pub fn init(service: &'static str, args: &TelemetryArgs) -> anyhow::Result<Telemetry> {
+    let provider = provider(service, args.otlp_endpoint.as_deref())?;
+    let filter = EnvFilter::try_new(&args.log_filter)?;
+    install(service, &provider, filter)?;
+    Ok(Telemetry { provider })
+}
+
+/// For tests: the same stack, installed at most once per process, logging only warnings.
+pub fn init_for_tests() {
+    static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
+    PROVIDER.get_or_init(|| {
+        let provider = SdkTracerProvider::builder().build();
+        let filter = EnvFilter::try_from_env("TEST_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+        // Another test framework may have installed a subscriber already; keep theirs.
+        let _ = install("test", &provider, filter);
+        provider
+    });
+}
+
+fn provider(service: &'static str, endpoint: Option<&str>) -> anyhow::Result<SdkTracerProvider> {
+    let resource = Resource::builder().with_service_name(service).build();
+    let builder = SdkTracerProvider::builder().with_resource(resource);
+    Ok(match endpoint {
+        Some(endpoint) => {
+            let exporter = opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_endpoint(format!("{}/v1/traces", endpoint.trim_end_matches('/')))
+                .build()?;
+            builder.with_batch_exporter(exporter).build()
+        }
+        None => builder.build(),
+    })
+}
+
+fn install(
+    service: &'static str,
+    provider: &SdkTracerProvider,
+    filter: EnvFilter,
+) -> anyhow::Result<()> {
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer(service));
+    let logs = tracing_subscriber::fmt::layer()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_filter(filter);
+    tracing_subscriber::registry()
+        .with(otel)
+        .with(logs)
+        .try_init()?;
+    Ok(())
+}
+
+/// W3C trace context as carried in event metadata and Kafka headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TraceContext {
+    pub traceparent: Option<String>,
+    pub tracestate: Option<String>,
+}
+
+impl TraceContext {
+    /// The context of the current span.
+    pub fn current() -> Self {
+        let cx = tracing::Span::current().context();
+        let mut carrier = HashMap::new();
+        TraceContextPropagator::new().inject_context(&cx, &mut carrier);
+        Self {
+            traceparent: carrier.remove("traceparent"),
+            tracestate: carrier.remove("tracestate").filter(|s| !s.is_empty()),
+        }
+    }
+
+    /// Makes `span` a child of the context carried in `self` (if valid).
+    pub fn adopt_as_parent(&self, span: &tracing::Span) {
+        if let Some(cx) = self.extract() {
+            let _ = span.set_parent(cx);
+        }
+    }
+
+    /// Adds a link from `span` to the context carried in `self` (if valid): how a consumer span
+    /// points at the command that created the message.
+    pub fn link_from(&self, span: &tracing::Span) {
+        use opentelemetry::trace::TraceContextExt;
+        if let Some(cx) = self.extract() {
+            span.add_link(cx.span().span_context().clone());
+        }
+    }
+
+    fn extract(&self) -> Option<opentelemetry::Context> {
+        use opentelemetry::trace::TraceContextExt;
+        let mut carrier = HashMap::new();
+        carrier.insert("traceparent".to_owned(), self.traceparent.clone()?);
+        if let Some(state) = &self.tracestate {
+            carrier.insert("tracestate".to_owned(), state.clone());
+        }
+        let cx = TraceContextPropagator::new().extract(&carrier);
+        cx.span().span_context().is_valid().then_some(cx)
+    }
+
+    /// The 32-hex-digit trace id, if any.
+    pub fn trace_id(&self) -> Option<&str> {
+        self.traceparent.as_deref()?.split('-').nth(1)
+    }
+}
