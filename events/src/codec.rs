@@ -1,6 +1,9 @@
 //! Avro in the Confluent wire format (magic byte, schema id, body) through a schema registry,
 //! with the TopicRecordNameStrategy so several event types share one ordered topic.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use apache_avro::types::Value;
 use schema_registry_converter::async_impl::avro::{AvroDecoder, AvroEncoder};
 use schema_registry_converter::async_impl::schema_registry::SrSettings;
@@ -30,6 +33,8 @@ pub struct Decoded {
 pub struct AvroCodec {
     encoder: AvroEncoder,
     decoder: AvroDecoder,
+    /// Parsed schemas by (topic, record), so an event's schema is parsed once, not per event.
+    strategies: Mutex<HashMap<(String, &'static str), SubjectNameStrategy>>,
 }
 
 impl AvroCodec {
@@ -42,6 +47,7 @@ impl AvroCodec {
         Ok(Self {
             encoder: AvroEncoder::new(settings.clone()),
             decoder: AvroDecoder::new(settings),
+            strategies: Mutex::default(),
         })
     }
 
@@ -53,11 +59,7 @@ impl AvroCodec {
         event_type: &EventType,
         value: Value,
     ) -> Result<Encoded, EventError> {
-        let schema = apache_avro::Schema::parse_str(event_type.schema)?;
-        let strategy = SubjectNameStrategy::TopicRecordNameStrategyWithSchema(
-            topic.to_owned(),
-            get_supplied_schema(&schema),
-        );
+        let strategy = self.strategy(topic, event_type)?;
         let bytes = self
             .encoder
             .encode_value(value, &strategy)
@@ -68,6 +70,25 @@ impl AvroCodec {
             })?;
         let schema_id = schema_id(&bytes)?;
         Ok(Encoded { bytes, schema_id })
+    }
+
+    fn strategy(
+        &self,
+        topic: &str,
+        event_type: &EventType,
+    ) -> Result<SubjectNameStrategy, EventError> {
+        let mut strategies = self.strategies.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (topic.to_owned(), event_type.record);
+        if let Some(strategy) = strategies.get(&key) {
+            return Ok(strategy.clone());
+        }
+        let schema = apache_avro::Schema::parse_str(event_type.schema)?;
+        let strategy = SubjectNameStrategy::TopicRecordNameStrategyWithSchema(
+            topic.to_owned(),
+            get_supplied_schema(&schema),
+        );
+        strategies.insert(key, strategy.clone());
+        Ok(strategy)
     }
 
     /// Encodes a stored event, whatever its family.

@@ -40,9 +40,9 @@ impl EventStore for PgEventStore {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
 
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        // The insert is the transaction's first write, so its xid (the relay's ordering key) is
-        // taken only after the stream was read and decided on.
+        // One statement, so one implicit transaction and one round trip: all rows or none. Its
+        // insert is the transaction's only write, so the xid that orders it for the relay is
+        // taken after the stream was read and decided on.
         let rows = sqlx::query(include_str!("append.sql"))
             .bind(stream_id)
             .bind(expected_version)
@@ -55,7 +55,7 @@ impl EventStore for PgEventStore {
             )
             .bind(events.iter().map(|e| e.payload.clone()).collect::<Vec<_>>())
             .bind(&metadata)
-            .fetch_all(&mut *tx)
+            .fetch_all(&self.pool)
             .await
             .map_err(|e| conflict_or_unavailable(e, stream_id, expected_version))?;
         if rows.len() != events.len() {
@@ -64,9 +64,6 @@ impl EventStore for PgEventStore {
                 expected: expected_version,
             });
         }
-        tx.commit()
-            .await
-            .map_err(|e| conflict_or_unavailable(e, stream_id, expected_version))?;
 
         let written = rows
             .iter()

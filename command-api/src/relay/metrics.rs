@@ -6,6 +6,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -13,13 +14,28 @@ pub(super) struct ErrorLabels {
     pub kind: &'static str,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RelayMetrics {
     pub(super) events: Counter,
+    pub(super) commit_to_ack: Histogram,
     pub(super) batches: Counter,
     pub(super) errors: Family<ErrorLabels, Counter>,
     pub(super) lag_seconds: Gauge<f64, AtomicU64>,
     pub(super) leader: Gauge,
+}
+
+impl Default for RelayMetrics {
+    fn default() -> Self {
+        Self {
+            events: Counter::default(),
+            // 1 ms to ~70 s in steps of 25%, fine enough to read percentiles off.
+            commit_to_ack: Histogram::new(exponential_buckets(0.001, 1.25, 50)),
+            batches: Counter::default(),
+            errors: Family::default(),
+            lag_seconds: Gauge::default(),
+            leader: Gauge::default(),
+        }
+    }
 }
 
 impl RelayMetrics {
@@ -29,6 +45,11 @@ impl RelayMetrics {
             "relay_events",
             "Events published to Kafka and acknowledged",
             m.events.clone(),
+        );
+        registry.register(
+            "relay_commit_to_ack_seconds",
+            "Time from an event's insert to Kafka acknowledging it",
+            m.commit_to_ack.clone(),
         );
         registry.register(
             "relay_batches",

@@ -213,19 +213,28 @@ impl Relay {
 
     /// Fetches, publishes and checkpoints one batch.
     pub async fn step(&self, checkpoint: &mut Checkpoint) -> Result<StepOutcome, RelayError> {
+        let started = std::time::Instant::now();
         let batch = self.fetch_batch(*checkpoint).await?;
         let outcome = match batch.last() {
             None => StepOutcome::Idle,
             Some(last) => {
                 self.publish(&batch).await?;
+                let acked = chrono::Utc::now();
                 self.save_checkpoint(last.checkpoint).await?;
                 *checkpoint = last.checkpoint;
+                for o in &batch {
+                    let latency = acked - o.event.envelope.recorded_at;
+                    self.metrics
+                        .commit_to_ack
+                        .observe(latency.as_seconds_f64().max(0.0));
+                }
                 self.metrics.events.inc_by(batch.len() as u64);
                 self.metrics.batches.inc();
                 StepOutcome::Published(batch.len())
             }
         };
         self.record_lag(*checkpoint).await?;
+        tracing::debug!(?outcome, elapsed = ?started.elapsed(), "relay step");
         Ok(outcome)
     }
 

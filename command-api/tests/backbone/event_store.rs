@@ -7,7 +7,7 @@ use devtools::testing::read_topic;
 use futures::future::join_all;
 use uuid::Uuid;
 
-use crate::support::{Backbone, append_events, session_event, stream};
+use crate::support::{Backbone, append_events, relay_events, session_event, stream};
 
 #[tokio::test]
 async fn appends_racing_at_the_same_version_commit_exactly_once() {
@@ -105,11 +105,7 @@ async fn a_failed_append_leaves_no_event_and_nothing_reaches_kafka() {
     );
 
     let good = append_events(&store, principal, 1).await;
-    let relay = backbone.relay();
-    let mut checkpoint = relay.load_checkpoint().await.expect("checkpoint");
-    while relay.step(&mut checkpoint).await.expect("relay step")
-        != command_api::relay::StepOutcome::Idle
-    {}
+    relay_events(&backbone.relay(), 1).await;
     let good_id = good[0].to_string();
     let records = read_topic(
         &backbone.broker.bootstrap(),

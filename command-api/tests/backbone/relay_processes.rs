@@ -94,13 +94,17 @@ async fn only_the_lock_holder_publishes_and_a_standby_takes_over_when_it_dies() 
     .await;
     let standby = RelayProcess::spawn(&backbone).await;
 
-    let principals: Vec<Uuid> = (0..5).map(|_| Uuid::now_v7()).collect();
+    // A writer appends until told to stop, so events keep arriving across the leader's death.
+    let stop = tokio_util::sync::CancellationToken::new();
     let writer = {
         let store = store.clone();
-        let principals = principals.clone();
+        let stop = stop.clone();
         tokio::spawn(async move {
+            let principals: Vec<Uuid> = (0..5).map(|_| Uuid::now_v7()).collect();
             let mut ids = Vec::new();
-            for version in 1..=30 {
+            let mut version = 0;
+            while !stop.is_cancelled() {
+                version += 1;
                 for p in &principals {
                     let event = session_event(*p, version);
                     ids.push(event.event_id);
@@ -109,7 +113,7 @@ async fn only_the_lock_holder_publishes_and_a_standby_takes_over_when_it_dies() 
                         .await
                         .expect("append");
                 }
-                tokio::task::yield_now().await;
+                tokio::time::sleep(Duration::from_millis(5)).await;
             }
             ids
         })
@@ -131,6 +135,13 @@ async fn only_the_lock_holder_publishes_and_a_standby_takes_over_when_it_dies() 
         standby.is_leader()
     })
     .await;
+    eventually(
+        Duration::from_secs(30),
+        "the new leader to publish",
+        || async { (standby.published().await >= 10.0).then_some(()) },
+    )
+    .await;
+    stop.cancel();
 
     let ids = writer.await.expect("writer");
     let records = backbone.read_until_all(&ids, Duration::from_secs(60)).await;
@@ -139,6 +150,5 @@ async fn only_the_lock_holder_publishes_and_a_standby_takes_over_when_it_dies() 
         .filter_map(|r| r.header("event_id"))
         .collect();
     assert_eq!(seen.len(), ids.len(), "every event published, none lost");
-    assert!(standby.published().await > 0.0, "the new leader published");
     assert_per_stream_order(&records);
 }

@@ -4,13 +4,15 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use command_api::event_store::{EventStore, NewEvent, PgEventStore};
-use command_api::relay::{Publisher, Relay, RelayArgs, RelayMetrics};
+use command_api::relay::{Publisher, Relay, RelayArgs, RelayMetrics, StepOutcome};
 use devtools::testing::{Record, TestBroker, TestDatabase, TestRegistry, read_topic};
 use events::sessions::{SessionEvent, SessionRefreshed, SessionStarted};
 use events::topics::Category;
 use events::{Actor, EventMetadata, PrincipalType};
 use runtime::kafka::KafkaArgs;
 use uuid::Uuid;
+
+const RELAY_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
@@ -161,4 +163,23 @@ pub fn assert_per_stream_order(records: &[Record]) {
             );
         }
     }
+}
+
+/// Steps `relay` until it has published `expected` events. The commit horizon is cluster-wide,
+/// so another test's open transaction may hold events back for a while: poll, don't assume.
+pub async fn relay_events(relay: &Relay, expected: usize) -> usize {
+    let mut checkpoint = relay.load_checkpoint().await.expect("checkpoint");
+    let mut published = 0;
+    let deadline = tokio::time::Instant::now() + RELAY_TIMEOUT;
+    while published < expected {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "relayed {published} of {expected} events"
+        );
+        match relay.step(&mut checkpoint).await.expect("relay step") {
+            StepOutcome::Published(n) => published += n,
+            StepOutcome::Idle => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+    published
 }
