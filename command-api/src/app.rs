@@ -1,21 +1,32 @@
-//! Wiring: builds the HTTP application and the relay from configuration.
+//! Wiring: builds the HTTP application, the relay and the one-off commands from configuration.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
+use backon::{ExponentialBuilder, Retryable};
 use prometheus_client::registry::Registry;
+use runtime::clock::{Clock, SystemClock};
 use runtime::db::{DatabaseArgs, PgReadiness};
 use runtime::http::{HttpMetrics, Ops};
 use runtime::kafka::KafkaArgs;
+use secrecy::SecretString;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
-use crate::cli::{RelayOnlyArgs, ServeArgs};
+use crate::auth::credentials::PgCredentials;
+use crate::auth::keys::{KeyStore, MasterKey};
+use crate::auth::passwords::Passwords;
+use crate::auth::tokens::{TokenIssuer, TokenVerifier};
+use crate::bootstrap::{Bootstrapped, bootstrap_admin};
+use crate::cli::{BootstrapArgs, RelayOnlyArgs, ServeArgs};
+use crate::event_store::PgEventStore;
+use crate::http::{ApiDoc, AppState};
 use crate::relay::{Publisher, Relay, RelayArgs, RelayMetrics};
 
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
@@ -23,12 +34,8 @@ const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
     8080,
 ));
 
-#[derive(OpenApi)]
-#[openapi(info(
-    title = "identity command-api",
-    description = "Commands of the identity platform"
-))]
-struct ApiDoc;
+/// How often each instance picks up a key rotated by another one.
+const KEY_REFRESH: Duration = Duration::from_secs(30);
 
 /// The command API server, ready to run.
 #[derive(Debug)]
@@ -36,11 +43,45 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     relay: Option<Relay>,
+    keys: KeyRefresher,
 }
 
 impl Application {
     pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
+        Self::build_with_clock(args, Arc::new(SystemClock)).await
+    }
+
+    /// Like [`Application::build`], with the given clock (tests move time forward with it).
+    pub async fn build_with_clock(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let pool = args.db.pool()?;
+        let master = MasterKey::from_base64(&args.tokens.master_key)?;
+        let keys = KeyStore::new(pool.clone());
+        let active = (|| async {
+            keys.ensure_active(&master).await?;
+            keys.active(&master).await
+        })
+        .retry(ExponentialBuilder::default().with_max_times(8))
+        .notify(|error, wait| tracing::warn!(%error, ?wait, "signing keys not ready; retrying"))
+        .await
+        .context("loading the signing key")?;
+        let issuer = Arc::new(TokenIssuer::new(
+            &active,
+            args.tokens.issuer.clone(),
+            chrono::Duration::seconds(args.tokens.access_token_ttl_secs),
+        ));
+        let verifier = Arc::new(TokenVerifier::new(keys.clone(), &args.tokens.issuer));
+        verifier.reload().await.context("loading the public keys")?;
+
+        let state = AppState {
+            store: Arc::new(PgEventStore::new(pool.clone())),
+            credentials: Arc::new(PgCredentials::new(pool.clone())),
+            passwords: Passwords::new(&args.passwords)?,
+            issuer: issuer.clone(),
+            verifier: verifier.clone(),
+            clock,
+            policy: (&args.sessions).into(),
+        };
+
         let mut registry = Registry::with_prefix("identity");
         let http_metrics = HttpMetrics::register(&mut registry);
         let relay = if args.relay_enabled {
@@ -55,7 +96,7 @@ impl Application {
             None
         };
         let router = runtime::http::app(
-            Router::new(),
+            crate::http::routes(state),
             ops(registry, http_metrics, &pool, args.http.body_limit_bytes)?,
         );
         let addr = args.http.listen.unwrap_or(DEFAULT_LISTEN);
@@ -66,6 +107,12 @@ impl Application {
             listener,
             router,
             relay,
+            keys: KeyRefresher {
+                store: keys,
+                master: Arc::new(master),
+                issuer,
+                verifier,
+            },
         })
     }
 
@@ -76,11 +123,45 @@ impl Application {
     /// Serves until `shutdown`, then waits for in-flight requests and the relay's last batch.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let relay = self.relay.map(|r| tokio::spawn(r.run(shutdown.clone())));
+        tokio::spawn(self.keys.run(shutdown.clone()));
         runtime::http::serve(self.listener, self.router, shutdown.clone()).await?;
         if let Some(relay) = relay {
             relay.await.context("relay task")?;
         }
         Ok(())
+    }
+}
+
+/// Keeps the signing and verification keys in step with the key store (rotations).
+#[derive(Debug)]
+struct KeyRefresher {
+    store: KeyStore,
+    master: Arc<MasterKey>,
+    issuer: Arc<TokenIssuer>,
+    verifier: Arc<TokenVerifier>,
+}
+
+impl KeyRefresher {
+    async fn run(self, shutdown: CancellationToken) {
+        let mut tick = tokio::time::interval(KEY_REFRESH);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            match self.store.active(&self.master).await {
+                Ok(active) if active.kid != self.issuer.kid() => {
+                    tracing::info!(kid = %active.kid, "signing with the rotated key");
+                    self.issuer.use_key(&active);
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "cannot refresh the signing key"),
+            }
+            if let Err(error) = self.verifier.reload().await {
+                tracing::warn!(%error, "cannot refresh the verification keys");
+            }
+        }
     }
 }
 
@@ -106,6 +187,47 @@ pub async fn run_relay_alone(
     runtime::http::serve(listener, router, shutdown).await?;
     relay.await.context("relay task")?;
     Ok(())
+}
+
+/// `command-api bootstrap-admin`: prints what it did on stdout, for the operator.
+pub async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<()> {
+    let pool = args.db.pool()?;
+    let store = PgEventStore::new(pool);
+    let passwords = Passwords::new(&args.passwords)?;
+    let (password, generated) = match args.password {
+        Some(p) => (SecretString::from(p), false),
+        None => (generate_password()?, true),
+    };
+    let outcome = bootstrap_admin(
+        &store,
+        &passwords,
+        &args.login,
+        &password,
+        SystemClock.now(),
+    )
+    .await
+    .context("bootstrapping the admin")?;
+    let mut out = std::io::stdout().lock();
+    match outcome {
+        Bootstrapped::Created { user_id } => {
+            writeln!(out, "created admin {} (user {user_id})", args.login)?;
+            if generated {
+                use secrecy::ExposeSecret;
+                writeln!(out, "generated password: {}", password.expose_secret())?;
+            }
+        }
+        Bootstrapped::AlreadyDone => writeln!(out, "an admin exists already; nothing changed")?,
+    }
+    Ok(())
+}
+
+fn generate_password() -> anyhow::Result<SecretString> {
+    use base64::Engine;
+    let mut bytes = [0u8; 18];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| anyhow::anyhow!("no randomness"))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(bytes)
+        .into())
 }
 
 fn build_relay(

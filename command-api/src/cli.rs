@@ -6,7 +6,10 @@ use runtime::http::HttpArgs;
 use runtime::kafka::KafkaArgs;
 use runtime::telemetry::TelemetryArgs;
 
+use crate::auth::config::TokenArgs;
+use crate::auth::passwords::PasswordArgs;
 use crate::relay::RelayArgs;
+use crate::sessions::SessionArgs;
 
 #[derive(Debug, Parser)]
 #[command(name = "command-api", version, about = "Identity platform: write side")]
@@ -34,6 +37,26 @@ pub enum Command {
         #[command(flatten)]
         kafka: KafkaArgs,
     },
+    /// Create the first admin (a user with every permission), once; later runs do nothing.
+    BootstrapAdmin(BootstrapArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BootstrapArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub passwords: PasswordArgs,
+    /// The admin's login (an email address).
+    #[arg(long = "login", env = "BOOTSTRAP_ADMIN_LOGIN")]
+    pub login: String,
+    /// The admin's password; generated and printed when not given.
+    #[arg(
+        long = "password",
+        env = "BOOTSTRAP_ADMIN_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -46,6 +69,12 @@ pub struct ServeArgs {
     pub kafka: KafkaArgs,
     #[command(flatten)]
     pub relay: RelayArgs,
+    #[command(flatten)]
+    pub tokens: TokenArgs,
+    #[command(flatten)]
+    pub passwords: PasswordArgs,
+    #[command(flatten)]
+    pub sessions: SessionArgs,
     /// Run the relay inside this process.
     #[arg(long = "relay-enabled", env = "RELAY_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
     pub relay_enabled: bool,
@@ -62,4 +91,14 @@ pub struct RelayOnlyArgs {
     /// Address of the relay's own metrics and health endpoints.
     #[arg(long = "listen", env = "LISTEN_ADDR", default_value = "127.0.0.1:0")]
     pub listen: std::net::SocketAddr,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -3,9 +3,13 @@
 //! them to Kafka in commit order.
 
 mod app;
+pub mod auth;
+pub mod bootstrap;
 pub mod cli;
 pub mod event_store;
+pub mod http;
 pub mod relay;
+pub mod sessions;
 
 pub use app::Application;
 pub use cli::{Cli, Command, ServeArgs};
@@ -36,6 +40,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        Command::BootstrapAdmin(args) => app::bootstrap(args).await,
         Command::CreateTopics { kafka } => {
             runtime::kafka::ensure_topics(&kafka, &kafka.topics().all())
                 .await

@@ -10,8 +10,10 @@ use schema_registry_converter::async_impl::schema_registry::SrSettings;
 use schema_registry_converter::avro_common::get_supplied_schema;
 use schema_registry_converter::schema_registry_common::SubjectNameStrategy;
 
+use crate::roles::RoleEvent;
 use crate::sessions::SessionEvent;
 use crate::topics::Category;
+use crate::users::UserEvent;
 use crate::{EventError, EventFamily, EventType, RawEvent, Recorded};
 
 /// An event encoded for Kafka.
@@ -134,35 +136,55 @@ pub fn schema_id(bytes: &[u8]) -> Result<u32, EventError> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum AnyEvent {
     Session(Recorded<SessionEvent>),
+    User(Recorded<UserEvent>),
+    Role(Recorded<RoleEvent>),
 }
 
 impl AnyEvent {
     pub fn from_raw(raw: &RawEvent) -> Result<Self, EventError> {
         match Category::of_stream(&raw.envelope.stream_id)? {
             Category::Sessions => SessionEvent::from_raw(raw).map(Self::Session),
-            other => Err(EventError::UnknownType(format!(
-                "{} has no event family yet ({other:?})",
+            Category::Users => UserEvent::from_raw(raw).map(Self::User),
+            Category::Roles => RoleEvent::from_raw(raw).map(Self::Role),
+            Category::Customers => Err(EventError::UnknownType(format!(
+                "{} has no event family yet",
                 raw.event_type
             ))),
         }
     }
 
     pub fn from_avro(record: &str, value: Value) -> Result<Self, EventError> {
-        if let Some(e) = SessionEvent::from_avro(record, value)? {
-            return Ok(Self::Session(e));
+        fn owns<F: EventFamily>(record: &str) -> bool {
+            F::TYPES.iter().any(|t| t.record == record)
         }
-        Err(EventError::UnknownType(record.to_owned()))
+        let decoded = if owns::<SessionEvent>(record) {
+            SessionEvent::from_avro(record, value)?.map(Self::Session)
+        } else if owns::<UserEvent>(record) {
+            UserEvent::from_avro(record, value)?.map(Self::User)
+        } else if owns::<RoleEvent>(record) {
+            RoleEvent::from_avro(record, value)?.map(Self::Role)
+        } else {
+            None
+        };
+        decoded.ok_or_else(|| EventError::UnknownType(record.to_owned()))
     }
 
     pub fn to_avro(&self) -> Result<(&'static EventType, Value), EventError> {
+        fn of<F: EventFamily>(r: &Recorded<F>) -> Result<(&'static EventType, Value), EventError> {
+            Ok((r.event.event_type(), r.event.to_avro(&r.envelope)?))
+        }
         match self {
-            Self::Session(r) => Ok((r.event.event_type(), r.event.to_avro(&r.envelope)?)),
+            Self::Session(r) => of(r),
+            Self::User(r) => of(r),
+            Self::Role(r) => of(r),
         }
     }
 
     pub fn envelope(&self) -> &crate::Envelope {
         match self {
             Self::Session(r) => &r.envelope,
+            Self::User(r) => &r.envelope,
+            Self::Role(r) => &r.envelope,
         }
     }
 }

@@ -4,12 +4,16 @@
 pub mod codec;
 mod envelope;
 mod family;
+mod permissions;
+pub mod roles;
 pub mod sessions;
 pub mod topics;
+pub mod users;
 pub mod wire;
 
 pub use envelope::{Actor, Envelope, EventMetadata, PrincipalType, RawEvent, Recorded};
 pub use family::{EventFamily, EventType, WireRecord};
+pub use permissions::Permission;
 
 /// The current time at the precision events keep (microseconds, as Postgres and the Avro
 /// `timestamp-micros` fields do), so an event reads back exactly as it was decided.
@@ -20,9 +24,12 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
 
 /// Every event type of every family, for catalogs and schema checks.
 pub fn all_event_types() -> impl Iterator<Item = (topics::Category, &'static EventType)> {
-    <sessions::SessionEvent as EventFamily>::TYPES
-        .iter()
-        .map(|t| (<sessions::SessionEvent as EventFamily>::CATEGORY, t))
+    fn of<F: EventFamily>() -> impl Iterator<Item = (topics::Category, &'static EventType)> {
+        F::TYPES.iter().map(|t| (F::CATEGORY, t))
+    }
+    of::<sessions::SessionEvent>()
+        .chain(of::<users::UserEvent>())
+        .chain(of::<roles::RoleEvent>())
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,5 +1,6 @@
-//! Every session event survives domain → Avro datum (validated against its `.avsc`) → domain,
-//! and the stored JSON payload form. Pure: the registry round trip is tested in `devtools`.
+//! Every event of every family survives domain → Avro datum (validated against its `.avsc`) →
+//! domain, and the stored JSON payload form. Pure: the registry round trip is tested in
+//! `devtools`.
 
 use std::collections::BTreeMap;
 
@@ -7,8 +8,10 @@ use apache_avro::Schema;
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::writer::datum::GenericDatumWriter;
 use chrono::{DateTime, TimeZone, Utc};
+use events::roles::{RoleCreated, RoleEvent};
 use events::sessions::*;
-use events::{Actor, Envelope, EventFamily, EventMetadata, PrincipalType, RawEvent};
+use events::users::{UserEvent, UserRegistered, UserRoleAssigned};
+use events::{Actor, Envelope, EventFamily, EventMetadata, Permission, PrincipalType, RawEvent};
 use uuid::Uuid;
 
 fn at(secs: i64) -> DateTime<Utc> {
@@ -81,28 +84,54 @@ fn samples() -> Vec<(Envelope, SessionEvent)> {
     ]
 }
 
-#[test]
-fn every_session_event_type_has_a_sample() {
-    let covered: Vec<_> = samples().iter().map(|(_, e)| e.event_type().name).collect();
-    for t in SessionEvent::TYPES {
-        assert!(covered.contains(&t.name), "no sample for {}", t.name);
-    }
+fn user_samples() -> Vec<(Envelope, UserEvent)> {
+    let user_id = Uuid::now_v7();
+    vec![
+        (
+            envelope(1, Some(Actor::System("bootstrap".into()))),
+            UserEvent::Registered(UserRegistered {
+                user_id,
+                email: "ada@example.test".into(),
+                display_name: "Ada".into(),
+                registered_at: at(1),
+            }),
+        ),
+        (
+            envelope(2, Some(Actor::User(Uuid::now_v7()))),
+            UserEvent::RoleAssigned(UserRoleAssigned {
+                user_id,
+                role_id: Uuid::now_v7(),
+                assigned_at: at(2),
+            }),
+        ),
+    ]
 }
 
-#[test]
-fn schemas_declare_the_record_names_the_family_uses() {
-    for t in SessionEvent::TYPES {
-        let schema = Schema::parse_str(t.schema).expect("schema parses");
-        let Schema::Record(record) = schema else {
+fn role_samples() -> Vec<(Envelope, RoleEvent)> {
+    vec![(
+        envelope(1, None),
+        RoleEvent::Created(RoleCreated {
+            role_id: Uuid::now_v7(),
+            name: "support".into(),
+            description: "Reads customers".into(),
+            permissions: vec![Permission::CustomersRead, Permission::SessionsRead],
+            created_at: at(1),
+        }),
+    )]
+}
+
+/// Every type of the family has a sample, its schema declares the record name the family
+/// uses, and each sample survives Avro (validated against its schema) and the stored JSON.
+fn check_family<F: EventFamily + PartialEq + std::fmt::Debug>(samples: Vec<(Envelope, F)>) {
+    let covered: Vec<_> = samples.iter().map(|(_, e)| e.event_type().name).collect();
+    for t in F::TYPES {
+        assert!(covered.contains(&t.name), "no sample for {}", t.name);
+        let Schema::Record(record) = Schema::parse_str(t.schema).expect("schema parses") else {
             panic!("{} is not a record", t.name)
         };
         assert_eq!(record.name.fullname(None), t.record);
     }
-}
-
-#[test]
-fn session_events_round_trip_through_avro_datums() {
-    for (envelope, event) in samples() {
+    for (envelope, event) in samples {
         let t = event.event_type();
         let schema = Schema::parse_str(t.schema).expect("schema parses");
         let value = event.to_avro(&envelope).expect("to avro");
@@ -114,25 +143,52 @@ fn session_events_round_trip_through_avro_datums() {
             .build()
             .and_then(|r| r.read_value(&mut bytes.as_slice()))
             .expect("datum reads");
-        let back = SessionEvent::from_avro(t.record, read)
+        let back = F::from_avro(t.record, read)
             .expect("decodes")
-            .expect("record belongs to the session family");
+            .expect("record belongs to the family");
         assert_eq!(back.envelope, envelope, "{}", t.name);
         assert_eq!(back.event, event, "{}", t.name);
+
+        let raw = RawEvent {
+            envelope: envelope.clone(),
+            event_type: t.name.to_owned(),
+            payload: event.to_payload().expect("payload"),
+        };
+        assert_eq!(
+            F::from_raw(&raw).expect("from raw").event,
+            event,
+            "{}",
+            t.name
+        );
     }
 }
 
 #[test]
-fn session_events_round_trip_through_stored_json() {
-    for (envelope, event) in samples() {
-        let raw = RawEvent {
-            envelope: envelope.clone(),
-            event_type: event.event_type().name.to_owned(),
-            payload: event.to_payload().expect("payload"),
-        };
-        let back = SessionEvent::from_raw(&raw).expect("from raw");
-        assert_eq!(back.event, event);
-    }
+fn session_events_round_trip_through_avro_and_stored_json() {
+    check_family(samples());
+}
+
+#[test]
+fn user_events_round_trip_through_avro_and_stored_json() {
+    check_family(user_samples());
+}
+
+#[test]
+fn role_events_round_trip_through_avro_and_stored_json() {
+    check_family(role_samples());
+}
+
+#[test]
+fn every_event_type_is_in_the_catalog_once() {
+    let names: Vec<&str> = events::all_event_types().map(|(_, t)| t.name).collect();
+    let mut unique = names.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(names.len(), unique.len());
+    assert_eq!(
+        names.len(),
+        SessionEvent::TYPES.len() + UserEvent::TYPES.len() + RoleEvent::TYPES.len()
+    );
 }
 
 #[test]

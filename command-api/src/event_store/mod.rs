@@ -1,9 +1,10 @@
 //! The event store: append-only streams with optimistic concurrency. Domain code and handlers
 //! see only this trait; the Postgres implementation lives in [`postgres`].
 
+mod inline;
 mod postgres;
 
-use events::{EventError, EventFamily, EventMetadata, RawEvent};
+use events::{EventError, EventFamily, EventMetadata, PrincipalType, RawEvent};
 use uuid::Uuid;
 
 pub use postgres::{PgEventStore, raw_event};
@@ -28,6 +29,43 @@ impl NewEvent {
     }
 }
 
+/// Appends to one stream inside a [`Transaction`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamAppend {
+    pub stream_id: String,
+    /// The version the stream must be at; 0 for a stream that must not exist yet.
+    pub expected_version: i64,
+    pub events: Vec<NewEvent>,
+}
+
+/// A principal's login and password hash, stored beside (never inside) the events that create
+/// or change the principal.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub principal_id: Uuid,
+    pub principal_type: PrincipalType,
+    pub login: String,
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("principal_id", &self.principal_id)
+            .field("principal_type", &self.principal_type)
+            .field("login", &self.login)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything one command writes: appends to any number of streams and the credentials they
+/// set, committed all together or not at all.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Transaction {
+    pub appends: Vec<StreamAppend>,
+    pub credentials: Vec<Credential>,
+}
+
 /// What an append wrote.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Appended {
@@ -43,6 +81,9 @@ pub enum StoreError {
     Conflict { stream_id: String, expected: i64 },
     #[error("an append needs at least one event")]
     EmptyAppend,
+    /// Another principal already has this login.
+    #[error("login is taken")]
+    LoginTaken,
     /// The database could not be reached or failed; nothing was written.
     #[error("event store unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -61,6 +102,9 @@ pub trait EventStore: Send + Sync + 'static {
         expected_version: i64,
         events: Vec<NewEvent>,
     ) -> Result<Appended, StoreError>;
+
+    /// Commits every append and credential of `transaction` in one database transaction.
+    async fn commit(&self, transaction: Transaction) -> Result<Vec<Appended>, StoreError>;
 
     /// The events of `stream_id` from `from_version` on, in version order.
     async fn read_stream(

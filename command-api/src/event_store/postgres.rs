@@ -4,13 +4,14 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use events::{Envelope, EventMetadata, RawEvent};
-use sqlx::postgres::{PgPool, PgRow};
-use sqlx::{Row, postgres::PgDatabaseError};
+use sqlx::postgres::{PgDatabaseError, PgExecutor, PgPool, PgRow};
+use sqlx::{Connection, Row};
 
-use super::{Appended, EventStore, NewEvent, StoreError};
+use super::{Appended, Credential, EventStore, NewEvent, StoreError, Transaction, inline};
 
 const UNIQUE_VIOLATION: &str = "23505";
 const STREAM_VERSION_CONSTRAINT: &str = "events_stream_version";
+const LOGIN_CONSTRAINT: &str = "credentials_login_key";
 
 #[derive(Debug, Clone)]
 pub struct PgEventStore {
@@ -31,62 +32,48 @@ impl EventStore for PgEventStore {
         expected_version: i64,
         events: Vec<NewEvent>,
     ) -> Result<Appended, StoreError> {
-        if events.is_empty() {
-            return Err(StoreError::EmptyAppend);
+        if events.iter().any(|e| inline::applies_to(&e.event_type)) {
+            let mut appended = self
+                .commit(Transaction {
+                    appends: vec![super::StreamAppend {
+                        stream_id: stream_id.to_owned(),
+                        expected_version,
+                        events,
+                    }],
+                    credentials: Vec::new(),
+                })
+                .await?;
+            return appended.pop().ok_or(StoreError::EmptyAppend);
         }
-        let metadata = events
-            .iter()
-            .map(|e| serde_json::to_value(&e.metadata))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-
         // One statement, so one implicit transaction and one round trip: all rows or none. Its
         // insert is the transaction's only write, so the xid that orders it for the relay is
         // taken after the stream was read and decided on.
-        let rows = sqlx::query(include_str!("append.sql"))
-            .bind(stream_id)
-            .bind(expected_version)
-            .bind(events.iter().map(|e| e.event_id).collect::<Vec<_>>())
-            .bind(
-                events
-                    .iter()
-                    .map(|e| e.event_type.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(events.iter().map(|e| e.payload.clone()).collect::<Vec<_>>())
-            .bind(&metadata)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| conflict_or_unavailable(e, stream_id, expected_version))?;
-        if rows.len() != events.len() {
-            return Err(StoreError::Conflict {
-                stream_id: stream_id.to_owned(),
-                expected: expected_version,
-            });
-        }
+        insert(&self.pool, stream_id, expected_version, events).await
+    }
 
-        let written = rows
-            .iter()
-            .zip(events)
-            .map(|(row, event)| {
-                Ok(RawEvent {
-                    envelope: Envelope {
-                        event_id: event.event_id,
-                        stream_id: stream_id.to_owned(),
-                        version: row.try_get("version")?,
-                        recorded_at: row.try_get("recorded_at")?,
-                        metadata: event.metadata,
-                    },
-                    event_type: event.event_type,
-                    payload: event.payload,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(Appended {
-            version: expected_version + written.len() as i64,
-            events: written,
-        })
+    async fn commit(&self, transaction: Transaction) -> Result<Vec<Appended>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        let mut tx = conn.begin().await.map_err(unavailable)?;
+        let mut appended = Vec::with_capacity(transaction.appends.len());
+        // Event inserts come first: the transaction's xid is taken at its first write.
+        for append in transaction.appends {
+            let written = insert(
+                &mut *tx,
+                &append.stream_id,
+                append.expected_version,
+                append.events,
+            )
+            .await?;
+            for event in &written.events {
+                inline::apply(&mut tx, event).await?;
+            }
+            appended.push(written);
+        }
+        for credential in &transaction.credentials {
+            set_credential(&mut *tx, credential).await?;
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(appended)
     }
 
     async fn read_stream(
@@ -109,6 +96,86 @@ impl EventStore for PgEventStore {
     }
 }
 
+/// Inserts `events` as the next versions of `stream_id` if it is at `expected_version`.
+async fn insert<'e>(
+    executor: impl PgExecutor<'e>,
+    stream_id: &str,
+    expected_version: i64,
+    events: Vec<NewEvent>,
+) -> Result<Appended, StoreError> {
+    if events.is_empty() {
+        return Err(StoreError::EmptyAppend);
+    }
+    let metadata = events
+        .iter()
+        .map(|e| serde_json::to_value(&e.metadata))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let rows = sqlx::query(include_str!("append.sql"))
+        .bind(stream_id)
+        .bind(expected_version)
+        .bind(events.iter().map(|e| e.event_id).collect::<Vec<_>>())
+        .bind(
+            events
+                .iter()
+                .map(|e| e.event_type.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(events.iter().map(|e| e.payload.clone()).collect::<Vec<_>>())
+        .bind(&metadata)
+        .fetch_all(executor)
+        .await
+        .map_err(|e| classify(e, stream_id, expected_version))?;
+    if rows.len() != events.len() {
+        return Err(StoreError::Conflict {
+            stream_id: stream_id.to_owned(),
+            expected: expected_version,
+        });
+    }
+    let written = rows
+        .iter()
+        .zip(events)
+        .map(|(row, event)| {
+            Ok(RawEvent {
+                envelope: Envelope {
+                    event_id: event.event_id,
+                    stream_id: stream_id.to_owned(),
+                    version: row.try_get("version")?,
+                    recorded_at: row.try_get("recorded_at")?,
+                    metadata: event.metadata,
+                },
+                event_type: event.event_type,
+                payload: event.payload,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(Appended {
+        version: expected_version + written.len() as i64,
+        events: written,
+    })
+}
+
+async fn set_credential<'e>(
+    executor: impl PgExecutor<'e>,
+    credential: &Credential,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO credentials (principal_id, principal_type, login, password_hash) \
+         VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (principal_id) DO UPDATE \
+         SET login = excluded.login, password_hash = excluded.password_hash, updated_at = now()",
+    )
+    .bind(credential.principal_id)
+    .bind(credential.principal_type.as_str())
+    .bind(&credential.login)
+    .bind(&credential.password_hash)
+    .execute(executor)
+    .await
+    .map_err(|e| classify(e, "", 0))?;
+    Ok(())
+}
+
 /// Reads an `events` row (columns as in [`PgEventStore::read_stream`]).
 pub fn raw_event(row: &PgRow) -> Result<RawEvent, StoreError> {
     let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
@@ -129,23 +196,24 @@ pub fn raw_event(row: &PgRow) -> Result<RawEvent, StoreError> {
     })
 }
 
-fn unavailable(e: sqlx::Error) -> StoreError {
+pub(super) fn unavailable(e: sqlx::Error) -> StoreError {
     StoreError::Unavailable(Box::new(e))
 }
 
-fn conflict_or_unavailable(e: sqlx::Error, stream_id: &str, expected: i64) -> StoreError {
-    let is_conflict = e
+/// Unique violations on a stream version are conflicts, on a login a taken login; anything
+/// else means the database failed.
+fn classify(e: sqlx::Error, stream_id: &str, expected: i64) -> StoreError {
+    let constraint = e
         .as_database_error()
         .and_then(|db| db.try_downcast_ref::<PgDatabaseError>())
-        .is_some_and(|pg| {
-            pg.code() == UNIQUE_VIOLATION && pg.constraint() == Some(STREAM_VERSION_CONSTRAINT)
-        });
-    if is_conflict {
-        StoreError::Conflict {
+        .filter(|pg| pg.code() == UNIQUE_VIOLATION)
+        .and_then(|pg| pg.constraint().map(str::to_owned));
+    match constraint.as_deref() {
+        Some(STREAM_VERSION_CONSTRAINT) => StoreError::Conflict {
             stream_id: stream_id.to_owned(),
             expected,
-        }
-    } else {
-        unavailable(e)
+        },
+        Some(LOGIN_CONSTRAINT) => StoreError::LoginTaken,
+        _ => unavailable(e),
     }
 }

@@ -7,7 +7,7 @@ use devtools::testing::read_topic;
 use futures::future::join_all;
 use uuid::Uuid;
 
-use crate::support::{Backbone, append_events, relay_events, session_event, stream};
+use crate::support::{Backbone, BackboneExt, append_events, relay_events, session_event, stream};
 
 #[tokio::test]
 async fn appends_racing_at_the_same_version_commit_exactly_once() {

@@ -15,8 +15,8 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::support::{
-    Backbone, TRACEPARENT, append_events, assert_per_stream_order, relay_events, session_event,
-    stream,
+    Backbone, BackboneExt, TRACEPARENT, append_events, assert_per_stream_order, relay_events,
+    session_event, stream,
 };
 
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
@@ -49,7 +49,9 @@ async fn relayed_records_carry_key_headers_and_the_event_in_avro() {
             record.header("schema_id"),
             Some(schema_id.to_string().as_str())
         );
-        let AnyEvent::Session(decoded) = codec.decode_event(payload).await.expect("decodes");
+        let AnyEvent::Session(decoded) = codec.decode_event(payload).await.expect("decodes") else {
+            panic!("a session event decodes as one");
+        };
         assert_eq!(decoded.envelope, event.envelope);
         assert_eq!(
             decoded.event,

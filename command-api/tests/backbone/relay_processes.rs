@@ -9,7 +9,7 @@ use devtools::testing::eventually;
 use tokio::process::{Child, Command};
 use uuid::Uuid;
 
-use crate::support::{Backbone, assert_per_stream_order, session_event, stream};
+use crate::support::{Backbone, BackboneExt, assert_per_stream_order, session_event, stream};
 use command_api::event_store::EventStore;
 
 struct RelayProcess {

@@ -5,52 +5,35 @@ use std::time::Duration;
 
 use command_api::event_store::{EventStore, NewEvent, PgEventStore};
 use command_api::relay::{Publisher, Relay, RelayArgs, RelayMetrics, StepOutcome};
-use devtools::testing::{Record, TestBroker, TestDatabase, TestRegistry, read_topic};
+use devtools::testing::{Record, TestStack, read_topic};
 use events::sessions::{SessionEvent, SessionRefreshed, SessionStarted};
 use events::topics::Category;
 use events::{Actor, EventMetadata, PrincipalType};
-use runtime::kafka::KafkaArgs;
 use uuid::Uuid;
 
 const RELAY_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
-pub struct Backbone {
-    pub db: TestDatabase,
-    pub broker: TestBroker,
-    pub registry: TestRegistry,
-    pub kafka: KafkaArgs,
+/// The backbone's services for one test.
+pub type Backbone = TestStack;
+
+/// What the backbone tests do with their services.
+pub trait BackboneExt {
+    fn store(&self) -> PgEventStore;
+    fn relay(&self) -> Relay;
+    fn relay_with(&self, args: RelayArgs) -> Relay;
+    fn sessions_topic(&self) -> String;
+    /// Reads the sessions topic until every id in `expected` was seen at least once.
+    async fn read_until_all(&self, expected: &[Uuid], timeout: Duration) -> Vec<Record>;
 }
 
-impl Backbone {
-    pub async fn start() -> Self {
-        runtime::telemetry::init_for_tests();
-        let db = TestDatabase::create().await;
-        let broker = TestBroker::start().await;
-        let registry = TestRegistry::start().await;
-        let kafka = KafkaArgs {
-            brokers: broker.bootstrap(),
-            topic_prefix: format!("t{}.", devtools::testing::unique_suffix()),
-            partitions: 3,
-            schema_registry_url: registry.url.clone(),
-        };
-        runtime::kafka::ensure_topics(&kafka, &kafka.topics().all())
-            .await
-            .expect("topics created");
-        Self {
-            db,
-            broker,
-            registry,
-            kafka,
-        }
-    }
-
-    pub fn store(&self) -> PgEventStore {
+impl BackboneExt for TestStack {
+    fn store(&self) -> PgEventStore {
         PgEventStore::new(self.db.pool.clone())
     }
 
-    pub fn relay(&self) -> Relay {
+    fn relay(&self) -> Relay {
         self.relay_with(RelayArgs {
             message_timeout_ms: 5_000,
             max_backoff_ms: 500,
@@ -59,7 +42,7 @@ impl Backbone {
         })
     }
 
-    pub fn relay_with(&self, args: RelayArgs) -> Relay {
+    fn relay_with(&self, args: RelayArgs) -> Relay {
         let publisher = Publisher::new(&self.kafka, Duration::from_millis(args.message_timeout_ms))
             .expect("producer");
         Relay::new(
@@ -74,12 +57,11 @@ impl Backbone {
         )
     }
 
-    pub fn sessions_topic(&self) -> String {
+    fn sessions_topic(&self) -> String {
         self.kafka.topics().events(Category::Sessions)
     }
 
-    /// Reads the sessions topic until every id in `expected` was seen at least once.
-    pub async fn read_until_all(&self, expected: &[Uuid], timeout: Duration) -> Vec<Record> {
+    async fn read_until_all(&self, expected: &[Uuid], timeout: Duration) -> Vec<Record> {
         let wanted: Vec<String> = expected.iter().map(Uuid::to_string).collect();
         read_topic(
             &self.broker.bootstrap(),

@@ -52,3 +52,13 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("serve the registry")
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Args::command().debug_assert();
+    }
+}

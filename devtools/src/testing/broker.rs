@@ -56,6 +56,7 @@ impl TestBroker {
             .args(["--storage-engine", "sqlite://state/broker.db"])
             .current_dir(self.dir.path())
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -6,11 +6,13 @@ mod broker;
 mod kafka;
 mod postgres;
 mod registry;
+mod stack;
 
 pub use broker::TestBroker;
 pub use kafka::{Record, read_topic};
 pub use postgres::TestDatabase;
 pub use registry::TestRegistry;
+pub use stack::TestStack;
 
 /// A unique lowercase suffix for database names, topic prefixes and Redis key prefixes.
 pub fn unique_suffix() -> String {

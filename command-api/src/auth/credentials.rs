@@ -1,0 +1,95 @@
+//! Looking up a login's credentials and effective permissions, as a login needs them.
+
+use async_trait::async_trait;
+use events::{Permission, PrincipalType};
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+use crate::event_store::StoreError;
+
+/// What a login needs to know about a principal.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredCredential {
+    pub principal_id: Uuid,
+    pub principal_type: PrincipalType,
+    pub password_hash: String,
+    pub disabled: bool,
+    /// Effective permissions: the union of the principal's roles'.
+    pub permissions: Vec<Permission>,
+}
+
+impl std::fmt::Debug for StoredCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredCredential")
+            .field("principal_id", &self.principal_id)
+            .field("principal_type", &self.principal_type)
+            .field("disabled", &self.disabled)
+            .field("permissions", &self.permissions)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+pub trait Credentials: Send + Sync + 'static {
+    async fn find(&self, login: &str) -> Result<Option<StoredCredential>, StoreError>;
+    /// Replaces a hash made with outdated parameters (after a successful login).
+    async fn rehash(&self, principal_id: Uuid, password_hash: &str) -> Result<(), StoreError>;
+}
+
+#[derive(Debug, Clone)]
+pub struct PgCredentials {
+    pool: PgPool,
+}
+
+impl PgCredentials {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+#[async_trait]
+impl Credentials for PgCredentials {
+    async fn find(&self, login: &str) -> Result<Option<StoredCredential>, StoreError> {
+        let row = sqlx::query(
+            "SELECT c.principal_id, c.principal_type, c.password_hash, c.disabled, \
+                    coalesce(array_agg(DISTINCT p) FILTER (WHERE p IS NOT NULL), '{}') AS permissions \
+             FROM credentials c \
+             LEFT JOIN auth_user_roles ur ON ur.user_id = c.principal_id \
+             LEFT JOIN auth_roles r ON r.role_id = ur.role_id \
+             LEFT JOIN LATERAL unnest(r.permissions) AS p ON true \
+             WHERE c.login = $1 \
+             GROUP BY c.principal_id",
+        )
+        .bind(login)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        let Some(row) = row else { return Ok(None) };
+        let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(e.to_string());
+        let principal_type: String = row.try_get("principal_type").map_err(|e| corrupt(&e))?;
+        let permissions: Vec<String> = row.try_get("permissions").map_err(|e| corrupt(&e))?;
+        Ok(Some(StoredCredential {
+            principal_id: row.try_get("principal_id").map_err(|e| corrupt(&e))?,
+            principal_type: principal_type.parse().map_err(|e| corrupt(&e))?,
+            password_hash: row.try_get("password_hash").map_err(|e| corrupt(&e))?,
+            disabled: row.try_get("disabled").map_err(|e| corrupt(&e))?,
+            permissions: permissions
+                .iter()
+                .map(|p| p.parse())
+                .collect::<Result<_, _>>()
+                .map_err(|e| corrupt(&e))?,
+        }))
+    }
+
+    async fn rehash(&self, principal_id: Uuid, password_hash: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE credentials SET password_hash = $2, updated_at = now() WHERE principal_id = $1",
+        )
+        .bind(principal_id)
+        .bind(password_hash)
+        .execute(&self.pool)
+        .await
+        .map(drop)
+        .map_err(|e| StoreError::Unavailable(Box::new(e)))
+    }
+}

@@ -1,0 +1,197 @@
+//! Access tokens: short-lived EdDSA JWTs with the signing key's `kid`, and their verification
+//! against every published key (only EdDSA, known `kid`, right issuer, not expired).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use events::{Permission, PrincipalType};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::keys::{ActiveKey, KeyError, KeyStore, PublicKey};
+
+/// The claims of an access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    /// The principal.
+    pub sub: Uuid,
+    /// The session the token belongs to.
+    pub sid: Uuid,
+    pub principal_type: PrincipalType,
+    pub permissions: Vec<Permission>,
+    pub jti: Uuid,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+impl AccessClaims {
+    pub fn has(&self, permission: Permission) -> bool {
+        self.permissions.contains(&permission)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("token rejected: {0}")]
+    Invalid(String),
+    #[error("signing failed: {0}")]
+    Sign(String),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+}
+
+/// Signs access tokens with the active key.
+pub struct TokenIssuer {
+    key: RwLock<Arc<(String, EncodingKey)>>,
+    issuer: String,
+    ttl: chrono::Duration,
+}
+
+impl std::fmt::Debug for TokenIssuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenIssuer")
+            .field("issuer", &self.issuer)
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenIssuer {
+    pub fn new(active: &ActiveKey, issuer: String, ttl: chrono::Duration) -> Self {
+        Self {
+            key: RwLock::new(Arc::new(encoding(active))),
+            issuer,
+            ttl,
+        }
+    }
+
+    /// Signs with `active` from now on (after a rotation).
+    pub fn use_key(&self, active: &ActiveKey) {
+        *self.key.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(encoding(active));
+    }
+
+    pub fn kid(&self) -> String {
+        self.key.read().unwrap_or_else(|p| p.into_inner()).0.clone()
+    }
+
+    pub fn ttl(&self) -> chrono::Duration {
+        self.ttl
+    }
+
+    pub fn issue(
+        &self,
+        principal_id: Uuid,
+        principal_type: PrincipalType,
+        session_id: Uuid,
+        permissions: Vec<Permission>,
+        now: DateTime<Utc>,
+    ) -> Result<(String, AccessClaims), TokenError> {
+        let claims = AccessClaims {
+            iss: self.issuer.clone(),
+            sub: principal_id,
+            sid: session_id,
+            principal_type,
+            permissions,
+            jti: Uuid::now_v7(),
+            iat: now.timestamp(),
+            exp: (now + self.ttl).timestamp(),
+        };
+        let key = self.key.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(key.0.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &key.1)
+            .map_err(|e| TokenError::Sign(e.to_string()))?;
+        Ok((token, claims))
+    }
+}
+
+fn encoding(active: &ActiveKey) -> (String, EncodingKey) {
+    (active.kid.clone(), EncodingKey::from_ed_der(&active.pkcs8))
+}
+
+/// How often an unknown `kid` may trigger a reload of the published keys.
+const RELOAD_AT_MOST_EVERY: Duration = Duration::from_secs(1);
+
+/// Verifies access tokens against the published keys, reloading them when a token names a key
+/// it does not know yet (a rotation by another instance).
+pub struct TokenVerifier {
+    store: KeyStore,
+    keys: RwLock<HashMap<String, DecodingKey>>,
+    validation: Validation,
+    last_reload: Mutex<Option<Instant>>,
+}
+
+impl std::fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenVerifier").finish_non_exhaustive()
+    }
+}
+
+impl TokenVerifier {
+    pub fn new(store: KeyStore, issuer: &str) -> Self {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.leeway = 0;
+        validation.validate_aud = false;
+        validation.set_issuer(&[issuer]);
+        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss"]);
+        Self {
+            store,
+            keys: RwLock::default(),
+            validation,
+            last_reload: Mutex::default(),
+        }
+    }
+
+    /// Loads the published keys now.
+    pub async fn reload(&self) -> Result<Vec<PublicKey>, KeyError> {
+        let published = self.store.published().await?;
+        let keys = published
+            .iter()
+            .map(|k| (k.kid.clone(), DecodingKey::from_ed_der(&k.key)))
+            .collect();
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = keys;
+        *self.last_reload.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        Ok(published)
+    }
+
+    /// The claims of `token` if it is well formed, signed by a published key and unexpired.
+    /// Says nothing about its session: callers check that separately.
+    pub async fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(TokenError::Invalid("algorithm".into()));
+        }
+        let kid = header
+            .kid
+            .ok_or_else(|| TokenError::Invalid("no kid".into()))?;
+        if !self.knows(&kid) && self.may_reload() {
+            self.reload().await?;
+        }
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        let key = keys
+            .get(&kid)
+            .ok_or_else(|| TokenError::Invalid("unknown kid".into()))?;
+        jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| TokenError::Invalid(e.to_string()))
+    }
+
+    fn knows(&self, kid: &str) -> bool {
+        self.keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(kid)
+    }
+
+    fn may_reload(&self) -> bool {
+        self.last_reload
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none_or(|at| at.elapsed() >= RELOAD_AT_MOST_EVERY)
+    }
+}

@@ -1,0 +1,36 @@
+//! The `Authorization: Bearer` access token of a request, verified (signature, key, issuer,
+//! expiry). Whether its session is still active is for the command to check, from the events.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use super::{ApiError, AppState};
+use crate::auth::tokens::{AccessClaims, TokenError};
+
+#[derive(Debug, Clone)]
+pub struct Bearer(pub AccessClaims);
+
+impl FromRequestParts<AppState> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .ok_or(ApiError::Unauthenticated)?;
+        let verifier = Arc::clone(&state.verifier);
+        match verifier.verify(token.trim()).await {
+            Ok(claims) => Ok(Self(claims)),
+            Err(TokenError::Keys(e)) => Err(ApiError::Unavailable(e.to_string())),
+            Err(_) => Err(ApiError::Unauthenticated),
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! What a command learns from its request besides the body: who called from where, and the
+//! trace it belongs to. It becomes the metadata of the events the command appends.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header::USER_AGENT;
+use axum::http::request::Parts;
+use events::{Actor, EventMetadata};
+use runtime::telemetry::TraceContext;
+use uuid::Uuid;
+
+const MAX_USER_AGENT: usize = 512;
+
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub correlation_id: Uuid,
+}
+
+impl RequestContext {
+    /// Event metadata for a command issued by `actor` in this request, carrying the current
+    /// span's trace context.
+    pub fn metadata(&self, actor: Option<Actor>) -> EventMetadata {
+        let trace = TraceContext::current();
+        EventMetadata {
+            actor,
+            correlation_id: self.correlation_id,
+            causation_id: None,
+            traceparent: trace.traceparent,
+            tracestate: trace.tracestate,
+        }
+    }
+
+    /// The caller's user agent and address, as revocation metadata.
+    pub fn client_metadata(&self) -> std::collections::BTreeMap<String, String> {
+        [("user_agent", &self.user_agent), ("ip", &self.ip)]
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.to_owned(), v.clone()?)))
+            .collect()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let user_agent = parts
+            .headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(MAX_USER_AGENT).collect());
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        // The request id the middleware set (a UUID) correlates everything this request causes.
+        let correlation_id = parts
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| Uuid::parse_str(v).ok())
+            .unwrap_or_else(Uuid::now_v7);
+        Ok(Self {
+            user_agent,
+            ip,
+            correlation_id,
+        })
+    }
+}

@@ -1,0 +1,85 @@
+//! The command API's errors, each with its status and stable `code`.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use runtime::http::Problem;
+
+use crate::event_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 401 `invalid_credentials`: the same answer for an unknown login and a wrong password.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// 401 `unauthorized`: no bearer token, or one that is invalid, expired or revoked.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// 404 `not_found`.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// 409 with the given code: the resource is not in a state that allows the command.
+    #[error("{detail}")]
+    State { code: &'static str, detail: String },
+    /// 422 `invalid_request`: the body is well-formed JSON but breaks a rule.
+    #[error("{0}")]
+    Invalid(String),
+    /// 409 `conflict`: concurrent writers kept winning; the client may retry.
+    #[error("concurrent modification")]
+    Conflict,
+    /// 503 `unavailable`: a dependency is down; nothing was written.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// 500 `internal`: a defect; the cause is logged, never shown.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict { .. } => Self::Conflict,
+            StoreError::Unavailable(cause) => Self::Unavailable(cause.to_string()),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::InvalidCredentials => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "the login or the password is wrong",
+            )
+            .into_response(),
+            Self::Unauthenticated => {
+                let mut response = Problem::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "a valid bearer token of an active session is required",
+                )
+                .into_response();
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                response
+            }
+            Self::NotFound(what) => Problem::not_found(format!("no such {what}")).into_response(),
+            Self::State { code, detail } => {
+                Problem::new(StatusCode::CONFLICT, code, detail).into_response()
+            }
+            Self::Invalid(detail) => {
+                Problem::unprocessable("invalid_request", detail).into_response()
+            }
+            Self::Conflict => Problem::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "the resource was modified concurrently; retry",
+            )
+            .into_response(),
+            Self::Unavailable(cause) => Problem::unavailable(cause, 1).into_response(),
+            Self::Internal(cause) => Problem::internal(cause).into_response(),
+        }
+    }
+}

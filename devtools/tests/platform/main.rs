@@ -1,0 +1,8 @@
+//! The whole platform, black box: command-api, projectors and query-api spawned on free ports
+//! against a fresh database, a real broker, the dev registry and Redis, driven over HTTP as a
+//! client would.
+
+mod auth;
+mod hygiene;
+mod support;
+mod tokens;

@@ -1,0 +1,170 @@
+//! The session cache's read model: one entry per session, what introspection and the session
+//! list need. Pure: how events change it, and how a stream folds into it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use events::sessions::SessionEvent;
+use events::{PrincipalType, Recorded};
+use uuid::Uuid;
+
+/// One session as the cache holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedSession {
+    pub session_id: Uuid,
+    pub principal_id: Uuid,
+    pub principal_type: PrincipalType,
+    /// `None` while active; the revocation reason once revoked.
+    pub revoked: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub idle_timeout_secs: i64,
+    pub expires_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    /// The stream version this entry is correct at.
+    pub version: i64,
+}
+
+impl CachedSession {
+    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+        self.revoked.is_none() && now < self.expires_at && now < self.idle_expires_at()
+    }
+
+    pub fn idle_expires_at(&self) -> DateTime<Utc> {
+        self.last_used_at + Duration::seconds(self.idle_timeout_secs)
+    }
+
+    /// When the session ends if nothing else happens: the earlier of its two expiries.
+    pub fn ends_at(&self) -> DateTime<Utc> {
+        self.expires_at.min(self.idle_expires_at())
+    }
+
+    pub(super) fn fields(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("principal_id", self.principal_id.to_string()),
+            ("principal_type", self.principal_type.as_str().to_owned()),
+            ("started_at", self.started_at.timestamp_micros().to_string()),
+            (
+                "last_used_at",
+                self.last_used_at.timestamp_micros().to_string(),
+            ),
+            ("idle_timeout_secs", self.idle_timeout_secs.to_string()),
+            ("expires_at", self.expires_at.timestamp_micros().to_string()),
+            ("revoked", self.revoked.clone().unwrap_or_default()),
+            ("user_agent", self.user_agent.clone().unwrap_or_default()),
+            ("ip", self.ip.clone().unwrap_or_default()),
+        ]
+    }
+
+    pub(super) fn from_fields(session_id: Uuid, fields: &HashMap<String, String>) -> Option<Self> {
+        let get = |name: &str| fields.get(name).map(String::as_str);
+        let text = |name: &str| get(name).filter(|v| !v.is_empty()).map(str::to_owned);
+        let time = |name: &str| DateTime::from_timestamp_micros(get(name)?.parse().ok()?);
+        Some(Self {
+            session_id,
+            principal_id: get("principal_id")?.parse().ok()?,
+            principal_type: get("principal_type")?.parse().ok()?,
+            revoked: text("revoked"),
+            started_at: time("started_at")?,
+            last_used_at: time("last_used_at")?,
+            idle_timeout_secs: get("idle_timeout_secs")?.parse().ok()?,
+            expires_at: time("expires_at")?,
+            user_agent: text("user_agent"),
+            ip: text("ip"),
+            version: get("version")?.parse().ok()?,
+        })
+    }
+}
+
+/// How one event changes the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A whole entry (a session started).
+    Put(CachedSession),
+    /// An existing entry changes, at a stream version.
+    Update {
+        session_id: Uuid,
+        version: i64,
+        update: Update,
+    },
+    /// Nothing the cache holds.
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Update {
+    Used(DateTime<Utc>),
+    Revoked(String),
+}
+
+impl Update {
+    pub fn apply(&self, session: &mut CachedSession) {
+        match self {
+            Self::Used(at) => session.last_used_at = *at,
+            Self::Revoked(reason) => session.revoked = Some(reason.clone()),
+        }
+    }
+
+    pub(super) fn fields(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::Used(at) => vec![("last_used_at", at.timestamp_micros().to_string())],
+            Self::Revoked(reason) => vec![("revoked", reason.clone())],
+        }
+    }
+}
+
+pub fn change(recorded: &Recorded<SessionEvent>) -> Change {
+    let version = recorded.envelope.version;
+    match &recorded.event {
+        SessionEvent::Started(e) => Change::Put(CachedSession {
+            session_id: e.session_id,
+            principal_id: e.principal_id,
+            principal_type: e.principal_type,
+            revoked: None,
+            started_at: e.started_at,
+            last_used_at: e.started_at,
+            idle_timeout_secs: e.idle_timeout_secs,
+            expires_at: e.expires_at,
+            user_agent: e.user_agent.clone(),
+            ip: e.ip.clone(),
+            version,
+        }),
+        SessionEvent::Refreshed(e) => Change::Update {
+            session_id: e.session_id,
+            version,
+            update: Update::Used(e.refreshed_at),
+        },
+        SessionEvent::Revoked(e) => Change::Update {
+            session_id: e.session_id,
+            version,
+            update: Update::Revoked(e.reason.as_str().to_owned()),
+        },
+        SessionEvent::RefreshTokenReuseDetected(_) => Change::None,
+    }
+}
+
+/// Every session of a stream, each correct at the stream's last version.
+pub fn fold(history: &[Recorded<SessionEvent>]) -> BTreeMap<Uuid, CachedSession> {
+    let mut sessions: BTreeMap<Uuid, CachedSession> = BTreeMap::new();
+    for recorded in history {
+        match change(recorded) {
+            Change::Put(session) => {
+                sessions.insert(session.session_id, session);
+            }
+            Change::Update {
+                session_id, update, ..
+            } => {
+                if let Some(session) = sessions.get_mut(&session_id) {
+                    update.apply(session);
+                }
+            }
+            Change::None => {}
+        }
+    }
+    let version = history.last().map_or(0, |r| r.envelope.version);
+    for session in sessions.values_mut() {
+        session.version = version;
+    }
+    sessions
+}

@@ -1,0 +1,121 @@
+//! Wiring: the query API's state, routes and ops endpoints.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use axum::routing::{get, post};
+use command_api::auth::keys::KeyStore;
+use command_api::auth::tokens::TokenVerifier;
+use command_api::event_store::{EventStore, PgEventStore};
+use projectors::session_cache::SessionCache;
+use prometheus_client::registry::Registry;
+use runtime::clock::{Clock, SystemClock};
+use runtime::db::PgReadiness;
+use runtime::http::{HttpMetrics, Ops};
+use runtime::redis::RedisReadiness;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use utoipa::OpenApi;
+
+use crate::cli::ServeArgs;
+use crate::{introspection, jwks};
+
+const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
+    std::net::Ipv4Addr::LOCALHOST,
+    8082,
+));
+
+#[derive(Clone)]
+pub struct AppState {
+    pub verifier: Arc<TokenVerifier>,
+    pub keys: KeyStore,
+    pub cache: SessionCache,
+    pub store: Arc<dyn EventStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "identity query-api",
+        description = "Reads of the identity platform"
+    ),
+    paths(introspection::introspect, jwks::jwks),
+    components(schemas(
+        introspection::IntrospectionRequest,
+        introspection::Introspection,
+        introspection::ActiveToken,
+        jwks::JwkSet,
+        jwks::Jwk
+    ))
+)]
+struct ApiDoc;
+
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
+        Self::build_with_clock(args, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let pool = args.db.pool()?;
+        let redis = args.redis.connect().context("configuring Redis")?;
+        let keys = KeyStore::new(pool.clone());
+        let verifier = Arc::new(TokenVerifier::new(keys.clone(), &args.token_issuer));
+        if let Err(error) = verifier.reload().await {
+            // Keys are loaded again on the first token that names one.
+            tracing::warn!(%error, "signing keys not loaded yet");
+        }
+        let state = AppState {
+            verifier,
+            keys,
+            cache: SessionCache::new(redis.clone(), args.redis.key_prefix.clone()),
+            store: Arc::new(PgEventStore::new(pool.clone())),
+            clock,
+        };
+        let routes = Router::new()
+            .route("/v1/tokens/introspect", post(introspection::introspect))
+            .route("/.well-known/jwks.json", get(jwks::jwks))
+            .with_state(state);
+
+        let mut registry = Registry::with_prefix("identity");
+        let metrics = HttpMetrics::register(&mut registry);
+        let ops = Ops {
+            registry: Arc::new(registry),
+            checks: vec![Arc::new(PgReadiness(pool)), Arc::new(RedisReadiness(redis))],
+            openapi: serde_json::to_value(ApiDoc::openapi())?,
+            metrics,
+            body_limit_bytes: args.http.body_limit_bytes,
+        };
+        let addr = args.http.listen.unwrap_or(DEFAULT_LISTEN);
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
+        Ok(Self {
+            listener,
+            router: runtime::http::app(routes, ops),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or(DEFAULT_LISTEN)
+    }
+
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        runtime::http::serve(self.listener, self.router, shutdown).await?;
+        Ok(())
+    }
+}

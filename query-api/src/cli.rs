@@ -1,0 +1,50 @@
+//! Command line and environment configuration of the `query-api` binary.
+
+use clap::{Args, Parser, Subcommand};
+use runtime::db::DatabaseArgs;
+use runtime::http::HttpArgs;
+use runtime::redis::RedisArgs;
+use runtime::telemetry::TelemetryArgs;
+
+#[derive(Debug, Parser)]
+#[command(name = "query-api", version, about = "Identity platform: read side")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    #[command(flatten)]
+    pub telemetry: TelemetryArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the query API.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub http: HttpArgs,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub redis: RedisArgs,
+    /// The `iss` claim access tokens must carry.
+    #[arg(
+        long = "token-issuer",
+        env = "TOKEN_ISSUER",
+        default_value = "identity-platform"
+    )]
+    pub token_issuer: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

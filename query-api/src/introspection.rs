@@ -1,0 +1,159 @@
+//! `POST /v1/tokens/introspect` (RFC 7662): is this access token usable now? Yes only if its
+//! signature, key, issuer and expiry check out and its session is active. The session comes
+//! from the Redis cache; on a miss (or when asked for a newer version than the cache has) it
+//! is rebuilt from the event store, which re-warms the cache.
+
+use axum::extract::{FromRequest, Query, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::{Form, Json};
+use command_api::auth::tokens::{AccessClaims, TokenError};
+use events::{Permission, PrincipalType};
+use projectors::session_cache::CachedSession;
+use runtime::http::Problem;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::app::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct IntrospectionRequest {
+    /// The access token to check.
+    pub token: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct Consistency {
+    /// Answer from state at least this new (the stream version a command returned).
+    pub min_version: Option<i64>,
+}
+
+/// RFC 7662 answer; every field but `active` is absent for an inactive token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Introspection {
+    pub active: bool,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub details: Option<ActiveToken>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActiveToken {
+    pub sub: Uuid,
+    pub sid: Uuid,
+    #[schema(value_type = String)]
+    pub principal_type: PrincipalType,
+    #[schema(value_type = Vec<String>)]
+    pub permissions: Vec<Permission>,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: Uuid,
+    pub iss: String,
+    pub token_type: &'static str,
+}
+
+impl Introspection {
+    fn inactive() -> Self {
+        Self {
+            active: false,
+            details: None,
+        }
+    }
+
+    fn active(claims: AccessClaims) -> Self {
+        Self {
+            active: true,
+            details: Some(ActiveToken {
+                sub: claims.sub,
+                sid: claims.sid,
+                principal_type: claims.principal_type,
+                permissions: claims.permissions,
+                exp: claims.exp,
+                iat: claims.iat,
+                jti: claims.jti,
+                iss: claims.iss,
+                token_type: "access_token",
+            }),
+        }
+    }
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/tokens/introspect",
+    request_body(content = IntrospectionRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Whether the token is active, with its claims if so", body = Introspection),
+        (status = 503, description = "Neither the cache nor the event store could be read"),
+    )
+)]
+pub async fn introspect(
+    State(state): State<AppState>,
+    Query(consistency): Query<Consistency>,
+    request: TokenForm,
+) -> Result<Json<Introspection>, Problem> {
+    let claims = match state.verifier.verify(&request.0).await {
+        Ok(claims) => claims,
+        Err(TokenError::Keys(e)) => return Err(Problem::unavailable(e, 1)),
+        Err(_) => return Ok(Json(Introspection::inactive())),
+    };
+    let session = session(&state, &claims, consistency.min_version).await?;
+    let now = state.clock.now();
+    let active = session.is_some_and(|s| s.principal_id == claims.sub && s.is_active(now));
+    Ok(Json(if active {
+        Introspection::active(claims)
+    } else {
+        Introspection::inactive()
+    }))
+}
+
+/// The token's session, from the cache if it is there and new enough, else from the events.
+async fn session(
+    state: &AppState,
+    claims: &AccessClaims,
+    min_version: Option<i64>,
+) -> Result<Option<CachedSession>, Problem> {
+    let cached = match state.cache.get(claims.sid).await {
+        Ok(cached) => cached,
+        Err(error) => {
+            tracing::warn!(%error, "session cache unreadable; answering from the event store");
+            None
+        }
+    };
+    if let Some(session) = cached
+        && min_version.is_none_or(|v| session.version >= v)
+    {
+        return Ok(Some(session));
+    }
+    match state.cache.rebuild(state.store.as_ref(), claims.sub).await {
+        Ok(mut sessions) => Ok(sessions.remove(&claims.sid)),
+        Err(error) if error.is_transient() => Err(Problem::unavailable(error, 1)),
+        Err(error) => Err(Problem::internal(error)),
+    }
+}
+
+/// The token from a JSON body (`{"token": …}`) or, as RFC 7662 has it, a form (`token=…`).
+#[derive(Debug)]
+pub struct TokenForm(String);
+
+impl<S: Send + Sync> FromRequest<S> for TokenForm {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Problem> {
+        let is_form = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let body = if is_form {
+            Form::<IntrospectionRequest>::from_request(request, state)
+                .await
+                .map_err(|e| Problem::new(e.status(), "invalid_body", e.body_text()))?
+                .0
+        } else {
+            runtime::http::Json::<IntrospectionRequest>::from_request(request, state)
+                .await?
+                .0
+        };
+        Ok(Self(body.token))
+    }
+}
