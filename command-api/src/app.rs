@@ -15,19 +15,23 @@ use runtime::http::{HttpMetrics, Ops};
 use runtime::kafka::KafkaArgs;
 use secrecy::SecretString;
 use sqlx::PgPool;
+use sqlx::postgres::PgListener;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
 use crate::auth::credentials::PgCredentials;
 use crate::auth::keys::{KeyStore, MasterKey};
+use crate::auth::lockout::PgLoginAttempts;
 use crate::auth::passwords::Passwords;
 use crate::auth::tokens::{TokenIssuer, TokenVerifier};
 use crate::bootstrap::{Bootstrapped, bootstrap_admin};
-use crate::cli::{BootstrapArgs, RelayOnlyArgs, ServeArgs};
-use crate::event_store::PgEventStore;
+use crate::cli::{BootstrapArgs, RelayOnlyArgs, RotateArgs, ServeArgs};
+use crate::event_store::{PgEventStore, PgSnapshots};
 use crate::http::{ApiDoc, AppState};
 use crate::relay::{Publisher, Relay, RelayArgs, RelayMetrics};
+use crate::session_cache::SessionCache;
+use crate::sessions::PgSessionDirectory;
 
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
     std::net::Ipv4Addr::LOCALHOST,
@@ -44,6 +48,7 @@ pub struct Application {
     router: Router,
     relay: Option<Relay>,
     keys: KeyRefresher,
+    pool: PgPool,
 }
 
 impl Application {
@@ -74,12 +79,20 @@ impl Application {
 
         let state = AppState {
             store: Arc::new(PgEventStore::new(pool.clone())),
+            snapshots: Arc::new(PgSnapshots::new(pool.clone())),
+            directory: Arc::new(PgSessionDirectory::new(pool.clone())),
             credentials: Arc::new(PgCredentials::new(pool.clone())),
+            attempts: Arc::new(PgLoginAttempts::new(pool.clone())),
             passwords: Passwords::new(&args.passwords)?,
             issuer: issuer.clone(),
             verifier: verifier.clone(),
             clock,
             policy: (&args.sessions).into(),
+            lockout: args.lockout.clone(),
+            cache: SessionCache::new(
+                args.redis.connect().context("configuring Redis")?,
+                args.redis.key_prefix.clone(),
+            ),
         };
 
         let mut registry = Registry::with_prefix("identity");
@@ -113,6 +126,7 @@ impl Application {
                 issuer,
                 verifier,
             },
+            pool,
         })
     }
 
@@ -123,7 +137,7 @@ impl Application {
     /// Serves until `shutdown`, then waits for in-flight requests and the relay's last batch.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let relay = self.relay.map(|r| tokio::spawn(r.run(shutdown.clone())));
-        tokio::spawn(self.keys.run(shutdown.clone()));
+        tokio::spawn(self.keys.run(shutdown.clone(), self.pool));
         runtime::http::serve(self.listener, self.router, shutdown.clone()).await?;
         if let Some(relay) = relay {
             relay.await.context("relay task")?;
@@ -142,13 +156,29 @@ struct KeyRefresher {
 }
 
 impl KeyRefresher {
-    async fn run(self, shutdown: CancellationToken) {
+    async fn run(self, shutdown: CancellationToken, pool: PgPool) {
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(mut l) => l.listen("signing_keys").await.ok().map(|()| l),
+            Err(_) => None,
+        };
         let mut tick = tokio::time::interval(KEY_REFRESH);
         tick.tick().await;
         loop {
+            let rotated = async {
+                match listener.as_mut() {
+                    Some(l) => {
+                        if l.recv().await.is_err() {
+                            // The timer covers for a listener that cannot reconnect.
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = tick.tick() => {}
+                _ = rotated => {}
             }
             match self.store.active(&self.master).await {
                 Ok(active) if active.kid != self.issuer.kid() => {
@@ -186,6 +216,22 @@ pub async fn run_relay_alone(
     let relay = tokio::spawn(relay.run(shutdown.clone()));
     runtime::http::serve(listener, router, shutdown).await?;
     relay.await.context("relay task")?;
+    Ok(())
+}
+
+/// `command-api rotate-signing-key`: a new key signs from now on; the old one keeps verifying
+/// until the last token it signed has expired.
+pub async fn rotate_signing_key(args: RotateArgs) -> anyhow::Result<()> {
+    let pool = args.db.pool()?;
+    let master = MasterKey::from_base64(&args.tokens.master_key)?;
+    let kid = KeyStore::new(pool)
+        .rotate(
+            &master,
+            chrono::Duration::seconds(args.tokens.access_token_ttl_secs),
+        )
+        .await
+        .context("rotating the signing key")?;
+    writeln!(std::io::stdout().lock(), "signing with key {kid}")?;
     Ok(())
 }
 

@@ -4,9 +4,11 @@ use clap::{Args, Parser, Subcommand};
 use runtime::db::DatabaseArgs;
 use runtime::http::HttpArgs;
 use runtime::kafka::KafkaArgs;
+use runtime::redis::RedisArgs;
 use runtime::telemetry::TelemetryArgs;
 
 use crate::auth::config::TokenArgs;
+use crate::auth::lockout::LockoutArgs;
 use crate::auth::passwords::PasswordArgs;
 use crate::relay::RelayArgs;
 use crate::sessions::SessionArgs;
@@ -39,6 +41,16 @@ pub enum Command {
     },
     /// Create the first admin (a user with every permission), once; later runs do nothing.
     BootstrapAdmin(BootstrapArgs),
+    /// Sign with a new key from now on; the old key keeps verifying until its tokens expire.
+    RotateSigningKey(RotateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RotateArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub tokens: TokenArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -75,6 +87,10 @@ pub struct ServeArgs {
     pub passwords: PasswordArgs,
     #[command(flatten)]
     pub sessions: SessionArgs,
+    #[command(flatten)]
+    pub lockout: LockoutArgs,
+    #[command(flatten)]
+    pub redis: RedisArgs,
     /// Run the relay inside this process.
     #[arg(long = "relay-enabled", env = "RELAY_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
     pub relay_enabled: bool,

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod event_store;
 pub mod http;
 pub mod relay;
+pub mod session_cache;
 pub mod sessions;
 
 pub use app::Application;
@@ -41,6 +42,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::BootstrapAdmin(args) => app::bootstrap(args).await,
+        Command::RotateSigningKey(args) => app::rotate_signing_key(args).await,
         Command::CreateTopics { kafka } => {
             runtime::kafka::ensure_topics(&kafka, &kafka.topics().all())
                 .await

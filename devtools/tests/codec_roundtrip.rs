@@ -103,6 +103,15 @@ fn samples() -> Vec<Recorded<SessionEvent>> {
                 ip: Some("::1".into()),
             }),
         ),
+        (
+            None,
+            SessionEvent::LoginLockedOut(LoginLockedOut {
+                failed_attempts: 5,
+                lockout_count: 1,
+                locked_at: at(5),
+                locked_until: at(65),
+            }),
+        ),
     ];
     events
         .into_iter()

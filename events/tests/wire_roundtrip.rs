@@ -81,6 +81,15 @@ fn samples() -> Vec<(Envelope, SessionEvent)> {
                 ip: Some("::1".into()),
             }),
         ),
+        (
+            envelope(5, None),
+            SessionEvent::LoginLockedOut(LoginLockedOut {
+                failed_attempts: 5,
+                lockout_count: 2,
+                locked_at: at(5),
+                locked_until: at(125),
+            }),
+        ),
     ]
 }
 

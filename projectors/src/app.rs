@@ -17,7 +17,7 @@ use utoipa::OpenApi;
 use crate::cli::RunArgs;
 use crate::consumer::SessionCacheProjector;
 use crate::metrics::ProjectorMetrics;
-use crate::session_cache::SessionCache;
+use command_api::session_cache::SessionCache;
 
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
     std::net::Ipv4Addr::LOCALHOST,

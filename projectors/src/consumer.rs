@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::metrics::{ProjectionLabels, ProjectorMetrics};
-use crate::session_cache::{CacheError, SessionCache, Written};
+use command_api::session_cache::{CacheError, SessionCache, Written};
 
 pub const PROJECTION: &str = "session-cache";
 
@@ -37,6 +37,10 @@ pub struct ConsumerArgs {
         default_value_t = 5_000
     )]
     pub max_backoff_ms: u64,
+    /// When the cache starts empty, sessions started this far back are rebuilt from the event
+    /// store. Keep it at least the session lifetime.
+    #[arg(long = "rebuild-window-secs", env = "REBUILD_WINDOW_SECS", default_value_t = 10 * 60 * 60)]
+    pub rebuild_window_secs: i64,
 }
 
 pub struct SessionCacheProjector {
@@ -48,6 +52,7 @@ pub struct SessionCacheProjector {
     store: Arc<dyn EventStore>,
     metrics: ProjectorMetrics,
     max_backoff: Duration,
+    rebuild_window: chrono::Duration,
 }
 
 impl std::fmt::Debug for SessionCacheProjector {
@@ -86,11 +91,13 @@ impl SessionCacheProjector {
             store,
             metrics,
             max_backoff: Duration::from_millis(args.max_backoff_ms),
+            rebuild_window: chrono::Duration::seconds(args.rebuild_window_secs),
         })
     }
 
     /// Consumes until `shutdown`, then commits what was applied and leaves the group.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        self.fill_if_empty(&shutdown).await;
         loop {
             let message = tokio::select! {
                 _ = shutdown.cancelled() => break,
@@ -110,6 +117,40 @@ impl SessionCacheProjector {
         }
         self.consumer.unsubscribe();
         Ok(())
+    }
+
+    /// An empty cache (first start, or Redis lost its data) is filled from the event store
+    /// before consuming; until then introspection answers from the event store anyway.
+    async fn fill_if_empty(&self, shutdown: &CancellationToken) {
+        let mut backoff = ExponentialBuilder::default()
+            .with_max_delay(self.max_backoff)
+            .with_jitter()
+            .without_max_times()
+            .build();
+        loop {
+            let outcome = match self.cache.is_filled().await {
+                Ok(true) => return,
+                Ok(false) => {
+                    let since = chrono::Utc::now() - self.rebuild_window;
+                    self.cache.fill(self.store.as_ref(), since).await
+                }
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok(principals) => {
+                    tracing::info!(principals, "session cache filled from the event store");
+                    return;
+                }
+                Err(error) => {
+                    let wait = backoff.next().unwrap_or(self.max_backoff);
+                    tracing::warn!(%error, ?wait, "cannot fill the session cache yet");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        }
     }
 
     /// Applies one record; false if shutdown interrupted it (its offset must not be stored).
@@ -197,12 +238,18 @@ impl SessionCacheProjector {
             "messaging.message.id",
             tracing::field::display(recorded.envelope.event_id),
         );
-        match self.cache.apply(&recorded).await.map_err(Failure::from)? {
+        match self
+            .cache
+            .apply_existing(&recorded)
+            .await
+            .map_err(Failure::from)?
+        {
             Written::Applied => Ok("applied"),
             Written::AlreadyApplied => Ok("already_applied"),
             Written::Missing => {
-                let principal_id = principal_of(&recorded.envelope.stream_id)
-                    .ok_or_else(|| Failure::Permanent("not a sessions stream".into()))?;
+                let principal_id =
+                    command_api::session_cache::principal_of(&recorded.envelope.stream_id)
+                        .ok_or_else(|| Failure::Permanent("not a sessions stream".into()))?;
                 self.cache
                     .rebuild(self.store.as_ref(), principal_id)
                     .await
@@ -243,12 +290,4 @@ fn creation_context(message: &BorrowedMessage<'_>) -> TraceContext {
         traceparent: header("traceparent"),
         tracestate: header("tracestate"),
     }
-}
-
-fn principal_of(stream_id: &str) -> Option<uuid::Uuid> {
-    stream_id
-        .strip_prefix(Category::Sessions.stream_prefix())?
-        .strip_prefix('-')?
-        .parse()
-        .ok()
 }

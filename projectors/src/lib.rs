@@ -1,12 +1,11 @@
 //! Projectors: Kafka consumers that turn events into read models — the Redis session cache
-//! now — applying each event at most once per stream version, retrying what fails for a
-//! passing reason.
+//! (`command_api::session_cache`) now — applying each event at most once per stream version,
+//! retrying what fails for a passing reason.
 
 mod app;
 pub mod cli;
 pub mod consumer;
 pub mod metrics;
-pub mod session_cache;
 
 pub use app::Application;
 pub use cli::{Cli, Command, RunArgs};

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use command_api::auth::keys::KeyStore;
 use command_api::auth::tokens::TokenVerifier;
 use command_api::event_store::{EventStore, PgEventStore};
-use projectors::session_cache::SessionCache;
+use command_api::session_cache::SessionCache;
 use prometheus_client::registry::Registry;
 use runtime::clock::{Clock, SystemClock};
 use runtime::db::PgReadiness;
@@ -19,8 +19,9 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
+use crate::audit::{PgRevocationLog, RevocationLog};
 use crate::cli::ServeArgs;
-use crate::{introspection, jwks};
+use crate::{audit, introspection, jwks, sessions};
 
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
     std::net::Ipv4Addr::LOCALHOST,
@@ -33,6 +34,7 @@ pub struct AppState {
     pub keys: KeyStore,
     pub cache: SessionCache,
     pub store: Arc<dyn EventStore>,
+    pub revocations: Arc<dyn RevocationLog>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -48,8 +50,16 @@ impl std::fmt::Debug for AppState {
         title = "identity query-api",
         description = "Reads of the identity platform"
     ),
-    paths(introspection::introspect, jwks::jwks),
+    paths(
+        introspection::introspect,
+        jwks::jwks,
+        sessions::list,
+        audit::revocations
+    ),
     components(schemas(
+        sessions::ActiveSession,
+        audit::Revocation,
+        audit::RevokedBy,
         introspection::IntrospectionRequest,
         introspection::Introspection,
         introspection::ActiveToken,
@@ -84,11 +94,17 @@ impl Application {
             keys,
             cache: SessionCache::new(redis.clone(), args.redis.key_prefix.clone()),
             store: Arc::new(PgEventStore::new(pool.clone())),
+            revocations: Arc::new(PgRevocationLog::new(pool.clone())),
             clock,
         };
         let routes = Router::new()
             .route("/v1/tokens/introspect", post(introspection::introspect))
             .route("/.well-known/jwks.json", get(jwks::jwks))
+            .route(
+                "/v1/principals/{principal_id}/sessions",
+                get(sessions::list),
+            )
+            .route("/v1/audit/revocations", get(audit::revocations))
             .with_state(state);
 
         let mut registry = Registry::with_prefix("identity");

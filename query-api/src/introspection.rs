@@ -3,18 +3,21 @@
 //! from the Redis cache; on a miss (or when asked for a newer version than the cache has) it
 //! is rebuilt from the event store, which re-warms the cache.
 
+// utoipa expands `params(T)` into a fully qualified path to `T`.
+#![allow(unused_qualifications)]
+
 use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::{Form, Json};
 use command_api::auth::tokens::{AccessClaims, TokenError};
 use events::{Permission, PrincipalType};
-use projectors::session_cache::CachedSession;
 use runtime::http::Problem;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::lookup;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct IntrospectionRequest {
@@ -80,6 +83,7 @@ impl Introspection {
 #[utoipa::path(
     post,
     path = "/v1/tokens/introspect",
+    params(Consistency),
     request_body(content = IntrospectionRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "Whether the token is active, with its claims if so", body = Introspection),
@@ -96,7 +100,7 @@ pub async fn introspect(
         Err(TokenError::Keys(e)) => return Err(Problem::unavailable(e, 1)),
         Err(_) => return Ok(Json(Introspection::inactive())),
     };
-    let session = session(&state, &claims, consistency.min_version).await?;
+    let session = lookup::session(&state, claims.sub, claims.sid, consistency.min_version).await?;
     let now = state.clock.now();
     let active = session.is_some_and(|s| s.principal_id == claims.sub && s.is_active(now));
     Ok(Json(if active {
@@ -104,31 +108,6 @@ pub async fn introspect(
     } else {
         Introspection::inactive()
     }))
-}
-
-/// The token's session, from the cache if it is there and new enough, else from the events.
-async fn session(
-    state: &AppState,
-    claims: &AccessClaims,
-    min_version: Option<i64>,
-) -> Result<Option<CachedSession>, Problem> {
-    let cached = match state.cache.get(claims.sid).await {
-        Ok(cached) => cached,
-        Err(error) => {
-            tracing::warn!(%error, "session cache unreadable; answering from the event store");
-            None
-        }
-    };
-    if let Some(session) = cached
-        && min_version.is_none_or(|v| session.version >= v)
-    {
-        return Ok(Some(session));
-    }
-    match state.cache.rebuild(state.store.as_ref(), claims.sub).await {
-        Ok(mut sessions) => Ok(sessions.remove(&claims.sid)),
-        Err(error) if error.is_transient() => Err(Problem::unavailable(error, 1)),
-        Err(error) => Err(Problem::internal(error)),
-    }
 }
 
 /// The token from a JSON body (`{"token": …}`) or, as RFC 7662 has it, a form (`token=…`).

@@ -1,10 +1,14 @@
-//! The read side of the identity platform: token introspection and the signing keys (JWKS)
-//! now; sessions, users, roles, customers and the revocation audit with their issues.
+//! The read side of the identity platform: token introspection, the signing keys (JWKS), the
+//! session list and the revocation audit; users, roles and customers come with their issues.
 
 mod app;
+mod audit;
+mod auth;
 pub mod cli;
 mod introspection;
 mod jwks;
+mod lookup;
+mod sessions;
 
 pub use app::Application;
 pub use cli::{Cli, Command, ServeArgs};

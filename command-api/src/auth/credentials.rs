@@ -1,7 +1,9 @@
-//! Looking up a login's credentials and effective permissions, as a login needs them.
+//! Looking up a principal's credentials and effective permissions, as logins and refreshes
+//! need them.
 
 use async_trait::async_trait;
 use events::{Permission, PrincipalType};
+use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
@@ -32,6 +34,7 @@ impl std::fmt::Debug for StoredCredential {
 #[async_trait]
 pub trait Credentials: Send + Sync + 'static {
     async fn find(&self, login: &str) -> Result<Option<StoredCredential>, StoreError>;
+    async fn find_by_id(&self, principal_id: Uuid) -> Result<Option<StoredCredential>, StoreError>;
     /// Replaces a hash made with outdated parameters (after a successful login).
     async fn rehash(&self, principal_id: Uuid, password_hash: &str) -> Result<(), StoreError>;
 }
@@ -47,38 +50,43 @@ impl PgCredentials {
     }
 }
 
+/// Credentials with their effective permissions; `$1` is bound by the caller's condition.
+macro_rules! select_credential {
+    ($condition:literal) => {
+        concat!(
+            "SELECT c.principal_id, c.principal_type, c.password_hash, c.disabled, ",
+            "coalesce(array_agg(DISTINCT p) FILTER (WHERE p IS NOT NULL), '{}') AS permissions ",
+            "FROM credentials c ",
+            "LEFT JOIN auth_user_roles ur ON ur.user_id = c.principal_id ",
+            "LEFT JOIN auth_roles r ON r.role_id = ur.role_id ",
+            "LEFT JOIN LATERAL unnest(r.permissions) AS p ON true ",
+            "WHERE ",
+            $condition,
+            " GROUP BY c.principal_id"
+        )
+    };
+}
+
 #[async_trait]
 impl Credentials for PgCredentials {
     async fn find(&self, login: &str) -> Result<Option<StoredCredential>, StoreError> {
-        let row = sqlx::query(
-            "SELECT c.principal_id, c.principal_type, c.password_hash, c.disabled, \
-                    coalesce(array_agg(DISTINCT p) FILTER (WHERE p IS NOT NULL), '{}') AS permissions \
-             FROM credentials c \
-             LEFT JOIN auth_user_roles ur ON ur.user_id = c.principal_id \
-             LEFT JOIN auth_roles r ON r.role_id = ur.role_id \
-             LEFT JOIN LATERAL unnest(r.permissions) AS p ON true \
-             WHERE c.login = $1 \
-             GROUP BY c.principal_id",
-        )
-        .bind(login)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
-        let Some(row) = row else { return Ok(None) };
-        let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(e.to_string());
-        let principal_type: String = row.try_get("principal_type").map_err(|e| corrupt(&e))?;
-        let permissions: Vec<String> = row.try_get("permissions").map_err(|e| corrupt(&e))?;
-        Ok(Some(StoredCredential {
-            principal_id: row.try_get("principal_id").map_err(|e| corrupt(&e))?,
-            principal_type: principal_type.parse().map_err(|e| corrupt(&e))?,
-            password_hash: row.try_get("password_hash").map_err(|e| corrupt(&e))?,
-            disabled: row.try_get("disabled").map_err(|e| corrupt(&e))?,
-            permissions: permissions
-                .iter()
-                .map(|p| p.parse())
-                .collect::<Result<_, _>>()
-                .map_err(|e| corrupt(&e))?,
-        }))
+        sqlx::query(select_credential!("c.login = $1"))
+            .bind(login)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?
+            .map(|row| credential(&row))
+            .transpose()
+    }
+
+    async fn find_by_id(&self, principal_id: Uuid) -> Result<Option<StoredCredential>, StoreError> {
+        sqlx::query(select_credential!("c.principal_id = $1"))
+            .bind(principal_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?
+            .map(|row| credential(&row))
+            .transpose()
     }
 
     async fn rehash(&self, principal_id: Uuid, password_hash: &str) -> Result<(), StoreError> {
@@ -90,6 +98,27 @@ impl Credentials for PgCredentials {
         .execute(&self.pool)
         .await
         .map(drop)
-        .map_err(|e| StoreError::Unavailable(Box::new(e)))
+        .map_err(unavailable)
     }
+}
+
+fn credential(row: &PgRow) -> Result<StoredCredential, StoreError> {
+    let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(e.to_string());
+    let principal_type: String = row.try_get("principal_type").map_err(|e| corrupt(&e))?;
+    let permissions: Vec<String> = row.try_get("permissions").map_err(|e| corrupt(&e))?;
+    Ok(StoredCredential {
+        principal_id: row.try_get("principal_id").map_err(|e| corrupt(&e))?,
+        principal_type: principal_type.parse().map_err(|e| corrupt(&e))?,
+        password_hash: row.try_get("password_hash").map_err(|e| corrupt(&e))?,
+        disabled: row.try_get("disabled").map_err(|e| corrupt(&e))?,
+        permissions: permissions
+            .iter()
+            .map(|p| p.parse())
+            .collect::<Result<_, _>>()
+            .map_err(|e| corrupt(&e))?,
+    })
+}
+
+fn unavailable(e: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(Box::new(e))
 }

@@ -153,6 +153,11 @@ impl KeyStore {
         .execute(&mut *tx)
         .await?;
         let kid = insert_new_key(&mut tx, master).await?;
+        // Every instance reloads its keys on this (and on a timer, should it be missed).
+        sqlx::query("SELECT pg_notify('signing_keys', $1)")
+            .bind(&kid)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(kid)
     }

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod credentials;
 pub mod keys;
+pub mod lockout;
 pub mod passwords;
 pub mod refresh;
 pub mod tokens;

@@ -4,11 +4,14 @@
 use aws_lc_rs::digest::{SHA256, digest};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use events::PrincipalType;
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 const PREFIX: &str = "rt1.";
 const SECRET_LEN: usize = 32;
+/// principal type (1 byte), principal id, session id, secret
+const LEN: usize = 1 + 16 + 16 + SECRET_LEN;
 
 #[derive(Debug, thiserror::Error)]
 #[error("malformed refresh token")]
@@ -16,6 +19,7 @@ pub struct Malformed;
 
 /// A refresh token as issued to a client, never stored.
 pub struct RefreshToken {
+    pub principal_type: PrincipalType,
     pub principal_id: Uuid,
     pub session_id: Uuid,
     token: SecretString,
@@ -24,6 +28,7 @@ pub struct RefreshToken {
 impl std::fmt::Debug for RefreshToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RefreshToken")
+            .field("principal_type", &self.principal_type)
             .field("principal_id", &self.principal_id)
             .field("session_id", &self.session_id)
             .finish_non_exhaustive()
@@ -31,14 +36,23 @@ impl std::fmt::Debug for RefreshToken {
 }
 
 impl RefreshToken {
-    pub fn generate(principal_id: Uuid, session_id: Uuid) -> Result<Self, Malformed> {
-        let mut bytes = Vec::with_capacity(32 + SECRET_LEN);
+    pub fn generate(
+        principal_type: PrincipalType,
+        principal_id: Uuid,
+        session_id: Uuid,
+    ) -> Result<Self, Malformed> {
+        let mut bytes = Vec::with_capacity(LEN);
+        bytes.push(match principal_type {
+            PrincipalType::User => b'u',
+            PrincipalType::Customer => b'c',
+        });
         bytes.extend_from_slice(principal_id.as_bytes());
         bytes.extend_from_slice(session_id.as_bytes());
         let mut secret = [0u8; SECRET_LEN];
         aws_lc_rs::rand::fill(&mut secret).map_err(|_| Malformed)?;
         bytes.extend_from_slice(&secret);
         Ok(Self {
+            principal_type,
             principal_id,
             session_id,
             token: format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)).into(),
@@ -48,9 +62,14 @@ impl RefreshToken {
     pub fn parse(token: &str) -> Result<Self, Malformed> {
         let encoded = token.strip_prefix(PREFIX).ok_or(Malformed)?;
         let bytes = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| Malformed)?;
-        if bytes.len() != 32 + SECRET_LEN {
+        if bytes.len() != LEN {
             return Err(Malformed);
         }
+        let principal_type = match bytes.first() {
+            Some(b'u') => PrincipalType::User,
+            Some(b'c') => PrincipalType::Customer,
+            _ => return Err(Malformed),
+        };
         let id = |range: std::ops::Range<usize>| {
             bytes
                 .get(range)
@@ -58,8 +77,9 @@ impl RefreshToken {
                 .ok_or(Malformed)
         };
         Ok(Self {
-            principal_id: id(0..16)?,
-            session_id: id(16..32)?,
+            principal_type,
+            principal_id: id(1..17)?,
+            session_id: id(17..33)?,
             token: token.to_owned().into(),
         })
     }
@@ -86,8 +106,10 @@ mod tests {
     #[test]
     fn a_token_round_trips_its_ids_and_hashes_the_same() {
         let (principal, session) = (Uuid::now_v7(), Uuid::now_v7());
-        let token = RefreshToken::generate(principal, session).expect("token");
+        let token =
+            RefreshToken::generate(PrincipalType::Customer, principal, session).expect("token");
         let parsed = RefreshToken::parse(token.expose()).expect("parses");
+        assert_eq!(parsed.principal_type, PrincipalType::Customer);
         assert_eq!(parsed.principal_id, principal);
         assert_eq!(parsed.session_id, session);
         assert_eq!(parsed.hash(), token.hash());
@@ -97,8 +119,8 @@ mod tests {
     #[test]
     fn two_tokens_for_one_session_differ() {
         let (principal, session) = (Uuid::now_v7(), Uuid::now_v7());
-        let a = RefreshToken::generate(principal, session).expect("token");
-        let b = RefreshToken::generate(principal, session).expect("token");
+        let a = RefreshToken::generate(PrincipalType::User, principal, session).expect("token");
+        let b = RefreshToken::generate(PrincipalType::User, principal, session).expect("token");
         assert_ne!(a.expose(), b.expose());
         assert_ne!(a.hash(), b.hash());
     }

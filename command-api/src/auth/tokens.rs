@@ -2,7 +2,7 @@
 //! against every published key (only EdDSA, known `kid`, right issuer, not expired).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -113,8 +113,9 @@ fn encoding(active: &ActiveKey) -> (String, EncodingKey) {
     (active.kid.clone(), EncodingKey::from_ed_der(&active.pkcs8))
 }
 
-/// How often an unknown `kid` may trigger a reload of the published keys.
-const RELOAD_AT_MOST_EVERY: Duration = Duration::from_secs(1);
+/// How often unknown `kid`s may trigger a reload of the published keys: a token signed by a
+/// key just rotated in waits at most this long, forged `kid`s cost at most this many queries.
+const RELOAD_AT_MOST_EVERY: Duration = Duration::from_millis(200);
 
 /// Verifies access tokens against the published keys, reloading them when a token names a key
 /// it does not know yet (a rotation by another instance).
@@ -122,7 +123,7 @@ pub struct TokenVerifier {
     store: KeyStore,
     keys: RwLock<HashMap<String, DecodingKey>>,
     validation: Validation,
-    last_reload: Mutex<Option<Instant>>,
+    last_reload: tokio::sync::Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for TokenVerifier {
@@ -142,20 +143,38 @@ impl TokenVerifier {
             store,
             keys: RwLock::default(),
             validation,
-            last_reload: Mutex::default(),
+            last_reload: tokio::sync::Mutex::default(),
         }
     }
 
     /// Loads the published keys now.
     pub async fn reload(&self) -> Result<Vec<PublicKey>, KeyError> {
+        let mut last = self.last_reload.lock().await;
+        self.load(&mut last).await
+    }
+
+    async fn load(&self, last: &mut Option<Instant>) -> Result<Vec<PublicKey>, KeyError> {
         let published = self.store.published().await?;
         let keys = published
             .iter()
             .map(|k| (k.kid.clone(), DecodingKey::from_ed_der(&k.key)))
             .collect();
         *self.keys.write().unwrap_or_else(|p| p.into_inner()) = keys;
-        *self.last_reload.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        *last = Some(Instant::now());
         Ok(published)
+    }
+
+    /// Reloads for a `kid` not known yet, at most every [`RELOAD_AT_MOST_EVERY`]; concurrent
+    /// callers share one reload.
+    async fn reload_for(&self, kid: &str) -> Result<(), KeyError> {
+        let mut last = self.last_reload.lock().await;
+        if self.knows(kid) {
+            return Ok(());
+        }
+        if let Some(at) = *last {
+            tokio::time::sleep(RELOAD_AT_MOST_EVERY.saturating_sub(at.elapsed())).await;
+        }
+        self.load(&mut last).await.map(drop)
     }
 
     /// The claims of `token` if it is well formed, signed by a published key and unexpired.
@@ -169,8 +188,8 @@ impl TokenVerifier {
         let kid = header
             .kid
             .ok_or_else(|| TokenError::Invalid("no kid".into()))?;
-        if !self.knows(&kid) && self.may_reload() {
-            self.reload().await?;
+        if !self.knows(&kid) {
+            self.reload_for(&kid).await?;
         }
         let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
         let key = keys
@@ -186,12 +205,5 @@ impl TokenVerifier {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .contains_key(kid)
-    }
-
-    fn may_reload(&self) -> bool {
-        self.last_reload
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_none_or(|at| at.elapsed() >= RELOAD_AT_MOST_EVERY)
     }
 }

@@ -3,11 +3,13 @@
 
 mod inline;
 mod postgres;
+mod snapshots;
 
 use events::{EventError, EventFamily, EventMetadata, PrincipalType, RawEvent};
 use uuid::Uuid;
 
 pub use postgres::{PgEventStore, raw_event};
+pub use snapshots::{PgSnapshots, Snapshots};
 
 /// An event about to be appended.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +107,13 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Commits every append and credential of `transaction` in one database transaction.
     async fn commit(&self, transaction: Transaction) -> Result<Vec<Appended>, StoreError>;
+
+    /// The streams where a session started at or after `since`: every stream that can hold
+    /// an active session.
+    async fn session_streams_since(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<String>, StoreError>;
 
     /// The events of `stream_id` from `from_version` on, in version order.
     async fn read_stream(

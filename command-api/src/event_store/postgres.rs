@@ -76,6 +76,17 @@ impl EventStore for PgEventStore {
         Ok(appended)
     }
 
+    async fn session_streams_since(&self, since: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT stream_id FROM events \
+             WHERE event_type = 'session.started.v1' AND recorded_at >= $1",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)
+    }
+
     async fn read_stream(
         &self,
         stream_id: &str,

@@ -14,6 +14,15 @@ pub enum ApiError {
     /// 401 `unauthorized`: no bearer token, or one that is invalid, expired or revoked.
     #[error("authentication required")]
     Unauthenticated,
+    /// 401 `invalid_refresh_token`: malformed, unknown, spent, or of an ended session.
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    /// 403 `forbidden`: authenticated, but without the permission or ownership required.
+    #[error("forbidden")]
+    Forbidden,
+    /// 429 `locked`: too many failed logins; retry after the given seconds.
+    #[error("locked")]
+    Locked { retry_after_secs: u64 },
     /// 404 `not_found`.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -65,6 +74,25 @@ impl IntoResponse for ApiError {
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                 response
             }
+            Self::InvalidRefreshToken => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_refresh_token",
+                "the refresh token is not valid for an active session",
+            )
+            .into_response(),
+            Self::Forbidden => Problem::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this needs a permission or ownership the caller does not have",
+            )
+            .into_response(),
+            Self::Locked { retry_after_secs } => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "locked",
+                "too many failed logins; retry later",
+            )
+            .with_retry_after(retry_after_secs)
+            .into_response(),
             Self::NotFound(what) => Problem::not_found(format!("no such {what}")).into_response(),
             Self::State { code, detail } => {
                 Problem::new(StatusCode::CONFLICT, code, detail).into_response()

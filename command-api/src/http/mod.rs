@@ -17,21 +17,30 @@ pub use context::RequestContext;
 pub use error::ApiError;
 
 use crate::auth::credentials::Credentials;
+use crate::auth::lockout::{LockoutArgs, LoginAttempts};
 use crate::auth::passwords::Passwords;
 use crate::auth::tokens::{TokenIssuer, TokenVerifier};
-use crate::event_store::EventStore;
-use crate::sessions::{self, SessionPolicy};
+use crate::event_store::{EventStore, Snapshots};
+use crate::session_cache::SessionCache;
+use crate::sessions::{self, SessionDirectory, SessionPolicy};
 
 /// Everything a handler may use, each behind its port.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn EventStore>,
+    pub snapshots: Arc<dyn Snapshots>,
+    pub directory: Arc<dyn SessionDirectory>,
     pub credentials: Arc<dyn Credentials>,
+    pub attempts: Arc<dyn LoginAttempts>,
     pub passwords: Passwords,
     pub issuer: Arc<TokenIssuer>,
     pub verifier: Arc<TokenVerifier>,
     pub clock: Arc<dyn Clock>,
     pub policy: SessionPolicy,
+    pub lockout: LockoutArgs,
+    /// Written through after each sessions command, so a login or revocation is visible to
+    /// introspection at once; the projector makes it right if this write is lost.
+    pub cache: SessionCache,
 }
 
 impl std::fmt::Debug for AppState {
@@ -48,14 +57,36 @@ impl std::fmt::Debug for AppState {
         title = "identity command-api",
         description = "Commands of the identity platform"
     ),
-    paths(sessions::login::login, sessions::logout::logout),
-    components(schemas(sessions::login::LoginRequest, sessions::login::TokenResponse))
+    paths(
+        sessions::login::login,
+        sessions::refresh::refresh,
+        sessions::logout::logout,
+        sessions::revoke::revoke,
+        sessions::revoke::revoke_all
+    ),
+    components(schemas(
+        sessions::login::LoginRequest,
+        sessions::login::TokenResponse,
+        sessions::refresh::RefreshRequest,
+        sessions::revoke::RevokeRequest,
+        sessions::revoke::Revoked,
+        sessions::revoke::RevokedAll
+    ))
 )]
 pub struct ApiDoc;
 
 pub fn routes(state: AppState) -> Router {
     Router::new()
         .route("/v1/auth/login", post(sessions::login::login))
+        .route("/v1/auth/refresh", post(sessions::refresh::refresh))
         .route("/v1/auth/logout", post(sessions::logout::logout))
+        .route(
+            "/v1/sessions/{session_id}/revoke",
+            post(sessions::revoke::revoke),
+        )
+        .route(
+            "/v1/principals/{principal_id}/sessions/revoke-all",
+            post(sessions::revoke::revoke_all),
+        )
         .with_state(state)
 }

@@ -3,11 +3,14 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use events::sessions::{RevocationReason, SessionEvent, SessionRevoked, SessionStarted};
+use events::sessions::{
+    LoginLockedOut, RefreshTokenReuseDetected, RevocationReason, SessionEvent, SessionRefreshed,
+    SessionRevoked, SessionStarted,
+};
 use events::{Actor, PrincipalType};
 use uuid::Uuid;
 
-use super::Sessions;
+use super::{Session, Sessions};
 
 /// Largest metadata map a revocation may carry.
 pub const MAX_METADATA_ENTRIES: usize = 16;
@@ -24,6 +27,44 @@ pub struct StartSession {
     pub ip: Option<String>,
     pub idle_timeout: Duration,
     pub lifetime: Duration,
+    /// Most active sessions the principal may hold; older ones are evicted to make room.
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refresh {
+    pub session_id: Uuid,
+    /// Hash of the refresh token the client presented.
+    pub presented_hash: String,
+    /// Hash of the token that replaces it.
+    pub new_hash: String,
+    /// How long a just-spent token may be presented again (a client retrying a refresh whose
+    /// answer it lost) before it counts as reuse.
+    pub grace: Duration,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// On whose authority a revocation happens; it decides which reasons may be given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authority {
+    /// The principal itself.
+    Owner,
+    /// A holder of `sessions:revoke`.
+    Administrator,
+    /// The platform (limits, reuse detection, disabling, erasure).
+    System,
+}
+
+impl Authority {
+    pub fn may_give(self, reason: RevocationReason) -> bool {
+        use RevocationReason::*;
+        match self {
+            Self::Owner => matches!(reason, UserLogout | SecurityAlert),
+            Self::Administrator => matches!(reason, UserLogout | AdminRevoke | SecurityAlert),
+            Self::System => true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,12 +73,31 @@ pub struct Revoke {
     pub reason: RevocationReason,
     pub metadata: BTreeMap<String, String>,
     pub actor: Actor,
+    pub authority: Authority,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokeAll {
+    pub reason: RevocationReason,
+    pub metadata: BTreeMap<String, String>,
+    pub actor: Actor,
+    pub authority: Authority,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordLockout {
+    pub failed_attempts: i32,
+    pub lockout_count: i32,
+    pub locked_until: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Start(StartSession),
+    Refresh(Refresh),
     Revoke(Revoke),
+    RevokeAll(RevokeAll),
+    RecordLockout(RecordLockout),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,6 +108,10 @@ pub enum SessionError {
     NotActive,
     #[error("a session with this id exists already")]
     AlreadyStarted,
+    #[error("this refresh token was never issued for the session")]
+    UnknownRefreshToken,
+    #[error("reason {0} cannot be given on this authority")]
+    ReasonNotAllowed(RevocationReason),
     #[error("invalid metadata: {0}")]
     InvalidMetadata(String),
 }
@@ -59,40 +123,150 @@ pub fn decide(
     now: DateTime<Utc>,
 ) -> Result<Vec<SessionEvent>, SessionError> {
     match command {
-        Command::Start(c) => {
-            if state.sessions.contains_key(&c.session_id) {
-                return Err(SessionError::AlreadyStarted);
-            }
-            Ok(vec![SessionEvent::Started(SessionStarted {
-                session_id: c.session_id,
-                principal_id: c.principal_id,
-                principal_type: c.principal_type,
-                refresh_token_hash: c.refresh_token_hash,
-                user_agent: c.user_agent,
-                ip: c.ip,
-                started_at: now,
-                idle_timeout_secs: c.idle_timeout.num_seconds(),
-                expires_at: now + c.lifetime,
-            })])
-        }
+        Command::Start(c) => start(state, c, now),
+        Command::Refresh(c) => refresh(state, c, now),
         Command::Revoke(c) => {
-            check_metadata(&c.metadata)?;
+            check_revocation(c.reason, c.authority, &c.metadata)?;
             let session = state.get(c.session_id).ok_or(SessionError::NotFound)?;
             if !session.is_active(now) {
                 return Err(SessionError::NotActive);
             }
-            Ok(vec![SessionEvent::Revoked(SessionRevoked {
-                session_id: c.session_id,
-                reason: c.reason,
-                metadata: c.metadata,
-                revoked_by: c.actor,
-                revoked_at: now,
-            })])
+            Ok(vec![revoked(
+                c.session_id,
+                c.reason,
+                c.metadata,
+                c.actor,
+                now,
+            )])
         }
+        Command::RevokeAll(c) => {
+            check_revocation(c.reason, c.authority, &c.metadata)?;
+            Ok(state
+                .active(now)
+                .map(|s| revoked(s.id, c.reason, c.metadata.clone(), c.actor.clone(), now))
+                .collect())
+        }
+        Command::RecordLockout(c) => Ok(vec![SessionEvent::LoginLockedOut(LoginLockedOut {
+            failed_attempts: c.failed_attempts,
+            lockout_count: c.lockout_count,
+            locked_at: now,
+            locked_until: c.locked_until,
+        })]),
     }
 }
 
-fn check_metadata(metadata: &BTreeMap<String, String>) -> Result<(), SessionError> {
+/// A new session; if the principal would then hold more than `limit` active sessions, the
+/// least recently used ones are revoked in the same append.
+fn start(
+    state: &Sessions,
+    c: StartSession,
+    now: DateTime<Utc>,
+) -> Result<Vec<SessionEvent>, SessionError> {
+    if state.sessions.contains_key(&c.session_id) {
+        return Err(SessionError::AlreadyStarted);
+    }
+    let mut active: Vec<&Session> = state.active(now).collect();
+    active.sort_by_key(|s| (s.last_used_at, s.started_at, s.id));
+    let excess = (active.len() + 1).saturating_sub(c.limit.max(1));
+    let mut events: Vec<SessionEvent> = active
+        .iter()
+        .take(excess)
+        .map(|s| {
+            revoked(
+                s.id,
+                RevocationReason::SessionLimitEviction,
+                BTreeMap::from([("evicted_for".into(), c.session_id.to_string())]),
+                Actor::System("session-limit".into()),
+                now,
+            )
+        })
+        .collect();
+    events.push(SessionEvent::Started(SessionStarted {
+        session_id: c.session_id,
+        principal_id: c.principal_id,
+        principal_type: c.principal_type,
+        refresh_token_hash: c.refresh_token_hash,
+        user_agent: c.user_agent,
+        ip: c.ip,
+        started_at: now,
+        idle_timeout_secs: c.idle_timeout.num_seconds(),
+        expires_at: now + c.lifetime,
+    }));
+    Ok(events)
+}
+
+/// Rotates the refresh token. A token already spent (outside the grace period) means it was
+/// copied: the whole session is revoked.
+fn refresh(
+    state: &Sessions,
+    c: Refresh,
+    now: DateTime<Utc>,
+) -> Result<Vec<SessionEvent>, SessionError> {
+    let session = state.get(c.session_id).ok_or(SessionError::NotFound)?;
+    if !session.is_active(now) {
+        return Err(SessionError::NotActive);
+    }
+    let rotated = SessionEvent::Refreshed(SessionRefreshed {
+        session_id: c.session_id,
+        refresh_token_hash: c.new_hash,
+        refreshed_at: now,
+    });
+    if session.refresh_token_hash == c.presented_hash {
+        return Ok(vec![rotated]);
+    }
+    let spent_at = session
+        .spent
+        .iter()
+        .find(|(hash, _)| *hash == c.presented_hash)
+        .map(|(_, at)| *at)
+        .ok_or(SessionError::UnknownRefreshToken)?;
+    if now - spent_at < c.grace {
+        return Ok(vec![rotated]);
+    }
+    let mut metadata = BTreeMap::new();
+    metadata.extend(c.user_agent.clone().map(|ua| ("user_agent".to_owned(), ua)));
+    metadata.extend(c.ip.clone().map(|ip| ("ip".to_owned(), ip)));
+    Ok(vec![
+        SessionEvent::RefreshTokenReuseDetected(RefreshTokenReuseDetected {
+            session_id: c.session_id,
+            detected_at: now,
+            user_agent: c.user_agent,
+            ip: c.ip,
+        }),
+        revoked(
+            c.session_id,
+            RevocationReason::RefreshTokenReuse,
+            metadata,
+            Actor::System("refresh-token-reuse".into()),
+            now,
+        ),
+    ])
+}
+
+fn revoked(
+    session_id: Uuid,
+    reason: RevocationReason,
+    metadata: BTreeMap<String, String>,
+    revoked_by: Actor,
+    now: DateTime<Utc>,
+) -> SessionEvent {
+    SessionEvent::Revoked(SessionRevoked {
+        session_id,
+        reason,
+        metadata,
+        revoked_by,
+        revoked_at: now,
+    })
+}
+
+fn check_revocation(
+    reason: RevocationReason,
+    authority: Authority,
+    metadata: &BTreeMap<String, String>,
+) -> Result<(), SessionError> {
+    if !authority.may_give(reason) {
+        return Err(SessionError::ReasonNotAllowed(reason));
+    }
     if metadata.len() > MAX_METADATA_ENTRIES {
         return Err(SessionError::InvalidMetadata(format!(
             "at most {MAX_METADATA_ENTRIES} entries"

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use events::Actor;
 use events::sessions::RevocationReason;
 
-use super::{Command, Rejected, Revoke, SessionError, execute};
+use super::{Authority, Command, Rejected, Revoke, SessionError, execute};
 use crate::http::{ApiError, AppState, Bearer, RequestContext};
 
 #[utoipa::path(
@@ -28,6 +28,7 @@ pub async fn logout(
         reason: RevocationReason::UserLogout,
         metadata: context.client_metadata(),
         actor: actor.clone(),
+        authority: Authority::Owner,
     });
     match execute(&state, claims.sub, command, context.metadata(Some(actor))).await {
         Ok(_) => Ok(StatusCode::NO_CONTENT),

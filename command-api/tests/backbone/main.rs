@@ -4,4 +4,5 @@
 mod event_store;
 mod relay;
 mod relay_processes;
+mod session_cache;
 mod support;

@@ -3,12 +3,14 @@
 //! in-process, and a Kafka reader. Only real services: nothing here imitates one.
 
 mod broker;
+mod clock;
 mod kafka;
 mod postgres;
 mod registry;
 mod stack;
 
 pub use broker::TestBroker;
+pub use clock::ManualClock;
 pub use kafka::{Record, read_topic};
 pub use postgres::TestDatabase;
 pub use registry::TestRegistry;

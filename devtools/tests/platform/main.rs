@@ -4,5 +4,9 @@
 
 mod auth;
 mod hygiene;
+mod lockout;
+mod recovery;
+mod rotation;
+mod sessions;
 mod support;
 mod tokens;

@@ -2,12 +2,15 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use command_api::auth::config::TokenArgs;
+use command_api::auth::lockout::LockoutArgs;
 use command_api::auth::passwords::{PasswordArgs, Passwords};
 use command_api::event_store::PgEventStore;
 use command_api::relay::RelayArgs;
 use command_api::sessions::SessionArgs;
-use devtools::testing::{TestStack, eventually};
+use devtools::testing::{ManualClock, TestStack, eventually};
 use runtime::http::HttpArgs;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
@@ -22,6 +25,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(30);
 /// to shut down (consumers leave their group while the broker still runs).
 pub struct Platform {
     pub stack: TestStack,
+    /// The clock of the domain rules (expiry); tokens still expire by the real clock.
+    pub clock: Arc<ManualClock>,
     pub command: String,
     pub query: String,
     pub projectors: String,
@@ -62,8 +67,31 @@ fn ephemeral() -> HttpArgs {
     }
 }
 
+/// What a test may change about the platform it starts.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub sessions: SessionArgs,
+    pub lockout: LockoutArgs,
+    pub access_token_ttl_secs: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            sessions: SessionArgs::default(),
+            lockout: LockoutArgs::default(),
+            access_token_ttl_secs: 900,
+        }
+    }
+}
+
 impl Platform {
     pub async fn start() -> Self {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Self {
+        let clock = Arc::new(ManualClock::new());
         let stack = TestStack::start().await;
         let master_key = command_api::auth::keys::MasterKey::generate().expect("master key");
         let passwords = Passwords::new(&cheap_passwords()).expect("password parameters");
@@ -78,25 +106,30 @@ impl Platform {
         .expect("admin bootstrapped");
 
         let shutdown = CancellationToken::new();
-        let command = command_api::Application::build(command_api::ServeArgs {
-            http: ephemeral(),
-            db: stack.db.db_args(),
-            kafka: stack.kafka.clone(),
-            relay: RelayArgs {
-                poll_interval_ms: 50,
-                max_backoff_ms: 500,
-                message_timeout_ms: 5_000,
-                ..RelayArgs::default()
+        let command = command_api::Application::build_with_clock(
+            command_api::ServeArgs {
+                http: ephemeral(),
+                db: stack.db.db_args(),
+                kafka: stack.kafka.clone(),
+                relay: RelayArgs {
+                    poll_interval_ms: 50,
+                    max_backoff_ms: 500,
+                    message_timeout_ms: 5_000,
+                    ..RelayArgs::default()
+                },
+                tokens: TokenArgs {
+                    master_key: master_key.clone().into(),
+                    issuer: ISSUER.into(),
+                    access_token_ttl_secs: options.access_token_ttl_secs,
+                },
+                passwords: cheap_passwords(),
+                sessions: options.sessions.clone(),
+                lockout: options.lockout.clone(),
+                redis: stack.redis.clone(),
+                relay_enabled: true,
             },
-            tokens: TokenArgs {
-                master_key: master_key.clone().into(),
-                issuer: ISSUER.into(),
-                access_token_ttl_secs: 900,
-            },
-            passwords: cheap_passwords(),
-            sessions: SessionArgs::default(),
-            relay_enabled: true,
-        })
+            clock.clone(),
+        )
         .await
         .expect("command-api builds");
         let projectors = projectors::Application::build(projectors::RunArgs {
@@ -107,16 +140,20 @@ impl Platform {
             consumer: projectors::consumer::ConsumerArgs {
                 group: format!("{}session-cache", stack.kafka.topic_prefix),
                 max_backoff_ms: 500,
+                rebuild_window_secs: 36_000,
             },
         })
         .await
         .expect("projectors build");
-        let query = query_api::Application::build(query_api::ServeArgs {
-            http: ephemeral(),
-            db: stack.db.db_args(),
-            redis: stack.redis.clone(),
-            token_issuer: ISSUER.into(),
-        })
+        let query = query_api::Application::build_with_clock(
+            query_api::ServeArgs {
+                http: ephemeral(),
+                db: stack.db.db_args(),
+                redis: stack.redis.clone(),
+                token_issuer: ISSUER.into(),
+            },
+            clock.clone(),
+        )
         .await
         .expect("query-api builds");
 
@@ -134,6 +171,7 @@ impl Platform {
             ],
             shutdown,
             stack,
+            clock,
         }
     }
 
@@ -197,4 +235,85 @@ impl Platform {
         .await
         .expect("redis reachable")
     }
+}
+
+impl Platform {
+    /// Creates a user with no role (so no permission) that can log in.
+    pub async fn register_user(&self, login: &str, password: &str) -> uuid::Uuid {
+        use command_api::event_store::{
+            Credential, EventStore, NewEvent, StreamAppend, Transaction,
+        };
+        use events::users::{UserEvent, UserRegistered};
+        let user_id = uuid::Uuid::now_v7();
+        let event = UserEvent::Registered(UserRegistered {
+            user_id,
+            email: login.into(),
+            display_name: login.into(),
+            registered_at: events::now(),
+        });
+        let hash = Passwords::new(&cheap_passwords())
+            .expect("parameters")
+            .hash(&password.into())
+            .await
+            .expect("hash");
+        PgEventStore::new(self.stack.db.pool.clone())
+            .commit(Transaction {
+                appends: vec![StreamAppend {
+                    stream_id: events::topics::Category::Users.stream_id(user_id),
+                    expected_version: 0,
+                    events: vec![
+                        NewEvent::new(&event, events::EventMetadata::new(None)).expect("event"),
+                    ],
+                }],
+                credentials: vec![Credential {
+                    principal_id: user_id,
+                    principal_type: events::PrincipalType::User,
+                    login: login.into(),
+                    password_hash: hash,
+                }],
+            })
+            .await
+            .expect("user registered");
+        user_id
+    }
+
+    /// Logs `login` in; the token response.
+    pub async fn session_of(&self, login: &str, password: &str) -> Value {
+        let response = self.login(login, password).await;
+        assert_eq!(response.status(), 200, "login of {login}");
+        response.json().await.expect("token response")
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/v1/auth/refresh", self.command))
+            .json(&json!({ "refresh_token": refresh_token }))
+            .send()
+            .await
+            .expect("command-api answers")
+    }
+
+    pub async fn command(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.command))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("command-api answers")
+    }
+
+    pub async fn read(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.query))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("query-api answers")
+    }
+}
+
+/// The access token of a token response.
+pub fn access(session: &Value) -> &str {
+    session["access_token"].as_str().expect("access token")
 }

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use wire::{
-    RefreshTokenReuseDetectedV1, SessionRefreshedV1, SessionRevokedV1, SessionStartedV1,
+    LoginLockedOutV1, RefreshTokenReuseDetectedV1, SessionRefreshedV1, SessionRevokedV1,
+    SessionStartedV1,
 };
 
 use crate::topics::Category;
@@ -33,6 +34,9 @@ crate::event_family! {
         RefreshTokenReuseDetected(RefreshTokenReuseDetected) = "session.refresh_token_reuse_detected.v1",
             wire RefreshTokenReuseDetectedV1, record "identity.sessions.RefreshTokenReuseDetectedV1",
             schema "sessions/session.refresh_token_reuse_detected.v1.avsc";
+        LoginLockedOut(LoginLockedOut) = "session.login_locked_out.v1",
+            wire LoginLockedOutV1, record "identity.sessions.LoginLockedOutV1",
+            schema "sessions/session.login_locked_out.v1.avsc";
     }
 }
 
@@ -78,6 +82,16 @@ pub struct RefreshTokenReuseDetected {
     pub detected_at: DateTime<Utc>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+}
+
+/// Too many consecutive failed logins: the principal's login is locked until `locked_until`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginLockedOut {
+    pub failed_attempts: i32,
+    /// Consecutive lockouts; each one is longer than the last.
+    pub lockout_count: i32,
+    pub locked_at: DateTime<Utc>,
+    pub locked_until: DateTime<Utc>,
 }
 
 /// Why a session was revoked: a closed set, part of the public API.

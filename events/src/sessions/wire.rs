@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{RefreshTokenReuseDetected, SessionRefreshed, SessionRevoked, SessionStarted};
+use super::{
+    LoginLockedOut, RefreshTokenReuseDetected, SessionRefreshed, SessionRevoked, SessionStarted,
+};
 use crate::wire::{WireEnvelope, micros, timestamp, uuid};
 use crate::{Actor, Envelope, EventError, WireRecord};
 
@@ -161,6 +163,41 @@ impl WireRecord for RefreshTokenReuseDetectedV1 {
                 detected_at: timestamp("detected_at", self.detected_at)?,
                 user_agent: self.user_agent,
                 ip: self.ip,
+            },
+        ))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginLockedOutV1 {
+    pub envelope: WireEnvelope,
+    pub failed_attempts: i32,
+    pub lockout_count: i32,
+    pub locked_at: i64,
+    pub locked_until: i64,
+}
+
+impl WireRecord for LoginLockedOutV1 {
+    type Domain = LoginLockedOut;
+
+    fn from_domain(envelope: &Envelope, e: &LoginLockedOut) -> Self {
+        Self {
+            envelope: envelope.into(),
+            failed_attempts: e.failed_attempts,
+            lockout_count: e.lockout_count,
+            locked_at: micros(e.locked_at),
+            locked_until: micros(e.locked_until),
+        }
+    }
+
+    fn into_domain(self) -> Result<(Envelope, LoginLockedOut), EventError> {
+        Ok((
+            self.envelope.try_into()?,
+            LoginLockedOut {
+                failed_attempts: self.failed_attempts,
+                lockout_count: self.lockout_count,
+                locked_at: timestamp("locked_at", self.locked_at)?,
+                locked_until: timestamp("locked_until", self.locked_until)?,
             },
         ))
     }

@@ -1,7 +1,8 @@
-//! A JSON body extractor whose every rejection is a problem+json answer.
+//! Extractors whose every rejection is a problem+json answer: JSON bodies, query strings, path
+//! parameters.
 
-use axum::extract::FromRequest;
 use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
 
 use super::Problem;
@@ -30,5 +31,27 @@ impl From<JsonRejection> for Problem {
             ),
             other => Problem::new(other.status(), "bad_body", detail),
         }
+    }
+}
+
+/// Like `axum::extract::Query`, with a problem+json 400 for a malformed query string.
+#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(Problem))]
+pub struct Query<T>(pub T);
+
+impl From<axum::extract::rejection::QueryRejection> for Problem {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        Problem::bad_request("invalid_query", rejection.body_text())
+    }
+}
+
+/// Like `axum::extract::Path`, with a problem+json 400 for a malformed path parameter.
+#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(Problem))]
+pub struct Path<T>(pub T);
+
+impl From<axum::extract::rejection::PathRejection> for Problem {
+    fn from(rejection: axum::extract::rejection::PathRejection) -> Self {
+        Problem::bad_request("invalid_path", rejection.body_text())
     }
 }

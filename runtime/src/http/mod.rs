@@ -24,7 +24,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 pub use health::Readiness;
-pub use json::Json;
+pub use json::{Json, Path, Query};
 pub use observe::HttpMetrics;
 pub use problem::Problem;
 

@@ -140,7 +140,9 @@ pub fn change(recorded: &Recorded<SessionEvent>) -> Change {
             version,
             update: Update::Revoked(e.reason.as_str().to_owned()),
         },
-        SessionEvent::RefreshTokenReuseDetected(_) => Change::None,
+        SessionEvent::RefreshTokenReuseDetected(_) | SessionEvent::LoginLockedOut(_) => {
+            Change::None
+        }
     }
 }
 

@@ -1,0 +1,276 @@
+//! Brute-force protection: failed logins are counted per login (known or not, so answers do
+//! not tell them apart). Attempts on one login run one at a time — checking the password
+//! included — so parallel guesses cannot exceed the limit. Reaching it locks the login for a
+//! while, twice as long after each consecutive lockout; a success clears the counters.
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use sqlx::{PgPool, Row};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::event_store::StoreError;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct LockoutArgs {
+    /// Failed logins allowed before the login is locked.
+    #[arg(
+        long = "login-max-failures",
+        env = "LOGIN_MAX_FAILURES",
+        default_value_t = 5
+    )]
+    pub max_failures: i32,
+    /// Length of the first lockout; each consecutive one lasts twice as long.
+    #[arg(
+        long = "login-lockout-secs",
+        env = "LOGIN_LOCKOUT_SECS",
+        default_value_t = 60
+    )]
+    pub lockout_secs: i64,
+    /// Longest lockout.
+    #[arg(
+        long = "login-lockout-max-secs",
+        env = "LOGIN_LOCKOUT_MAX_SECS",
+        default_value_t = 3600
+    )]
+    pub lockout_max_secs: i64,
+}
+
+impl Default for LockoutArgs {
+    fn default() -> Self {
+        Self {
+            max_failures: 5,
+            lockout_secs: 60,
+            lockout_max_secs: 3600,
+        }
+    }
+}
+
+/// A login's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Attempts {
+    /// Consecutive failed logins since the last success or lockout.
+    pub failures: i32,
+    /// Consecutive lockouts since the last success.
+    pub lockouts: i32,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// The lockout a failed attempt caused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tripped {
+    pub failures: i32,
+    pub lockouts: i32,
+    pub until: DateTime<Utc>,
+}
+
+impl Attempts {
+    /// Until when the login is locked at `now`, if it is.
+    pub fn locked_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.locked_until.filter(|until| *until > now)
+    }
+
+    /// The counters after a wrong password; reaching the limit locks the login, each
+    /// consecutive lockout twice as long as the last (up to the cap).
+    pub fn failed(self, now: DateTime<Utc>, args: &LockoutArgs) -> (Self, Option<Tripped>) {
+        let failures = self.failures + 1;
+        if failures < args.max_failures {
+            return (Self { failures, ..self }, None);
+        }
+        let doubling = 1_i64 << self.lockouts.clamp(0, 30);
+        let length = Duration::seconds(
+            args.lockout_secs
+                .saturating_mul(doubling)
+                .min(args.lockout_max_secs),
+        );
+        let until = now + length;
+        let lockouts = self.lockouts + 1;
+        let next = Self {
+            failures: 0,
+            lockouts,
+            locked_until: Some(until),
+        };
+        (
+            next,
+            Some(Tripped {
+                failures,
+                lockouts,
+                until,
+            }),
+        )
+    }
+}
+
+/// Counters of one login, held exclusively: no other attempt on the same login runs until
+/// this one is finished, so parallel guesses are counted one after the other.
+#[async_trait]
+pub trait AttemptGuard: Send {
+    fn attempts(&self) -> Attempts;
+    /// Stores `next` (if it changed) and lets the next attempt in.
+    async fn finish(self: Box<Self>, next: Attempts) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait LoginAttempts: Send + Sync + 'static {
+    /// Waits for exclusive use of `login`'s counters.
+    async fn begin(&self, login: &str) -> Result<Box<dyn AttemptGuard>, StoreError>;
+}
+
+/// Counters in Postgres, serialised per login by a transaction-scoped advisory lock (across
+/// instances) behind an in-process lock per login stripe (so waiting attempts do not hold
+/// pooled connections). The transaction takes no xid until its final write, so waiting does
+/// not hold back the relay's horizon.
+#[derive(Debug, Clone)]
+pub struct PgLoginAttempts {
+    pool: PgPool,
+    stripes: Arc<Vec<Arc<Mutex<()>>>>,
+}
+
+const STRIPES: usize = 64;
+
+impl PgLoginAttempts {
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            stripes: Arc::new((0..STRIPES).map(|_| Arc::new(Mutex::new(()))).collect()),
+        }
+    }
+}
+
+fn unavailable(e: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(Box::new(e))
+}
+
+struct PgAttemptGuard {
+    _stripe: OwnedMutexGuard<()>,
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    login: String,
+    attempts: Attempts,
+}
+
+#[async_trait]
+impl LoginAttempts for PgLoginAttempts {
+    async fn begin(&self, login: &str) -> Result<Box<dyn AttemptGuard>, StoreError> {
+        let stripe = {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            login.hash(&mut hasher);
+            self.stripes[(hasher.finish() as usize) % STRIPES].clone()
+        };
+        let stripe = stripe.lock_owned().await;
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('login:' || $1, 0))")
+            .bind(login)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        let row = sqlx::query(
+            "SELECT failures, lockouts, locked_until FROM login_attempts WHERE login = $1",
+        )
+        .bind(login)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        let attempts = match row {
+            Some(row) => Attempts {
+                failures: row.try_get("failures").map_err(unavailable)?,
+                lockouts: row.try_get("lockouts").map_err(unavailable)?,
+                locked_until: row.try_get("locked_until").map_err(unavailable)?,
+            },
+            None => Attempts::default(),
+        };
+        Ok(Box::new(PgAttemptGuard {
+            _stripe: stripe,
+            tx,
+            login: login.to_owned(),
+            attempts,
+        }))
+    }
+}
+
+#[async_trait]
+impl AttemptGuard for PgAttemptGuard {
+    fn attempts(&self) -> Attempts {
+        self.attempts
+    }
+
+    async fn finish(mut self: Box<Self>, next: Attempts) -> Result<(), StoreError> {
+        if next != self.attempts {
+            sqlx::query(
+                "INSERT INTO login_attempts (login, failures, lockouts, locked_until) \
+                 VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (login) DO UPDATE SET failures = excluded.failures, \
+                 lockouts = excluded.lockouts, locked_until = excluded.locked_until, \
+                 updated_at = now()",
+            )
+            .bind(&self.login)
+            .bind(next.failures)
+            .bind(next.lockouts)
+            .bind(next.locked_until)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(unavailable)?;
+        }
+        self.tx.commit().await.map_err(unavailable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn t(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000 + secs, 0)
+            .single()
+            .expect("time")
+    }
+
+    fn args() -> LockoutArgs {
+        LockoutArgs {
+            max_failures: 3,
+            lockout_secs: 60,
+            lockout_max_secs: 200,
+        }
+    }
+
+    #[test]
+    fn the_failure_that_reaches_the_limit_locks_the_login() {
+        let mut attempts = Attempts::default();
+        for expected in 1..3 {
+            let (next, tripped) = attempts.failed(t(0), &args());
+            assert_eq!((next.failures, tripped), (expected, None));
+            assert_eq!(next.locked_at(t(0)), None);
+            attempts = next;
+        }
+        let (locked, tripped) = attempts.failed(t(1), &args());
+        assert_eq!(
+            tripped,
+            Some(Tripped {
+                failures: 3,
+                lockouts: 1,
+                until: t(61)
+            })
+        );
+        assert_eq!(locked.locked_at(t(30)), Some(t(61)));
+        assert_eq!(locked.locked_at(t(61)), None, "a lock ends at its time");
+    }
+
+    #[test]
+    fn each_consecutive_lockout_lasts_twice_as_long_up_to_the_cap() {
+        let mut attempts = Attempts::default();
+        let mut now = t(0);
+        let mut lengths = Vec::new();
+        while lengths.len() < 4 {
+            let (next, tripped) = attempts.failed(now, &args());
+            attempts = next;
+            if let Some(tripped) = tripped {
+                lengths.push((tripped.until - now).num_seconds());
+                now = tripped.until;
+            }
+        }
+        assert_eq!(lengths, vec![60, 120, 200, 200]);
+    }
+}

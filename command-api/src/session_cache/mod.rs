@@ -1,0 +1,320 @@
+//! The Redis session cache: one hash per session, written only forward in stream version (a
+//! Lua compare-and-set), expiring with the session. Redis is never the only copy: whatever it
+//! lacks is rebuilt from the event store.
+
+mod view;
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::event_store::{EventStore, StoreError};
+use chrono::{Duration, Utc};
+use events::sessions::SessionEvent;
+use events::topics::Category;
+use events::{EventFamily, Recorded};
+use redis::Script;
+use redis::aio::ConnectionManager;
+use uuid::Uuid;
+
+pub use view::{CachedSession, Change, Update, change, fold};
+
+/// Entries of sessions that already ended stay this long, so repeated introspections of their
+/// tokens are answered from the cache.
+const ENDED_RETENTION: Duration = Duration::seconds(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("event store: {0}")]
+    Store(#[from] StoreError),
+    #[error("stored session events are unreadable: {0}")]
+    Events(#[from] events::EventError),
+}
+
+impl CacheError {
+    /// Whether retrying later can help (a dependency was unreachable).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Redis(_) => true,
+            Self::Store(StoreError::Unavailable(_)) => true,
+            Self::Store(_) | Self::Events(_) => false,
+        }
+    }
+}
+
+/// What writing a change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    Applied,
+    /// The entry already reflected this version or a later one.
+    AlreadyApplied,
+    /// An update for an entry the cache lacks (e.g. after a flush).
+    Missing,
+}
+
+#[derive(Clone)]
+pub struct SessionCache {
+    conn: ConnectionManager,
+    prefix: String,
+    script: Script,
+}
+
+impl std::fmt::Debug for SessionCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionCache")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionCache {
+    pub fn new(conn: ConnectionManager, prefix: impl Into<String>) -> Self {
+        Self {
+            conn,
+            prefix: prefix.into(),
+            script: Script::new(include_str!("apply.lua")),
+        }
+    }
+
+    pub fn key(&self, session_id: Uuid) -> String {
+        format!("{}session:{session_id}", self.prefix)
+    }
+
+    fn sessions_key(&self, principal_id: Uuid) -> String {
+        format!("{}principal:{principal_id}:sessions", self.prefix)
+    }
+
+    fn version_key(&self, principal_id: Uuid) -> String {
+        format!("{}principal:{principal_id}:version", self.prefix)
+    }
+
+    /// Applies one event's change, as the command that appended it (write-through): a
+    /// session start creates its entry.
+    pub async fn apply(&self, recorded: &Recorded<SessionEvent>) -> Result<Written, CacheError> {
+        self.apply_as(recorded, "put").await
+    }
+
+    /// Applies one event's change only to an entry the cache holds, as a projector catching
+    /// up: an event met after the cache lost its entry (a flush) may be older than the truth,
+    /// so a missing entry is reported and rebuilt from the event store instead.
+    pub async fn apply_existing(
+        &self,
+        recorded: &Recorded<SessionEvent>,
+    ) -> Result<Written, CacheError> {
+        self.apply_as(recorded, "update").await
+    }
+
+    async fn apply_as(
+        &self,
+        recorded: &Recorded<SessionEvent>,
+        start_mode: &'static str,
+    ) -> Result<Written, CacheError> {
+        match change(recorded) {
+            Change::Put(session) => self.write_entry(&session, start_mode).await,
+            Change::Update {
+                session_id,
+                version,
+                update,
+            } => {
+                let Some(principal_id) = principal_of(&recorded.envelope.stream_id) else {
+                    return Ok(Written::AlreadyApplied);
+                };
+                let target = Target {
+                    principal_id,
+                    session_id,
+                    version,
+                };
+                self.write(target, "update", None, update.fields()).await
+            }
+            Change::None => Ok(Written::AlreadyApplied),
+        }
+    }
+
+    /// Whether the cache was filled since Redis last started empty.
+    pub async fn is_filled(&self) -> Result<bool, CacheError> {
+        let mut conn = self.conn.clone();
+        let exists: bool = redis::cmd("EXISTS")
+            .arg(self.filled_key())
+            .query_async(&mut conn)
+            .await?;
+        Ok(exists)
+    }
+
+    /// Rebuilds every session that can still be active (started at or after `since`) from the
+    /// event store, then marks the cache filled. Returns the number of principals rebuilt.
+    pub async fn fill(
+        &self,
+        store: &dyn EventStore,
+        since: chrono::DateTime<Utc>,
+    ) -> Result<usize, CacheError> {
+        let streams = store.session_streams_since(since).await?;
+        for principal_id in streams.iter().filter_map(|s| principal_of(s)) {
+            self.rebuild(store, principal_id).await?;
+        }
+        let mut conn = self.conn.clone();
+        let () = redis::cmd("SET")
+            .arg(self.filled_key())
+            .arg(Utc::now().to_rfc3339())
+            .query_async(&mut conn)
+            .await?;
+        Ok(streams.len())
+    }
+
+    fn filled_key(&self) -> String {
+        format!("{}session-cache:filled", self.prefix)
+    }
+
+    /// The stream version the cache reflects for `principal_id`; `None` if it holds nothing of
+    /// the principal (never cached, expired or flushed).
+    pub async fn applied_version(&self, principal_id: Uuid) -> Result<Option<i64>, CacheError> {
+        let mut conn = self.conn.clone();
+        let version: Option<i64> = redis::cmd("GET")
+            .arg(self.version_key(principal_id))
+            .query_async(&mut conn)
+            .await?;
+        Ok(version)
+    }
+
+    /// Every cached session of `principal_id`; `None` if the cache holds nothing of it.
+    pub async fn sessions_of(
+        &self,
+        principal_id: Uuid,
+    ) -> Result<Option<Vec<CachedSession>>, CacheError> {
+        if self.applied_version(principal_id).await?.is_none() {
+            return Ok(None);
+        }
+        let mut conn = self.conn.clone();
+        let ids: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(self.sessions_key(principal_id))
+            .query_async(&mut conn)
+            .await?;
+        let ids: Vec<Uuid> = ids.iter().filter_map(|id| id.parse().ok()).collect();
+        let mut pipe = redis::pipe();
+        for id in &ids {
+            pipe.cmd("HGETALL").arg(self.key(*id));
+        }
+        let all: Vec<HashMap<String, String>> = pipe.query_async(&mut conn).await?;
+        Ok(Some(
+            ids.iter()
+                .zip(&all)
+                .filter_map(|(id, fields)| CachedSession::from_fields(*id, fields))
+                .collect(),
+        ))
+    }
+
+    /// Writes a whole entry unless the cache holds it at this version or later.
+    pub async fn put(&self, session: &CachedSession) -> Result<Written, CacheError> {
+        self.write_entry(session, "put").await
+    }
+
+    async fn write_entry(
+        &self,
+        session: &CachedSession,
+        mode: &'static str,
+    ) -> Result<Written, CacheError> {
+        let expire_at = session.expires_at.max(Utc::now() + ENDED_RETENTION);
+        let target = Target {
+            principal_id: session.principal_id,
+            session_id: session.session_id,
+            version: session.version,
+        };
+        self.write(
+            target,
+            mode,
+            Some(expire_at.timestamp_millis()),
+            session.fields(),
+        )
+        .await
+    }
+
+    pub async fn get(&self, session_id: Uuid) -> Result<Option<CachedSession>, CacheError> {
+        let mut conn = self.conn.clone();
+        let fields: HashMap<String, String> = redis::cmd("HGETALL")
+            .arg(self.key(session_id))
+            .query_async(&mut conn)
+            .await?;
+        Ok(CachedSession::from_fields(session_id, &fields))
+    }
+
+    /// Rebuilds every session of `principal_id` from the event store into the cache, and
+    /// returns them: what a missing entry falls back to.
+    pub async fn rebuild(
+        &self,
+        store: &dyn EventStore,
+        principal_id: Uuid,
+    ) -> Result<BTreeMap<Uuid, CachedSession>, CacheError> {
+        let sessions = from_events(store, principal_id).await?;
+        self.put_all(&sessions).await?;
+        Ok(sessions)
+    }
+
+    /// Writes `sessions` (as [`from_events`] folded them) into the cache.
+    pub async fn put_all(
+        &self,
+        sessions: &BTreeMap<Uuid, CachedSession>,
+    ) -> Result<(), CacheError> {
+        for session in sessions.values() {
+            self.put(session).await?;
+        }
+        Ok(())
+    }
+
+    async fn write(
+        &self,
+        target: Target,
+        mode: &str,
+        expire_at_ms: Option<i64>,
+        fields: Vec<(&'static str, String)>,
+    ) -> Result<Written, CacheError> {
+        let mut invocation = self.script.key(self.key(target.session_id));
+        invocation
+            .key(self.sessions_key(target.principal_id))
+            .key(self.version_key(target.principal_id))
+            .arg(target.version)
+            .arg(mode)
+            .arg(expire_at_ms.map(|t| t.to_string()).unwrap_or_default())
+            .arg(target.session_id.to_string());
+        for (name, value) in fields {
+            invocation.arg(name).arg(value);
+        }
+        let mut conn = self.conn.clone();
+        let outcome: i64 = invocation.invoke_async(&mut conn).await?;
+        Ok(match outcome {
+            1 => Written::Applied,
+            -1 => Written::Missing,
+            _ => Written::AlreadyApplied,
+        })
+    }
+}
+
+/// The entry a change is for.
+#[derive(Debug, Clone, Copy)]
+struct Target {
+    principal_id: Uuid,
+    session_id: Uuid,
+    version: i64,
+}
+
+/// The principal of a `sessions-<principal_id>` stream.
+pub fn principal_of(stream_id: &str) -> Option<Uuid> {
+    stream_id
+        .strip_prefix(Category::Sessions.stream_prefix())?
+        .strip_prefix('-')?
+        .parse()
+        .ok()
+}
+
+/// Every session of `principal_id`, folded from the event store: the truth the cache holds a
+/// copy of.
+pub async fn from_events(
+    store: &dyn EventStore,
+    principal_id: Uuid,
+) -> Result<BTreeMap<Uuid, CachedSession>, CacheError> {
+    let history = store
+        .read_stream(&Category::Sessions.stream_id(principal_id), 1)
+        .await?
+        .iter()
+        .map(SessionEvent::from_raw)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(fold(&history))
+}

@@ -1,0 +1,113 @@
+//! What the sessions aggregate remembers: every session of one principal, folded from its
+//! events. `evolve` only records what happened; the rules are in `decide`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use events::sessions::{RevocationReason, SessionEvent};
+use events::{EventFamily, PrincipalType, RawEvent};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The state of one session as the rules need it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: Uuid,
+    pub principal_type: PrincipalType,
+    pub started_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub idle_timeout_secs: i64,
+    pub expires_at: DateTime<Utc>,
+    /// Hash of the refresh token that rotates the session next.
+    pub refresh_token_hash: String,
+    /// Hashes of the refresh tokens already spent, with when they were spent.
+    pub spent: Vec<(String, DateTime<Utc>)>,
+    pub revoked: Option<(RevocationReason, DateTime<Utc>)>,
+}
+
+impl Session {
+    /// Not revoked, not past its absolute lifetime, not idle for too long.
+    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+        self.revoked.is_none() && now < self.expires_at && now < self.idle_expires_at()
+    }
+
+    pub fn idle_expires_at(&self) -> DateTime<Utc> {
+        self.last_used_at + Duration::seconds(self.idle_timeout_secs)
+    }
+
+    /// When the session ended or will end: revoked, idle or at its absolute expiry.
+    pub fn ends_at(&self) -> DateTime<Utc> {
+        let natural = self.expires_at.min(self.idle_expires_at());
+        self.revoked.map_or(natural, |(_, at)| at.min(natural))
+    }
+}
+
+/// Every session of one principal, at a stream version.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sessions {
+    pub version: i64,
+    pub sessions: BTreeMap<Uuid, Session>,
+}
+
+impl Sessions {
+    /// Folds `events` onto this state.
+    pub fn replay(self, events: &[RawEvent]) -> Result<Self, events::EventError> {
+        events.iter().try_fold(self, |state, raw| {
+            let recorded = SessionEvent::from_raw(raw)?;
+            Ok(state.evolve(raw.envelope.version, &recorded.event))
+        })
+    }
+
+    pub fn evolve(mut self, version: i64, event: &SessionEvent) -> Self {
+        self.version = version;
+        match event {
+            SessionEvent::Started(e) => {
+                self.sessions.insert(
+                    e.session_id,
+                    Session {
+                        id: e.session_id,
+                        principal_type: e.principal_type,
+                        started_at: e.started_at,
+                        last_used_at: e.started_at,
+                        idle_timeout_secs: e.idle_timeout_secs,
+                        expires_at: e.expires_at,
+                        refresh_token_hash: e.refresh_token_hash.clone(),
+                        spent: Vec::new(),
+                        revoked: None,
+                    },
+                );
+            }
+            SessionEvent::Refreshed(e) => {
+                if let Some(s) = self.sessions.get_mut(&e.session_id) {
+                    let spent =
+                        std::mem::replace(&mut s.refresh_token_hash, e.refresh_token_hash.clone());
+                    s.spent.push((spent, e.refreshed_at));
+                    s.last_used_at = e.refreshed_at;
+                }
+            }
+            SessionEvent::Revoked(e) => {
+                if let Some(s) = self.sessions.get_mut(&e.session_id) {
+                    s.revoked = Some((e.reason, e.revoked_at));
+                }
+            }
+            SessionEvent::RefreshTokenReuseDetected(_) | SessionEvent::LoginLockedOut(_) => {}
+        }
+        self
+    }
+
+    pub fn get(&self, session_id: Uuid) -> Option<&Session> {
+        self.sessions.get(&session_id)
+    }
+
+    /// The sessions active at `now`.
+    pub fn active(&self, now: DateTime<Utc>) -> impl Iterator<Item = &Session> {
+        self.sessions.values().filter(move |s| s.is_active(now))
+    }
+
+    /// This state without the sessions that ended before `horizon`: what a snapshot keeps.
+    /// Nothing can happen to those any more; a later command naming one finds no session.
+    pub fn without_ended_before(mut self, horizon: DateTime<Utc>) -> Self {
+        self.sessions.retain(|_, s| s.ends_at() >= horizon);
+        self
+    }
+}

@@ -1,0 +1,86 @@
+//! Key rotation: the new key signs, the old one keeps verifying until its tokens expire, and
+//! JWKS publishes both until then.
+
+use std::time::Duration;
+
+use command_api::auth::keys::{KeyStore, MasterKey};
+use devtools::testing::eventually;
+use serde_json::Value;
+
+use crate::support::{Options, Platform, access};
+
+async fn kids(platform: &Platform) -> Vec<String> {
+    let jwks: Value = platform
+        .http
+        .get(format!("{}/.well-known/jwks.json", platform.query))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|k| k["kid"].as_str().expect("kid").to_owned())
+        .collect()
+}
+
+fn kid(token: &str) -> String {
+    jsonwebtoken::decode_header(token)
+        .expect("header")
+        .kid
+        .expect("kid")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_key_keeps_verifying_its_tokens_until_they_expire() {
+    let platform = Platform::start_with(Options {
+        access_token_ttl_secs: 3,
+        ..Options::default()
+    })
+    .await;
+    let before = platform.admin_session().await;
+    let old_kid = kid(access(&before));
+
+    let master = MasterKey::from_base64(&platform.master_key.clone().into()).expect("master key");
+    let new_kid = KeyStore::new(platform.stack.db.pool.clone())
+        .rotate(&master, chrono::Duration::seconds(3))
+        .await
+        .expect("rotated");
+    assert_ne!(new_kid, old_kid);
+
+    let after = eventually(
+        Duration::from_secs(10),
+        "logins signed by the new key",
+        || async {
+            let session = platform.admin_session().await;
+            (kid(access(&session)) == new_kid).then_some(session)
+        },
+    )
+    .await;
+    assert_eq!(
+        platform.introspect(access(&before)).await["active"],
+        true,
+        "old token still valid"
+    );
+    assert_eq!(platform.introspect(access(&after)).await["active"], true);
+    let published = kids(&platform).await;
+    assert!(
+        published.contains(&old_kid) && published.contains(&new_kid),
+        "{published:?}"
+    );
+
+    eventually(
+        Duration::from_secs(15),
+        "the retired key to leave JWKS",
+        || async { (!kids(&platform).await.contains(&old_kid)).then_some(()) },
+    )
+    .await;
+    assert_eq!(
+        platform.introspect(access(&before)).await["active"],
+        false,
+        "expired with its key"
+    );
+}

@@ -1,0 +1,89 @@
+//! The caller of a read: a verified access token of an active session, and the checks of
+//! ownership and permission the reads make.
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use command_api::auth::tokens::{AccessClaims, TokenError};
+use events::Permission;
+use runtime::http::Problem;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::lookup;
+
+#[derive(Debug, Clone)]
+pub struct Caller(pub AccessClaims);
+
+impl Caller {
+    /// Allowed if the caller is `owner` or holds `permission`.
+    pub fn may_read(&self, owner: Uuid, permission: Permission) -> Result<(), Problem> {
+        if self.0.sub == owner || self.0.has(permission) {
+            Ok(())
+        } else {
+            Err(forbidden())
+        }
+    }
+
+    pub fn require(&self, permission: Permission) -> Result<(), Problem> {
+        if self.0.has(permission) {
+            Ok(())
+        } else {
+            Err(forbidden())
+        }
+    }
+}
+
+fn forbidden() -> Problem {
+    Problem::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "this needs a permission or ownership the caller does not have",
+    )
+}
+
+fn unauthorized() -> Response {
+    let mut response = Problem::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "a valid bearer token of an active session is required",
+    )
+    .into_response();
+    response.headers_mut().insert(
+        WWW_AUTHENTICATE,
+        axum::http::HeaderValue::from_static("Bearer"),
+    );
+    response
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .ok_or_else(unauthorized)?;
+        let claims = match state.verifier.verify(token.trim()).await {
+            Ok(claims) => claims,
+            Err(TokenError::Keys(e)) => return Err(Problem::unavailable(e, 1).into_response()),
+            Err(_) => return Err(unauthorized()),
+        };
+        let session = lookup::session(state, claims.sub, claims.sid, None)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match session {
+            Some(s) if s.principal_id == claims.sub && s.is_active(state.clock.now()) => {
+                Ok(Self(claims))
+            }
+            _ => Err(unauthorized()),
+        }
+    }
+}

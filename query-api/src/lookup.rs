@@ -1,0 +1,101 @@
+//! Sessions as the read side sees them: from the Redis cache when it holds them (new enough
+//! for `?min_version=`), else folded from the event store — the truth — and written back to
+//! the cache on the way (best effort: a cache that is down only costs speed).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use command_api::session_cache::{self, CachedSession};
+use runtime::http::Problem;
+use uuid::Uuid;
+
+use crate::app::AppState;
+
+/// Longest wait for a `min_version` the event store does not have yet.
+const MAX_WAIT: Duration = Duration::from_secs(2);
+
+/// One session of `principal_id`.
+pub async fn session(
+    state: &AppState,
+    principal_id: Uuid,
+    session_id: Uuid,
+    min_version: Option<i64>,
+) -> Result<Option<CachedSession>, Problem> {
+    match state.cache.get(session_id).await {
+        Ok(Some(session)) if min_version.is_none_or(|v| session.version >= v) => {
+            return Ok(Some(session));
+        }
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "session cache unreadable; using the event store"),
+    }
+    Ok(from_events(state, principal_id, min_version)
+        .await?
+        .remove(&session_id))
+}
+
+/// Every session of `principal_id`.
+pub async fn sessions(
+    state: &AppState,
+    principal_id: Uuid,
+    min_version: Option<i64>,
+) -> Result<Vec<CachedSession>, Problem> {
+    let cached = match state.cache.applied_version(principal_id).await {
+        Ok(Some(version)) if min_version.is_none_or(|v| version >= v) => state
+            .cache
+            .sessions_of(principal_id)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, "session cache unreadable; using the event store");
+                None
+            }),
+        Ok(_) => None,
+        Err(error) => {
+            tracing::warn!(%error, "session cache unreadable; using the event store");
+            None
+        }
+    };
+    match cached {
+        Some(sessions) => Ok(sessions),
+        None => Ok(from_events(state, principal_id, min_version)
+            .await?
+            .into_values()
+            .collect()),
+    }
+}
+
+/// Folds the principal's sessions from the event store, waiting (bounded) for `min_version`,
+/// and re-warms the cache with them.
+async fn from_events(
+    state: &AppState,
+    principal_id: Uuid,
+    min_version: Option<i64>,
+) -> Result<BTreeMap<Uuid, CachedSession>, Problem> {
+    let deadline = tokio::time::Instant::now() + MAX_WAIT;
+    loop {
+        let sessions = session_cache::from_events(state.store.as_ref(), principal_id)
+            .await
+            .map_err(|e| {
+                if e.is_transient() {
+                    Problem::unavailable(e, 1)
+                } else {
+                    Problem::internal(e)
+                }
+            })?;
+        let version = sessions.values().map(|s| s.version).max().unwrap_or(0);
+        if min_version.is_none_or(|v| version >= v) {
+            if let Err(error) = state.cache.put_all(&sessions).await {
+                tracing::warn!(%error, "session cache not re-warmed");
+            }
+            return Ok(sessions);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Problem::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "not_yet_visible",
+                "the requested version is not visible yet; retry",
+            )
+            .with_retry_after(1));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,80 @@
+//! `GET /v1/principals/{id}/sessions`: the principal's active sessions (owner or
+//! `sessions:read`), honouring `?min_version=`.
+
+// utoipa expands `params(T)` into a fully qualified path to `T`.
+#![allow(unused_qualifications)]
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use events::Permission;
+use runtime::http::{Path, Query as QueryString};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::lookup;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SessionsQuery {
+    /// Answer from state at least this new (the version a command returned).
+    pub min_version: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActiveSession {
+    pub session_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    /// When the session ends if it keeps being used (its absolute lifetime).
+    pub expires_at: DateTime<Utc>,
+    /// When the session ends if it is not used (refreshed) before then.
+    pub idle_expires_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/principals/{principal_id}/sessions",
+    params(("principal_id" = Uuid, Path), SessionsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Active sessions, most recently used first", body = Vec<ActiveSession>),
+        (status = 403, description = "Neither the owner nor a holder of sessions:read"),
+        (status = 503, description = "min_version not visible within 2 s; see Retry-After"),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(principal_id): Path<Uuid>,
+    QueryString(query): QueryString<SessionsQuery>,
+) -> Response {
+    if let Err(denied) = caller.may_read(principal_id, Permission::SessionsRead) {
+        return denied.into_response();
+    }
+    let sessions = match lookup::sessions(&state, principal_id, query.min_version).await {
+        Ok(sessions) => sessions,
+        Err(problem) => return problem.into_response(),
+    };
+    let now = state.clock.now();
+    let mut active: Vec<ActiveSession> = sessions
+        .into_iter()
+        .filter(|s| s.principal_id == principal_id && s.is_active(now))
+        .map(|s| ActiveSession {
+            session_id: s.session_id,
+            created_at: s.started_at,
+            last_used_at: s.last_used_at,
+            expires_at: s.expires_at,
+            idle_expires_at: s.idle_expires_at(),
+            user_agent: s.user_agent,
+            ip: s.ip,
+        })
+        .collect();
+    active.sort_by_key(|s| std::cmp::Reverse(s.last_used_at));
+    Json(active).into_response()
+}
