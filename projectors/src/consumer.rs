@@ -193,8 +193,17 @@ impl SessionCacheProjector {
             .build();
         loop {
             match self.apply(message).await {
-                Ok(outcome) => {
+                Ok((outcome, recorded_at)) => {
                     self.metrics.outcome(PROJECTION, outcome);
+                    if let Some(at) = recorded_at {
+                        let lag = (chrono::Utc::now() - at).as_seconds_f64().max(0.0);
+                        self.metrics
+                            .event_lag_seconds
+                            .get_or_create(&ProjectionLabels {
+                                projection: PROJECTION,
+                            })
+                            .observe(lag);
+                    }
                     return true;
                 }
                 Err(Failure::Permanent(error)) => {
@@ -220,7 +229,11 @@ impl SessionCacheProjector {
         }
     }
 
-    async fn apply(&self, message: &BorrowedMessage<'_>) -> Result<&'static str, Failure> {
+    /// Applies one record: the outcome, and when its event was recorded.
+    async fn apply(
+        &self,
+        message: &BorrowedMessage<'_>,
+    ) -> Result<(&'static str, Option<chrono::DateTime<chrono::Utc>>), Failure> {
         let payload = message
             .payload()
             .ok_or_else(|| Failure::Permanent("record without a value".into()))?;
@@ -232,8 +245,9 @@ impl SessionCacheProjector {
             }
         })?;
         let AnyEvent::Session(recorded) = event else {
-            return Ok("ignored");
+            return Ok(("ignored", None));
         };
+        let recorded_at = Some(recorded.envelope.recorded_at);
         tracing::Span::current().record(
             "messaging.message.id",
             tracing::field::display(recorded.envelope.event_id),
@@ -244,8 +258,8 @@ impl SessionCacheProjector {
             .await
             .map_err(Failure::from)?
         {
-            Written::Applied => Ok("applied"),
-            Written::AlreadyApplied => Ok("already_applied"),
+            Written::Applied => Ok(("applied", recorded_at)),
+            Written::AlreadyApplied => Ok(("already_applied", recorded_at)),
             Written::Missing => {
                 let principal_id =
                     command_api::session_cache::principal_of(&recorded.envelope.stream_id)
@@ -254,7 +268,7 @@ impl SessionCacheProjector {
                     .rebuild(self.store.as_ref(), principal_id)
                     .await
                     .map_err(Failure::from)?;
-                Ok("rebuilt")
+                Ok(("rebuilt", recorded_at))
             }
         }
     }

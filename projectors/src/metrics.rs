@@ -22,6 +22,8 @@ pub struct ProjectorMetrics {
     pub processed: Family<OutcomeLabels, Counter>,
     pub retries: Family<ProjectionLabels, Counter>,
     pub apply_seconds: Family<ProjectionLabels, Histogram>,
+    /// From an event's commit to its application here: how far behind the read model is.
+    pub event_lag_seconds: Family<ProjectionLabels, Histogram>,
 }
 
 impl Default for ProjectorMetrics {
@@ -31,6 +33,10 @@ impl Default for ProjectorMetrics {
             retries: Family::default(),
             apply_seconds: Family::new_with_constructor(|| {
                 Histogram::new(exponential_buckets(0.000_1, 2.0, 16))
+            }),
+            // 1 ms to ~70 s in steps of 25%, fine enough to read percentiles off.
+            event_lag_seconds: Family::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.001, 1.25, 50))
             }),
         }
     }
@@ -48,6 +54,11 @@ impl ProjectorMetrics {
             "projector_retries",
             "Retried applications after a transient failure",
             m.retries.clone(),
+        );
+        registry.register(
+            "projector_event_lag_seconds",
+            "Time from an event's commit to its application by the projection",
+            m.event_lag_seconds.clone(),
         );
         registry.register(
             "projector_apply_seconds",

@@ -45,11 +45,23 @@ impl Drop for Telemetry {
     }
 }
 
-/// Installs the global subscriber and propagator. Call once, from `main`.
+/// Installs the global subscriber and propagator, logging to stdout. Call once, from `main`.
 pub fn init(service: &'static str, args: &TelemetryArgs) -> anyhow::Result<Telemetry> {
+    init_with_writer(service, args, std::io::stdout)
+}
+
+/// Like [`init`], with logs written by `writer` (a benchmark keeps them out of its report).
+pub fn init_with_writer<W>(
+    service: &'static str,
+    args: &TelemetryArgs,
+    writer: W,
+) -> anyhow::Result<Telemetry>
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let provider = provider(service, args.otlp_endpoint.as_deref())?;
     let filter = EnvFilter::try_new(&args.log_filter)?;
-    install(service, &provider, filter)?;
+    install(service, &provider, filter, writer)?;
     Ok(Telemetry { provider })
 }
 
@@ -60,7 +72,7 @@ pub fn init_for_tests() {
         let provider = SdkTracerProvider::builder().build();
         let filter = EnvFilter::try_from_env("TEST_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
         // Another test framework may have installed a subscriber already; keep theirs.
-        let _ = install("test", &provider, filter);
+        let _ = install("test", &provider, filter, std::io::stdout);
         provider
     });
 }
@@ -80,14 +92,19 @@ fn provider(service: &'static str, endpoint: Option<&str>) -> anyhow::Result<Sdk
     })
 }
 
-fn install(
+fn install<W>(
     service: &'static str,
     provider: &SdkTracerProvider,
     filter: EnvFilter,
-) -> anyhow::Result<()> {
+    writer: W,
+) -> anyhow::Result<()>
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer(service));
     let logs = tracing_subscriber::fmt::layer()
+        .with_writer(writer)
         .json()
         .flatten_event(true)
         .with_current_span(true)

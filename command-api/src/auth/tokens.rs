@@ -117,6 +117,9 @@ fn encoding(active: &ActiveKey) -> (String, EncodingKey) {
 /// key just rotated in waits at most this long, forged `kid`s cost at most this many queries.
 const RELOAD_AT_MOST_EVERY: Duration = Duration::from_millis(200);
 
+/// Most verified tokens remembered; past it, expired ones are forgotten first, then all.
+const VERIFIED_CAPACITY: usize = 100_000;
+
 /// Verifies access tokens against the published keys, reloading them when a token names a key
 /// it does not know yet (a rotation by another instance).
 pub struct TokenVerifier {
@@ -124,6 +127,10 @@ pub struct TokenVerifier {
     keys: RwLock<HashMap<String, DecodingKey>>,
     validation: Validation,
     last_reload: tokio::sync::Mutex<Option<Instant>>,
+    /// Tokens whose signature checked out, by SHA-256 of the whole token: a resource server
+    /// introspects the same token on every call of its client, and the signature check is
+    /// most of an introspection's cost. The expiry is checked on every use.
+    verified: std::sync::Mutex<HashMap<[u8; 32], AccessClaims>>,
 }
 
 impl std::fmt::Debug for TokenVerifier {
@@ -144,6 +151,7 @@ impl TokenVerifier {
             keys: RwLock::default(),
             validation,
             last_reload: tokio::sync::Mutex::default(),
+            verified: std::sync::Mutex::default(),
         }
     }
 
@@ -180,6 +188,30 @@ impl TokenVerifier {
     /// The claims of `token` if it is well formed, signed by a published key and unexpired.
     /// Says nothing about its session: callers check that separately.
     pub async fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        let fingerprint = fingerprint(token);
+        let now = Utc::now().timestamp();
+        if let Some(claims) = self.lock_verified().get(&fingerprint)
+            && claims.exp >= now
+        {
+            return Ok(claims.clone());
+        }
+        let claims = self.verify_signed(token).await?;
+        let mut verified = self.lock_verified();
+        if verified.len() >= VERIFIED_CAPACITY {
+            verified.retain(|_, c| c.exp >= now);
+            if verified.len() >= VERIFIED_CAPACITY {
+                verified.clear();
+            }
+        }
+        verified.insert(fingerprint, claims.clone());
+        Ok(claims)
+    }
+
+    fn lock_verified(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], AccessClaims>> {
+        self.verified.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn verify_signed(&self, token: &str) -> Result<AccessClaims, TokenError> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
         if header.alg != Algorithm::EdDSA {
@@ -206,4 +238,11 @@ impl TokenVerifier {
             .unwrap_or_else(|p| p.into_inner())
             .contains_key(kid)
     }
+}
+
+fn fingerprint(token: &str) -> [u8; 32] {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
 }

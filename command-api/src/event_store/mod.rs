@@ -115,6 +115,14 @@ pub trait EventStore: Send + Sync + 'static {
         since: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<String>, StoreError>;
 
+    /// The stream's latest snapshot in `format` (version, JSON text) and the events after it
+    /// (all of them when there is none), in one round trip.
+    async fn read_from_snapshot(
+        &self,
+        stream_id: &str,
+        format: i32,
+    ) -> Result<(Option<(i64, String)>, Vec<RawEvent>), StoreError>;
+
     /// The events of `stream_id` from `from_version` on, in version order.
     async fn read_stream(
         &self,

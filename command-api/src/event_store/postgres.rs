@@ -87,6 +87,30 @@ impl EventStore for PgEventStore {
         .map_err(unavailable)
     }
 
+    async fn read_from_snapshot(
+        &self,
+        stream_id: &str,
+        format: i32,
+    ) -> Result<(Option<(i64, String)>, Vec<RawEvent>), StoreError> {
+        let rows = sqlx::query(include_str!("read_from_snapshot.sql"))
+            .bind(stream_id)
+            .bind(format)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+        let mut snapshot = None;
+        let mut events = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let state: Option<String> = row.try_get("snapshot").map_err(corrupt)?;
+            match state {
+                Some(state) => snapshot = Some((row.try_get("version").map_err(corrupt)?, state)),
+                None => events.push(raw_event(row)?),
+            }
+        }
+        Ok((snapshot, events))
+    }
+
     async fn read_stream(
         &self,
         stream_id: &str,

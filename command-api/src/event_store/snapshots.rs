@@ -1,21 +1,15 @@
 //! Aggregate snapshots: a stream's state at a version, kept beside the events so a command
-//! replays only what came after. Never the truth; dropping them changes nothing but speed.
+//! replays only what came after (read with `EventStore::read_from_snapshot`). Never the
+//! truth; dropping them changes nothing but speed.
 
 use async_trait::async_trait;
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 
 use super::StoreError;
 use super::postgres::unavailable;
 
 #[async_trait]
 pub trait Snapshots: Send + Sync + 'static {
-    /// The latest snapshot of `stream_id` in `format`, as (version, state).
-    async fn load(
-        &self,
-        stream_id: &str,
-        format: i32,
-    ) -> Result<Option<(i64, serde_json::Value)>, StoreError>;
-
     /// Keeps `state` as the snapshot at `version`, unless a newer one of `format` exists.
     async fn save(
         &self,
@@ -39,24 +33,6 @@ impl PgSnapshots {
 
 #[async_trait]
 impl Snapshots for PgSnapshots {
-    async fn load(
-        &self,
-        stream_id: &str,
-        format: i32,
-    ) -> Result<Option<(i64, serde_json::Value)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT version, state FROM snapshots WHERE stream_id = $1 AND format = $2",
-        )
-        .bind(stream_id)
-        .bind(format)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        row.map(|r| Ok((r.try_get("version")?, r.try_get("state")?)))
-            .transpose()
-            .map_err(|e: sqlx::Error| StoreError::Corrupt(e.to_string()))
-    }
-
     async fn save(
         &self,
         stream_id: &str,

@@ -121,6 +121,7 @@ pub struct Relay {
     publisher: Publisher,
     metrics: RelayMetrics,
     args: RelayArgs,
+    lag_measured: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Relay {
@@ -137,6 +138,7 @@ impl Relay {
             publisher,
             metrics,
             args,
+            lag_measured: std::sync::Mutex::default(),
         }
     }
 
@@ -233,7 +235,9 @@ impl Relay {
                 StepOutcome::Published(batch.len())
             }
         };
-        self.record_lag(*checkpoint).await?;
+        if outcome == StepOutcome::Idle || self.lag_due() {
+            self.record_lag(*checkpoint).await?;
+        }
         tracing::debug!(?outcome, elapsed = ?started.elapsed(), "relay step");
         Ok(outcome)
     }
@@ -302,6 +306,16 @@ impl Relay {
         Ok(())
     }
 
+    /// Whether the lag gauge is due for a refresh while the relay is busy (once a second).
+    fn lag_due(&self) -> bool {
+        let mut last = self.lag_measured.lock().unwrap_or_else(|p| p.into_inner());
+        let due = last.is_none_or(|at| at.elapsed() >= Duration::from_secs(1));
+        if due {
+            *last = Some(std::time::Instant::now());
+        }
+        due
+    }
+
     async fn record_lag(&self, after: Checkpoint) -> Result<(), RelayError> {
         let age: Option<f64> = sqlx::query_scalar(include_str!("lag.sql"))
             .bind(after.tx_id.to_string())
@@ -337,11 +351,13 @@ impl Relay {
     }
 }
 
-/// Waits for an append notification or `timeout`, whichever comes first.
+/// Waits for an append notification or `timeout`, whichever comes first. Notifications that
+/// queued up meanwhile are consumed too: one step publishes everything they announced.
 async fn wait_for_append(listener: Option<&mut PgListener>, timeout: Duration) {
     match listener {
         Some(listener) => {
             let _ = tokio::time::timeout(timeout, listener.recv()).await;
+            while listener.next_buffered().is_some() {}
         }
         None => tokio::time::sleep(timeout).await,
     }

@@ -129,12 +129,15 @@ pub async fn execute(
 /// The stream's current state, and the version of the snapshot it started from (0: none).
 pub async fn load(state: &AppState, stream: &str) -> Result<(Sessions, i64), Rejected> {
     let internal = |e: &dyn std::fmt::Display| Rejected::Api(ApiError::Internal(e.to_string()));
-    let base = match state.snapshots.load(stream, SNAPSHOT_FORMAT).await? {
-        Some((_, json)) => serde_json::from_value::<Sessions>(json).map_err(|e| internal(&e))?,
+    let (snapshot, tail) = state
+        .store
+        .read_from_snapshot(stream, SNAPSHOT_FORMAT)
+        .await?;
+    let base = match snapshot {
+        Some((_, json)) => serde_json::from_str::<Sessions>(&json).map_err(|e| internal(&e))?,
         None => Sessions::default(),
     };
     let from = base.version;
-    let tail = state.store.read_stream(stream, from + 1).await?;
     let current = base.replay(&tail).map_err(|e| internal(&e))?;
     Ok((current, from))
 }

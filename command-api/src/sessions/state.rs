@@ -9,6 +9,11 @@ use events::{EventFamily, PrincipalType, RawEvent};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// Spent refresh-token hashes kept per session, newest first out. At one refresh per access
+/// token lifetime (15 minutes) this covers 16 hours, more than a session lives; an older token
+/// presented again is refused as unknown rather than treated as reuse.
+pub const SPENT_KEPT: usize = 64;
+
 /// The state of one session as the rules need it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -82,6 +87,9 @@ impl Sessions {
                     let spent =
                         std::mem::replace(&mut s.refresh_token_hash, e.refresh_token_hash.clone());
                     s.spent.push((spent, e.refreshed_at));
+                    if s.spent.len() > SPENT_KEPT {
+                        s.spent.remove(0);
+                    }
                     s.last_used_at = e.refreshed_at;
                 }
             }

@@ -171,3 +171,57 @@ async fn stored_events_cannot_be_updated_or_deleted() {
             .expect("count");
     assert_eq!(count, 1);
 }
+
+#[tokio::test]
+async fn a_stream_is_read_from_its_snapshot_on() {
+    use command_api::event_store::{PgSnapshots, Snapshots};
+    let backbone = Backbone::start().await;
+    let store = backbone.store();
+    let principal = Uuid::now_v7();
+    let ids = append_events(&store, principal, 4).await;
+
+    let (snapshot, events) = store
+        .read_from_snapshot(&stream(principal), 1)
+        .await
+        .expect("read");
+    assert!(snapshot.is_none());
+    assert_eq!(events.len(), 4, "no snapshot: the whole stream");
+
+    let snapshots = PgSnapshots::new(backbone.db.pool.clone());
+    let state = serde_json::json!({ "at": 2 });
+    snapshots
+        .save(&stream(principal), 1, 2, state.clone())
+        .await
+        .expect("save");
+    snapshots
+        .save(&stream(principal), 1, 1, serde_json::json!({ "at": 1 }))
+        .await
+        .expect("an older snapshot is ignored, not an error");
+    let (snapshot, events) = store
+        .read_from_snapshot(&stream(principal), 1)
+        .await
+        .expect("read");
+    let (version, json) = snapshot.expect("snapshot");
+    assert_eq!(version, 2);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&json).expect("json"),
+        state
+    );
+    assert_eq!(
+        events
+            .iter()
+            .map(|e| e.envelope.event_id)
+            .collect::<Vec<_>>(),
+        ids[2..].to_vec()
+    );
+
+    let (other_format, events) = store
+        .read_from_snapshot(&stream(principal), 2)
+        .await
+        .expect("read");
+    assert!(
+        other_format.is_none(),
+        "a snapshot of another format is ignored"
+    );
+    assert_eq!(events.len(), 4);
+}

@@ -1,0 +1,284 @@
+//! The three servers in this process against fresh backing services, as the benchmark needs
+//! them; logs go to a file, as they would go somewhere in production.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::post;
+use command_api::auth::config::TokenArgs;
+use command_api::auth::keys::MasterKey;
+use command_api::auth::lockout::LockoutArgs;
+use command_api::auth::passwords::{PasswordArgs, Passwords};
+use command_api::event_store::{
+    Credential, EventStore, NewEvent, PgEventStore, StreamAppend, Transaction,
+};
+use command_api::relay::RelayArgs;
+use command_api::sessions::SessionArgs;
+use devtools::testing::{TestStack, unique_suffix};
+use events::users::{UserEvent, UserRegistered};
+use events::{EventMetadata, PrincipalType};
+use prometheus_client::registry::Registry;
+use runtime::http::{HttpArgs, HttpMetrics, Ops};
+use runtime::telemetry::TelemetryArgs;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub struct Platform {
+    pub stack: TestStack,
+    pub command: SocketAddr,
+    pub query: SocketAddr,
+    pub projectors: SocketAddr,
+    passwords: PasswordArgs,
+    http: reqwest::Client,
+    _shutdown: tokio_util::sync::DropGuard,
+    _telemetry: runtime::telemetry::Telemetry,
+}
+
+fn ephemeral() -> HttpArgs {
+    HttpArgs {
+        listen: Some("127.0.0.1:0".parse().expect("address")),
+        body_limit_bytes: 64 * 1024,
+    }
+}
+
+impl Platform {
+    pub async fn start(passwords: PasswordArgs) -> anyhow::Result<Self> {
+        let log = std::env::temp_dir().join(format!("bench-auth-{}.log", unique_suffix()));
+        let file = std::fs::File::create(&log)?;
+        eprintln!("service logs: {}", log.display());
+        let telemetry = runtime::telemetry::init_with_writer(
+            "bench",
+            &TelemetryArgs {
+                otlp_endpoint: None,
+                log_filter: "info,sqlx=warn".into(),
+            },
+            std::sync::Mutex::new(file),
+        )?;
+        let stack = TestStack::start().await;
+        let master_key = MasterKey::generate()?;
+        let shutdown = CancellationToken::new();
+        let command = command_api::Application::build(command_api::ServeArgs {
+            http: ephemeral(),
+            db: stack.db.db_args(),
+            kafka: stack.kafka.clone(),
+            relay: RelayArgs::default(),
+            tokens: TokenArgs {
+                master_key: master_key.into(),
+                issuer: "bench".into(),
+                access_token_ttl_secs: 900,
+            },
+            passwords: passwords.clone(),
+            sessions: SessionArgs::default(),
+            lockout: LockoutArgs::default(),
+            redis: stack.redis.clone(),
+            relay_enabled: true,
+        })
+        .await?;
+        let projectors = projectors::Application::build(projectors::RunArgs {
+            http: ephemeral(),
+            db: stack.db.db_args(),
+            kafka: stack.kafka.clone(),
+            redis: stack.redis.clone(),
+            consumer: projectors::consumer::ConsumerArgs {
+                group: format!("{}session-cache", stack.kafka.topic_prefix),
+                max_backoff_ms: 1000,
+                rebuild_window_secs: 36_000,
+            },
+        })
+        .await?;
+        let query = query_api::Application::build(query_api::ServeArgs {
+            http: ephemeral(),
+            db: stack.db.db_args(),
+            redis: stack.redis.clone(),
+            token_issuer: "bench".into(),
+        })
+        .await?;
+        let platform = Self {
+            command: command.local_addr(),
+            query: query.local_addr(),
+            projectors: projectors.local_addr(),
+            passwords,
+            http: reqwest::Client::new(),
+            _shutdown: shutdown.clone().drop_guard(),
+            _telemetry: telemetry,
+            stack,
+        };
+        tokio::spawn(command.run(shutdown.clone()));
+        tokio::spawn(projectors.run(shutdown.clone()));
+        tokio::spawn(query.run(shutdown));
+        Ok(platform)
+    }
+
+    /// `n` users with passwords hashed with the benchmark's parameters.
+    pub async fn users(&self, n: usize) -> anyhow::Result<Vec<(String, String)>> {
+        let store = PgEventStore::new(self.stack.db.pool.clone());
+        let passwords = Passwords::new(&self.passwords)?;
+        let mut users = Vec::new();
+        for i in 0..n {
+            let (login, password) = (format!("user{i}@bench.test"), format!("password {i}"));
+            let user_id = Uuid::now_v7();
+            let event = UserEvent::Registered(UserRegistered {
+                user_id,
+                email: login.clone(),
+                display_name: login.clone(),
+                registered_at: events::now(),
+            });
+            store
+                .commit(Transaction {
+                    appends: vec![StreamAppend {
+                        stream_id: events::topics::Category::Users.stream_id(user_id),
+                        expected_version: 0,
+                        events: vec![NewEvent::new(&event, EventMetadata::new(None))?],
+                    }],
+                    credentials: vec![Credential {
+                        principal_id: user_id,
+                        principal_type: PrincipalType::User,
+                        login: login.clone(),
+                        password_hash: passwords.hash(&password.clone().into()).await?,
+                    }],
+                })
+                .await?;
+            users.push((login, password));
+        }
+        Ok(users)
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> anyhow::Result<Value> {
+        let response = self
+            .http
+            .post(format!("http://{}/v1/auth/login", self.command))
+            .json(&json!({ "login": login, "password": password }))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            response.status() == 200,
+            "login of {login}: {}",
+            response.status()
+        );
+        Ok(response.json().await?)
+    }
+
+    /// A handler doing one Redis GET, behind the same middleware as every server.
+    pub async fn bare_redis_handler(&self) -> anyhow::Result<SocketAddr> {
+        let redis = self.stack.redis.connect()?;
+        let key = format!("{}bare", self.stack.redis.key_prefix);
+        let routes = Router::new().route(
+            "/bare",
+            post(move || {
+                let (mut redis, key) = (redis.clone(), key.clone());
+                async move {
+                    let value: Option<String> = redis::cmd("GET")
+                        .arg(&key)
+                        .query_async(&mut redis)
+                        .await
+                        .map_err(runtime::http::Problem::internal)?;
+                    Ok::<_, runtime::http::Problem>(axum::Json(
+                        json!({ "active": value.is_none() }),
+                    ))
+                }
+            }),
+        );
+        let mut registry = Registry::default();
+        let metrics = HttpMetrics::register(&mut registry);
+        let app = runtime::http::app(
+            routes,
+            Ops {
+                registry: Arc::new(registry),
+                checks: Vec::new(),
+                openapi: json!({}),
+                metrics,
+                body_limit_bytes: 64 * 1024,
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        tokio::spawn(runtime::http::serve(
+            listener,
+            app,
+            CancellationToken::new(),
+        ));
+        Ok(addr)
+    }
+
+    /// Waits until the relay and the projector have caught up, so one phase's backlog does not
+    /// load the next one.
+    pub async fn settle(&self) -> anyhow::Result<()> {
+        let mut previous = None;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            let relay = self.metrics(self.command).await?;
+            let projected = self.metrics(self.projectors).await?;
+            let applied: f64 = projected
+                .lines()
+                .filter(|l| l.starts_with("identity_projector_events_total{"))
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum();
+            let caught_up = value(&relay, "identity_relay_lag_seconds") == 0.0;
+            if caught_up && previous == Some(applied) {
+                return Ok(());
+            }
+            previous = Some(applied);
+        }
+    }
+
+    async fn metrics(&self, addr: SocketAddr) -> anyhow::Result<String> {
+        Ok(self
+            .http
+            .get(format!("http://{addr}/metrics"))
+            .send()
+            .await?
+            .text()
+            .await?)
+    }
+
+    /// p50 and p99, in seconds, of the projector's commit → applied histogram.
+    pub async fn projector_lag(&self) -> anyhow::Result<(f64, f64)> {
+        let text = self
+            .http
+            .get(format!("http://{}/metrics", self.projectors))
+            .send()
+            .await?
+            .text()
+            .await?;
+        let buckets: Vec<(f64, f64)> = text
+            .lines()
+            .filter(|l| l.starts_with("identity_projector_event_lag_seconds_bucket{"))
+            .filter_map(|l| {
+                let le = l.split("le=\"").nth(1)?.split('"').next()?;
+                let le = if le == "+Inf" {
+                    f64::INFINITY
+                } else {
+                    le.parse().ok()?
+                };
+                Some((le, l.rsplit(' ').next()?.parse().ok()?))
+            })
+            .collect();
+        Ok((quantile(&buckets, 0.5), quantile(&buckets, 0.99)))
+    }
+}
+
+/// The value of an unlabelled metric in OpenMetrics text.
+fn value(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// The `q` quantile of cumulative `(le, count)` buckets, interpolated inside its bucket.
+fn quantile(buckets: &[(f64, f64)], q: f64) -> f64 {
+    let rank = buckets.last().map_or(0.0, |b| b.1) * q;
+    let mut previous = (0.0, 0.0);
+    for &(le, count) in buckets {
+        if count >= rank {
+            if le.is_infinite() {
+                return previous.0;
+            }
+            let within = (rank - previous.1) / (count - previous.1).max(1.0);
+            return previous.0 + (le - previous.0) * within;
+        }
+        previous = (le, count);
+    }
+    f64::NAN
+}
