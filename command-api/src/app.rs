@@ -30,7 +30,7 @@ use crate::cli::{BootstrapArgs, RelayOnlyArgs, RotateArgs, ServeArgs};
 use crate::event_store::{PgEventStore, PgSnapshots};
 use crate::http::{ApiDoc, AppState};
 use crate::relay::{Publisher, Relay, RelayArgs, RelayMetrics};
-use crate::session_cache::SessionCache;
+use crate::session_cache::{SessionCache, generations};
 use crate::sessions::PgSessionDirectory;
 
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
@@ -49,6 +49,7 @@ pub struct Application {
     relay: Option<Relay>,
     keys: KeyRefresher,
     pool: PgPool,
+    cache: SessionCache,
 }
 
 impl Application {
@@ -94,6 +95,8 @@ impl Application {
                 args.redis.key_prefix.clone(),
             ),
         };
+        let cache = state.cache.clone();
+        cache.use_generation(generations::live_or_first(&pool).await);
 
         let mut registry = Registry::with_prefix("identity");
         let http_metrics = HttpMetrics::register(&mut registry);
@@ -127,6 +130,7 @@ impl Application {
                 verifier,
             },
             pool,
+            cache,
         })
     }
 
@@ -137,6 +141,11 @@ impl Application {
     /// Serves until `shutdown`, then waits for in-flight requests and the relay's last batch.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let relay = self.relay.map(|r| tokio::spawn(r.run(shutdown.clone())));
+        tokio::spawn(generations::follow(
+            self.pool.clone(),
+            self.cache,
+            shutdown.clone(),
+        ));
         tokio::spawn(self.keys.run(shutdown.clone(), self.pool));
         runtime::http::serve(self.listener, self.router, shutdown.clone()).await?;
         if let Some(relay) = relay {

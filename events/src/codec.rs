@@ -101,9 +101,14 @@ impl AvroCodec {
 
     /// Decodes bytes in the Confluent wire format, fetching the writer schema by id.
     pub async fn decode(&self, bytes: &[u8]) -> Result<Decoded, EventError> {
+        schema_id(bytes)?;
         let result = self.decoder.decode(Some(bytes)).await.map_err(|e| {
             self.decoder.remove_errors_from_cache();
-            EventError::Registry(e.to_string())
+            if e.retriable {
+                EventError::Registry(e.to_string())
+            } else {
+                EventError::Undecodable(e.to_string())
+            }
         })?;
         let record = result
             .name
@@ -125,9 +130,8 @@ impl AvroCodec {
 pub fn schema_id(bytes: &[u8]) -> Result<u32, EventError> {
     match bytes {
         [0, a, b, c, d, ..] => Ok(u32::from_be_bytes([*a, *b, *c, *d])),
-        _ => Err(EventError::invalid(
-            "payload",
-            "not in the Confluent wire format",
+        _ => Err(EventError::Undecodable(
+            "not in the Confluent wire format".into(),
         )),
     }
 }

@@ -44,6 +44,10 @@ pub enum EventError {
     Avro(#[from] apache_avro::Error),
     #[error("schema registry: {0}")]
     Registry(String),
+    /// The bytes are not an event this platform can read: not in the wire format, or a
+    /// schema id the registry does not know.
+    #[error("undecodable record: {0}")]
+    Undecodable(String),
 }
 
 impl EventError {

@@ -1,23 +1,31 @@
-//! Wiring: the projectors and their ops endpoints.
+//! Wiring: the session-cache projection on the projector runtime, kept on the live cache
+//! generation, and the ops endpoints.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use command_api::event_store::PgEventStore;
+use command_api::event_store::{EventStore, PgEventStore};
+use command_api::session_cache::SessionCache;
+use command_api::session_cache::generations::{self, Watcher};
+use events::topics::Category;
 use prometheus_client::registry::Registry;
 use runtime::db::PgReadiness;
-use runtime::http::{HttpMetrics, Ops};
+use runtime::http::{HttpMetrics, Ops, Readiness};
+use runtime::kafka::KafkaArgs;
 use runtime::redis::RedisReadiness;
+use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
-use crate::cli::RunArgs;
-use crate::consumer::SessionCacheProjector;
+use crate::cli::{RunArgs, SessionCacheArgs};
+use crate::engine::{Engine, EngineArgs, Progress, Source};
 use crate::metrics::ProjectorMetrics;
-use command_api::session_cache::SessionCache;
+use crate::projection::Mode;
+use crate::session_cache::{NAME, SessionCacheProjection};
 
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
     std::net::Ipv4Addr::LOCALHOST,
@@ -35,7 +43,7 @@ struct ApiDoc;
 pub struct Application {
     listener: TcpListener,
     router: Router,
-    projector: SessionCacheProjector,
+    supervisor: Supervisor,
 }
 
 impl Application {
@@ -45,17 +53,22 @@ impl Application {
         let mut registry = Registry::with_prefix("identity");
         let http_metrics = HttpMetrics::register(&mut registry);
         let metrics = ProjectorMetrics::register(&mut registry);
-        let projector = SessionCacheProjector::new(
-            &args.kafka,
-            &args.consumer,
-            SessionCache::new(redis.clone(), args.redis.key_prefix.clone()),
-            Arc::new(PgEventStore::new(pool.clone())),
-            metrics,
-        )
-        .context("creating the session-cache consumer")?;
+        let progress = Progress::default();
+        let topics = args.kafka.topics();
+        let source = [
+            topics.events(Category::Sessions),
+            topics.dead_letters(Category::Sessions),
+        ];
+        if let Err(error) = runtime::kafka::ensure_topics(&args.kafka, &source).await {
+            tracing::warn!(%error, "cannot make sure the topics exist");
+        }
         let ops = Ops {
             registry: Arc::new(registry),
-            checks: vec![Arc::new(PgReadiness(pool)), Arc::new(RedisReadiness(redis))],
+            checks: vec![
+                Arc::new(PgReadiness(pool.clone())),
+                Arc::new(RedisReadiness(redis.clone())),
+                Arc::new(ConsumerReadiness(progress.clone())),
+            ],
             openapi: serde_json::to_value(ApiDoc::openapi())?,
             metrics: http_metrics,
             body_limit_bytes: args.http.body_limit_bytes,
@@ -68,7 +81,16 @@ impl Application {
         Ok(Self {
             listener,
             router,
-            projector,
+            supervisor: Supervisor {
+                store: Arc::new(PgEventStore::new(pool.clone())),
+                cache: SessionCache::new(redis, args.redis.key_prefix.clone()),
+                pool,
+                kafka: args.kafka,
+                engine: args.engine,
+                session_cache: args.session_cache,
+                metrics,
+                progress,
+            },
         })
     }
 
@@ -78,9 +100,108 @@ impl Application {
 
     /// Runs until `shutdown`; the projector commits what it applied before this returns.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let projector = tokio::spawn(self.projector.run(shutdown.clone()));
+        let projector = tokio::spawn(self.supervisor.run(shutdown.clone()));
         runtime::http::serve(self.listener, self.router, shutdown).await?;
         projector.await.context("projector task")??;
         Ok(())
+    }
+}
+
+/// `/readyz` check: the consumer holds partitions.
+struct ConsumerReadiness(Progress);
+
+#[async_trait::async_trait]
+impl Readiness for ConsumerReadiness {
+    fn name(&self) -> &'static str {
+        "kafka-consumer"
+    }
+
+    async fn check(&self) -> Result<(), String> {
+        if self.0.is_assigned() {
+            Ok(())
+        } else {
+            Err("no partitions assigned".into())
+        }
+    }
+}
+
+/// Runs the session-cache projection on the live generation, and moves it when a rebuild
+/// switches generations: the engine of the old one stops (committing), the new one's consumer
+/// group takes over where the rebuild left it.
+struct Supervisor {
+    pool: PgPool,
+    kafka: KafkaArgs,
+    engine: EngineArgs,
+    session_cache: SessionCacheArgs,
+    cache: SessionCache,
+    store: Arc<dyn EventStore>,
+    metrics: ProjectorMetrics,
+    progress: Progress,
+}
+
+impl std::fmt::Debug for Supervisor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Supervisor")
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Supervisor {
+    async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let mut watcher = Watcher::new(self.pool.clone(), NAME);
+        let mut generation = generations::live_or_first(&self.pool).await;
+        loop {
+            let projection = Arc::new(SessionCacheProjection::new(
+                self.cache.on_generation(generation),
+                self.store.clone(),
+            ));
+            projection
+                .fill_if_empty(
+                    chrono::Duration::seconds(self.session_cache.rebuild_window_secs),
+                    Duration::from_millis(self.engine.max_backoff_ms),
+                    &shutdown,
+                )
+                .await;
+            let engine = Engine::new(
+                &self.kafka,
+                self.pool.clone(),
+                projection,
+                session_source(&self.kafka, &self.session_cache, generation, Mode::Live),
+                &self.engine,
+                self.metrics.clone(),
+                self.progress.clone(),
+            )
+            .context("creating the session-cache consumer")?;
+            tracing::info!(generation, "session-cache projection running");
+            let stop = shutdown.child_token();
+            let running = tokio::spawn(engine.run(stop.clone()));
+            let next = watcher.changed(generation, &shutdown).await;
+            stop.cancel();
+            running.await.context("projector engine")??;
+            match next {
+                Some(next) => {
+                    tracing::info!(from = generation, to = next, "switching cache generation");
+                    generation = next;
+                }
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
+/// Where the session-cache projection of `generation` reads from.
+pub fn session_source(
+    kafka: &KafkaArgs,
+    args: &SessionCacheArgs,
+    generation: u32,
+    mode: Mode,
+) -> Source {
+    let topics = kafka.topics();
+    Source {
+        topic: topics.events(Category::Sessions),
+        dead_letter_topic: topics.dead_letters(Category::Sessions),
+        group: args.group_of(generation),
+        mode,
     }
 }

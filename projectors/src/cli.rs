@@ -7,7 +7,7 @@ use runtime::kafka::KafkaArgs;
 use runtime::redis::RedisArgs;
 use runtime::telemetry::TelemetryArgs;
 
-use crate::consumer::ConsumerArgs;
+use crate::engine::EngineArgs;
 
 #[derive(Debug, Parser)]
 #[command(name = "projectors", version, about = "Identity platform: projectors")]
@@ -23,6 +23,15 @@ pub struct Cli {
 pub enum Command {
     /// Run the projectors, with metrics and health endpoints.
     Run(RunArgs),
+    /// List the streams parked after one of their events was dead-lettered.
+    Parked(ParkedArgs),
+    /// List the records on the dead-letter topics, with why each one failed.
+    DeadLetters(DeadLetterArgs),
+    /// Re-apply a parked stream from the event store and unpark it.
+    Redrive(RedriveArgs),
+    /// Rebuild the session cache from the start of the topic into a new generation, and
+    /// switch reads to it once it has caught up.
+    Rebuild(RebuildArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -36,7 +45,72 @@ pub struct RunArgs {
     #[command(flatten)]
     pub redis: RedisArgs,
     #[command(flatten)]
-    pub consumer: ConsumerArgs,
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub session_cache: SessionCacheArgs,
+}
+
+/// Settings of the session-cache projection.
+#[derive(Debug, Clone, Args)]
+pub struct SessionCacheArgs {
+    /// Consumer group of the session-cache projection (generation n > 0 uses `<group>.g<n>`).
+    #[arg(
+        long = "consumer-group",
+        env = "CONSUMER_GROUP",
+        default_value = "identity-session-cache"
+    )]
+    pub group: String,
+    /// When the cache starts empty, sessions started this far back are rebuilt from the event
+    /// store. Keep it at least the session lifetime.
+    #[arg(long = "rebuild-window-secs", env = "REBUILD_WINDOW_SECS", default_value_t = 10 * 60 * 60)]
+    pub rebuild_window_secs: i64,
+}
+
+impl SessionCacheArgs {
+    /// The consumer group that feeds generation `generation`.
+    pub fn group_of(&self, generation: u32) -> String {
+        match generation {
+            0 => self.group.clone(),
+            n => format!("{}.g{n}", self.group),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ParkedArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DeadLetterArgs {
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RedriveArgs {
+    /// The parked stream, e.g. `sessions-<principal id>`.
+    #[arg(long)]
+    pub stream: String,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub redis: RedisArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RebuildArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    #[command(flatten)]
+    pub redis: RedisArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub session_cache: SessionCacheArgs,
 }
 
 #[cfg(test)]

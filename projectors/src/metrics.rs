@@ -1,8 +1,12 @@
-//! Projector metrics: events processed by projection and outcome, retries, apply latency.
+//! Projector metrics, labelled by projection: events by outcome, retries, apply latency, lag
+//! (in offsets and in seconds) and events in flight.
+
+use std::sync::atomic::AtomicU64;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -17,13 +21,25 @@ pub struct ProjectionLabels {
     pub projection: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PartitionLabels {
+    pub projection: &'static str,
+    pub partition: i32,
+}
+
 #[derive(Debug, Clone)]
 pub struct ProjectorMetrics {
+    /// Outcomes: applied, already_applied, rebuilt, ignored, parked, dead_lettered.
     pub processed: Family<OutcomeLabels, Counter>,
     pub retries: Family<ProjectionLabels, Counter>,
     pub apply_seconds: Family<ProjectionLabels, Histogram>,
     /// From an event's commit to its application here: how far behind the read model is.
     pub event_lag_seconds: Family<ProjectionLabels, Histogram>,
+    /// Now minus the recorded time of the last applied event, as of its application.
+    pub lag_seconds: Family<ProjectionLabels, Gauge<f64, AtomicU64>>,
+    /// Records on the partition past the consumer's position.
+    pub lag_offsets: Family<PartitionLabels, Gauge>,
+    pub in_flight: Family<ProjectionLabels, Gauge>,
 }
 
 impl Default for ProjectorMetrics {
@@ -38,6 +54,9 @@ impl Default for ProjectorMetrics {
             event_lag_seconds: Family::new_with_constructor(|| {
                 Histogram::new(exponential_buckets(0.001, 1.25, 50))
             }),
+            lag_seconds: Family::default(),
+            lag_offsets: Family::default(),
+            in_flight: Family::default(),
         }
     }
 }
@@ -61,9 +80,24 @@ impl ProjectorMetrics {
             m.event_lag_seconds.clone(),
         );
         registry.register(
+            "projector_lag_seconds",
+            "Age of the last applied event when it was applied",
+            m.lag_seconds.clone(),
+        );
+        registry.register(
+            "projector_consumer_lag",
+            "Records on a partition not yet consumed, in offsets",
+            m.lag_offsets.clone(),
+        );
+        registry.register(
             "projector_apply_seconds",
             "Time to apply one event, retries included",
             m.apply_seconds.clone(),
+        );
+        registry.register(
+            "projector_in_flight",
+            "Events being applied now",
+            m.in_flight.clone(),
         );
         m
     }

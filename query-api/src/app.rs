@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use command_api::auth::keys::KeyStore;
 use command_api::auth::tokens::TokenVerifier;
 use command_api::event_store::{EventStore, PgEventStore};
-use command_api::session_cache::SessionCache;
+use command_api::session_cache::{SessionCache, generations};
 use prometheus_client::registry::Registry;
 use runtime::clock::{Clock, SystemClock};
 use runtime::db::PgReadiness;
@@ -73,6 +73,8 @@ struct ApiDoc;
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    pool: sqlx::PgPool,
+    cache: SessionCache,
 }
 
 impl Application {
@@ -89,10 +91,12 @@ impl Application {
             // Keys are loaded again on the first token that names one.
             tracing::warn!(%error, "signing keys not loaded yet");
         }
+        let cache = SessionCache::new(redis.clone(), args.redis.key_prefix.clone());
+        cache.use_generation(generations::live_or_first(&pool).await);
         let state = AppState {
             verifier,
             keys,
-            cache: SessionCache::new(redis.clone(), args.redis.key_prefix.clone()),
+            cache: cache.clone(),
             store: Arc::new(PgEventStore::new(pool.clone())),
             revocations: Arc::new(PgRevocationLog::new(pool.clone())),
             clock,
@@ -111,7 +115,10 @@ impl Application {
         let metrics = HttpMetrics::register(&mut registry);
         let ops = Ops {
             registry: Arc::new(registry),
-            checks: vec![Arc::new(PgReadiness(pool)), Arc::new(RedisReadiness(redis))],
+            checks: vec![
+                Arc::new(PgReadiness(pool.clone())),
+                Arc::new(RedisReadiness(redis)),
+            ],
             openapi: serde_json::to_value(ApiDoc::openapi())?,
             metrics,
             body_limit_bytes: args.http.body_limit_bytes,
@@ -123,6 +130,8 @@ impl Application {
         Ok(Self {
             listener,
             router: runtime::http::app(routes, ops),
+            pool,
+            cache,
         })
     }
 
@@ -131,6 +140,7 @@ impl Application {
     }
 
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        tokio::spawn(generations::follow(self.pool, self.cache, shutdown.clone()));
         runtime::http::serve(self.listener, self.router, shutdown).await?;
         Ok(())
     }

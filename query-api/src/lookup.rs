@@ -22,10 +22,24 @@ pub async fn session(
     min_version: Option<i64>,
 ) -> Result<Option<CachedSession>, Problem> {
     match state.cache.get(session_id).await {
-        Ok(Some(session)) if min_version.is_none_or(|v| session.version >= v) => {
-            return Ok(Some(session));
+        Ok(Some(session)) => {
+            // An entry is at the version of the last event that changed it; later events of
+            // the stream that did not touch it count once the cache has applied them.
+            let fresh = match min_version {
+                Some(v) if session.version < v => state
+                    .cache
+                    .applied_version(principal_id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some_and(|applied| applied >= v),
+                _ => true,
+            };
+            if fresh {
+                return Ok(Some(session));
+            }
         }
-        Ok(_) => {}
+        Ok(None) => {}
         Err(error) => tracing::warn!(%error, "session cache unreadable; using the event store"),
     }
     Ok(from_events(state, principal_id, min_version)
@@ -72,16 +86,16 @@ async fn from_events(
 ) -> Result<BTreeMap<Uuid, CachedSession>, Problem> {
     let deadline = tokio::time::Instant::now() + MAX_WAIT;
     loop {
-        let sessions = session_cache::from_events(state.store.as_ref(), principal_id)
-            .await
-            .map_err(|e| {
-                if e.is_transient() {
-                    Problem::unavailable(e, 1)
-                } else {
-                    Problem::internal(e)
-                }
-            })?;
-        let version = sessions.values().map(|s| s.version).max().unwrap_or(0);
+        let session_cache::History { sessions, version } =
+            session_cache::history(state.store.as_ref(), principal_id)
+                .await
+                .map_err(|e| {
+                    if e.is_transient() {
+                        Problem::unavailable(e, 1)
+                    } else {
+                        Problem::internal(e)
+                    }
+                })?;
         if min_version.is_none_or(|v| version >= v) {
             if let Err(error) = state.cache.put_all(&sessions).await {
                 tracing::warn!(%error, "session cache not re-warmed");

@@ -2,9 +2,12 @@
 
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
+use rdkafka::message::{Headers, Message};
 use rdkafka::types::RDKafkaErrorCode;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -67,4 +70,19 @@ pub async fn ensure_topics(args: &KafkaArgs, topics: &[String]) -> anyhow::Resul
         }
     }
     Ok(())
+}
+
+/// A record's headers as text (values that are not UTF-8 are shown lossily).
+pub fn header_map(message: &impl Message) -> BTreeMap<String, String> {
+    message
+        .headers()
+        .map(|h| {
+            h.iter()
+                .map(|h| {
+                    let value = h.value.map(String::from_utf8_lossy).unwrap_or_default();
+                    (h.key.to_owned(), value.into_owned())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }

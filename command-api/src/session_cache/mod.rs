@@ -2,9 +2,12 @@
 //! Lua compare-and-set), expiring with the session. Redis is never the only copy: whatever it
 //! lacks is rebuilt from the event store.
 
+pub mod generations;
 mod view;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::event_store::{EventStore, StoreError};
 use chrono::{Duration, Utc};
@@ -52,10 +55,13 @@ pub enum Written {
     Missing,
 }
 
+/// The session cache in Redis. Its keys live under `<prefix>g<generation>:`: a rebuild fills
+/// the next generation beside the live one, and readers switch once it has caught up.
 #[derive(Clone)]
 pub struct SessionCache {
     conn: ConnectionManager,
     prefix: String,
+    generation: Arc<AtomicU32>,
     script: Script,
 }
 
@@ -63,29 +69,54 @@ impl std::fmt::Debug for SessionCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionCache")
             .field("prefix", &self.prefix)
+            .field("generation", &self.generation())
             .finish_non_exhaustive()
     }
 }
 
 impl SessionCache {
+    /// A cache on generation 0; [`SessionCache::follow`] keeps it on the active one.
     pub fn new(conn: ConnectionManager, prefix: impl Into<String>) -> Self {
         Self {
             conn,
             prefix: prefix.into(),
+            generation: Arc::default(),
             script: Script::new(include_str!("apply.lua")),
         }
     }
 
+    /// The same cache on another generation (a rebuild writes the next one).
+    pub fn on_generation(&self, generation: u32) -> Self {
+        Self {
+            generation: Arc::new(AtomicU32::new(generation)),
+            ..self.clone()
+        }
+    }
+
+    pub fn generation(&self) -> u32 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Moves this cache (and its clones) to `generation`.
+    pub fn use_generation(&self, generation: u32) {
+        self.generation.store(generation, Ordering::Release);
+    }
+
+    /// Every key of this cache's generation starts with this.
+    pub fn namespace(&self) -> String {
+        format!("{}g{}:", self.prefix, self.generation())
+    }
+
     pub fn key(&self, session_id: Uuid) -> String {
-        format!("{}session:{session_id}", self.prefix)
+        format!("{}session:{session_id}", self.namespace())
     }
 
     fn sessions_key(&self, principal_id: Uuid) -> String {
-        format!("{}principal:{principal_id}:sessions", self.prefix)
+        format!("{}principal:{principal_id}:sessions", self.namespace())
     }
 
     fn version_key(&self, principal_id: Uuid) -> String {
-        format!("{}principal:{principal_id}:version", self.prefix)
+        format!("{}principal:{principal_id}:version", self.namespace())
     }
 
     /// Applies one event's change, as the command that appended it (write-through): a
@@ -130,6 +161,46 @@ impl SessionCache {
         }
     }
 
+    /// Marks this generation filled (a rebuild filled it from the topic).
+    pub async fn mark_filled(&self) -> Result<(), CacheError> {
+        let mut conn = self.conn.clone();
+        let () = redis::cmd("SET")
+            .arg(self.filled_key())
+            .arg(Utc::now().to_rfc3339())
+            .query_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes every key of this cache's generation (an old one, after a switch).
+    pub async fn clear(&self) -> Result<usize, CacheError> {
+        let mut conn = self.conn.clone();
+        let pattern = format!("{}*", self.namespace());
+        let mut cursor: u64 = 0;
+        let mut deleted = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(500)
+                .query_async(&mut conn)
+                .await?;
+            if !keys.is_empty() {
+                let removed: usize = redis::cmd("UNLINK")
+                    .arg(&keys)
+                    .query_async(&mut conn)
+                    .await?;
+                deleted += removed;
+            }
+            if next == 0 {
+                return Ok(deleted);
+            }
+            cursor = next;
+        }
+    }
+
     /// Whether the cache was filled since Redis last started empty.
     pub async fn is_filled(&self) -> Result<bool, CacheError> {
         let mut conn = self.conn.clone();
@@ -151,17 +222,12 @@ impl SessionCache {
         for principal_id in streams.iter().filter_map(|s| principal_of(s)) {
             self.rebuild(store, principal_id).await?;
         }
-        let mut conn = self.conn.clone();
-        let () = redis::cmd("SET")
-            .arg(self.filled_key())
-            .arg(Utc::now().to_rfc3339())
-            .query_async(&mut conn)
-            .await?;
+        self.mark_filled().await?;
         Ok(streams.len())
     }
 
     fn filled_key(&self) -> String {
-        format!("{}session-cache:filled", self.prefix)
+        format!("{}session-cache:filled", self.namespace())
     }
 
     /// The stream version the cache reflects for `principal_id`; `None` if it holds nothing of
@@ -310,11 +376,27 @@ pub async fn from_events(
     store: &dyn EventStore,
     principal_id: Uuid,
 ) -> Result<BTreeMap<Uuid, CachedSession>, CacheError> {
-    let history = store
+    Ok(history(store, principal_id).await?.sessions)
+}
+
+/// A principal's sessions as of a stream version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct History {
+    pub sessions: BTreeMap<Uuid, CachedSession>,
+    /// The stream's version the sessions were folded at.
+    pub version: i64,
+}
+
+/// Every session of `principal_id` folded from the event store, with the stream's version.
+pub async fn history(store: &dyn EventStore, principal_id: Uuid) -> Result<History, CacheError> {
+    let events = store
         .read_stream(&Category::Sessions.stream_id(principal_id), 1)
         .await?
         .iter()
         .map(SessionEvent::from_raw)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(fold(&history))
+    Ok(History {
+        sessions: fold(&events),
+        version: events.last().map_or(0, |e| e.envelope.version),
+    })
 }

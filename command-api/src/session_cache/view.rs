@@ -22,7 +22,7 @@ pub struct CachedSession {
     pub expires_at: DateTime<Utc>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
-    /// The stream version this entry is correct at.
+    /// The stream version of the last event that changed this entry.
     pub version: i64,
 }
 
@@ -146,7 +146,8 @@ pub fn change(recorded: &Recorded<SessionEvent>) -> Change {
     }
 }
 
-/// Every session of a stream, each correct at the stream's last version.
+/// Every session of a stream, each at the version of the last event that changed it: exactly
+/// what applying the events one by one writes, so a cache built either way is the same.
 pub fn fold(history: &[Recorded<SessionEvent>]) -> BTreeMap<Uuid, CachedSession> {
     let mut sessions: BTreeMap<Uuid, CachedSession> = BTreeMap::new();
     for recorded in history {
@@ -155,18 +156,17 @@ pub fn fold(history: &[Recorded<SessionEvent>]) -> BTreeMap<Uuid, CachedSession>
                 sessions.insert(session.session_id, session);
             }
             Change::Update {
-                session_id, update, ..
+                session_id,
+                version,
+                update,
             } => {
                 if let Some(session) = sessions.get_mut(&session_id) {
                     update.apply(session);
+                    session.version = version;
                 }
             }
             Change::None => {}
         }
-    }
-    let version = history.last().map_or(0, |r| r.envelope.version);
-    for session in sessions.values_mut() {
-        session.version = version;
     }
     sessions
 }

@@ -81,9 +81,12 @@ impl Platform {
             db: stack.db.db_args(),
             kafka: stack.kafka.clone(),
             redis: stack.redis.clone(),
-            consumer: projectors::consumer::ConsumerArgs {
-                group: format!("{}session-cache", stack.kafka.topic_prefix),
+            engine: projectors::engine::EngineArgs {
                 max_backoff_ms: 1000,
+                ..projectors::engine::EngineArgs::default()
+            },
+            session_cache: projectors::cli::SessionCacheArgs {
+                group: format!("{}session-cache", stack.kafka.topic_prefix),
                 rebuild_window_secs: 36_000,
             },
         })

@@ -6,6 +6,7 @@ mod broker;
 mod clock;
 mod kafka;
 mod postgres;
+mod redis;
 mod registry;
 mod stack;
 
@@ -13,6 +14,7 @@ pub use broker::TestBroker;
 pub use clock::ManualClock;
 pub use kafka::{Record, read_topic};
 pub use postgres::TestDatabase;
+pub use redis::TestRedis;
 pub use registry::TestRegistry;
 pub use stack::TestStack;
 

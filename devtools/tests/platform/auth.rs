@@ -90,7 +90,7 @@ async fn after_a_redis_flush_a_live_session_is_active_and_a_revoked_one_inactive
     assert_eq!(platform.introspect(&ended).await["active"], false);
     // The misses re-warmed the cache from the event store.
     let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{}session:*", platform.stack.redis.key_prefix))
+        .arg(format!("{}g0:session:*", platform.stack.redis.key_prefix))
         .query_async(&mut redis)
         .await
         .expect("keys");

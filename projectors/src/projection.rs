@@ -1,0 +1,55 @@
+//! What a read model implements to be fed by the projector runtime: apply one decoded event,
+//! and replay a stream from the event store when an operator redrives it. Everything else —
+//! ordering, concurrency, retries, dead letters, parking, offsets, shutdown, spans, metrics —
+//! is the runtime's ([`crate::engine`]), written once for every projection.
+
+use events::codec::AnyEvent;
+
+/// How the runtime is feeding a projection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Following the topic where the live read model left off.
+    Live,
+    /// Rebuilding a fresh copy from the start of the topic (blue-green).
+    Replay,
+}
+
+/// Why an event could not be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// A dependency was unreachable or slow: trying again later can succeed.
+    #[error("{0}")]
+    Transient(String),
+    /// The event itself cannot be applied: retrying cannot help.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl ApplyError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Transient(_))
+    }
+
+    /// The error's class, as dead-letter headers and metrics name it.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Self::Transient(_) => "transient",
+            Self::Permanent(_) => "permanent",
+        }
+    }
+}
+
+/// A read model fed from one topic.
+#[async_trait::async_trait]
+pub trait Projection: Send + Sync + 'static {
+    /// Names the projection in metrics, dead-letter headers and the parked-streams table.
+    fn name(&self) -> &'static str;
+
+    /// Applies one event; returns the outcome label (`applied`, `already_applied`, ...).
+    /// Called at least once per event, in stream order: it must absorb duplicates.
+    async fn apply(&self, event: &AnyEvent, mode: Mode) -> Result<&'static str, ApplyError>;
+
+    /// Re-applies `stream_id` from `from_version` on, read from the event store (the source of
+    /// truth), in order: what redriving a parked stream does. Returns the last version applied.
+    async fn redrive(&self, stream_id: &str, from_version: i64) -> Result<i64, ApplyError>;
+}

@@ -1,0 +1,194 @@
+//! The runtime itself, under a probe projection that records what it is given.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use devtools::testing::{eventually, read_topic};
+use events::codec::AnyEvent;
+use events::topics::Category;
+use projectors::engine::dead_letter::headers;
+use projectors::engine::parking;
+use projectors::engine::{Engine, EngineArgs, Progress, Source};
+use projectors::metrics::ProjectorMetrics;
+use projectors::projection::{ApplyError, Mode, Projection};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::support::{Drill, TIMEOUT};
+
+/// Counts how many events it applies at once and the order it sees each stream's versions in;
+/// one stream's events can be made to fail for a passing reason, forever.
+#[derive(Debug, Default)]
+struct Probe {
+    in_flight: AtomicUsize,
+    most_in_flight: AtomicUsize,
+    seen: Mutex<HashMap<String, Vec<i64>>>,
+    failing_stream: Option<String>,
+}
+
+impl Probe {
+    fn seen(&self) -> HashMap<String, Vec<i64>> {
+        self.seen.lock().expect("seen").clone()
+    }
+
+    fn total(&self) -> usize {
+        self.seen().values().map(Vec::len).sum()
+    }
+}
+
+#[async_trait::async_trait]
+impl Projection for Probe {
+    fn name(&self) -> &'static str {
+        "probe"
+    }
+
+    async fn apply(&self, event: &AnyEvent, _: Mode) -> Result<&'static str, ApplyError> {
+        let envelope = event.envelope();
+        if self.failing_stream.as_deref() == Some(envelope.stream_id.as_str()) {
+            return Err(ApplyError::Transient(
+                "probe: dependency unreachable".into(),
+            ));
+        }
+        let now = self.in_flight.fetch_add(1, Ordering::AcqRel) + 1;
+        self.most_in_flight.fetch_max(now, Ordering::AcqRel);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        self.seen
+            .lock()
+            .expect("seen")
+            .entry(envelope.stream_id.clone())
+            .or_default()
+            .push(envelope.version);
+        self.in_flight.fetch_sub(1, Ordering::AcqRel);
+        Ok("applied")
+    }
+
+    async fn redrive(&self, _: &str, from_version: i64) -> Result<i64, ApplyError> {
+        Ok(from_version)
+    }
+}
+
+fn engine(drill: &Drill, probe: Arc<Probe>, args: &EngineArgs) -> Engine<Probe> {
+    let topics = drill.stack.kafka.topics();
+    Engine::new(
+        &drill.stack.kafka,
+        drill.stack.db.pool.clone(),
+        probe,
+        Source {
+            topic: topics.events(Category::Sessions),
+            dead_letter_topic: topics.dead_letters(Category::Sessions),
+            group: format!("{}probe", drill.stack.kafka.topic_prefix),
+            mode: Mode::Live,
+        },
+        args,
+        ProjectorMetrics::default(),
+        Progress::default(),
+    )
+    .expect("engine")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_stays_within_its_limit_and_each_stream_stays_in_order() {
+    const STREAMS: usize = 16;
+    const EVENTS: usize = 8;
+    let drill = Drill::start().await;
+    let principals: Vec<Uuid> = (0..STREAMS).map(|_| Uuid::now_v7()).collect();
+    for _ in 0..EVENTS / 2 {
+        for p in &principals {
+            let session = drill.start_session(*p).await;
+            drill.refresh(*p, session).await;
+        }
+    }
+
+    let probe = Arc::new(Probe::default());
+    let args = EngineArgs {
+        concurrency: 3,
+        ..EngineArgs::default()
+    };
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(engine(&drill, probe.clone(), &args).run(shutdown.clone()));
+    eventually(TIMEOUT, "every event to be applied", || async {
+        (probe.total() >= STREAMS * EVENTS).then_some(())
+    })
+    .await;
+    shutdown.cancel();
+    running
+        .await
+        .expect("engine task")
+        .expect("engine stops cleanly");
+
+    let most = probe.most_in_flight.load(Ordering::Acquire);
+    assert!(most <= 3, "at most 3 events at once, saw {most}");
+    assert!(
+        most >= 2,
+        "events of different streams run in parallel, saw {most}"
+    );
+    let expected: Vec<i64> = (1..=i64::try_from(EVENTS).expect("small")).collect();
+    for (stream, versions) in probe.seen() {
+        assert_eq!(versions, expected, "{stream} applied once each, in order");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_that_outlives_the_retry_budget_is_dead_lettered_and_parks_its_stream() {
+    let drill = Drill::start().await;
+    let (failing, healthy) = (Uuid::now_v7(), Uuid::now_v7());
+    let failing_stream = Category::Sessions.stream_id(failing);
+    let session = drill.start_session(failing).await;
+    drill.refresh(failing, session).await;
+    drill.start_session(healthy).await;
+
+    let probe = Arc::new(Probe {
+        failing_stream: Some(failing_stream.clone()),
+        ..Probe::default()
+    });
+    let args = EngineArgs {
+        max_backoff_ms: 100,
+        retry_budget_secs: 1,
+        ..EngineArgs::default()
+    };
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(engine(&drill, probe.clone(), &args).run(shutdown.clone()));
+
+    let dead = read_topic(
+        &drill.stack.kafka.brokers,
+        &drill.dead_letter_topic(),
+        TIMEOUT,
+        |records| !records.is_empty(),
+    )
+    .await;
+    let record = &dead[0];
+    assert_eq!(record.key.as_deref(), Some(failing_stream.as_str()));
+    assert_eq!(record.header(headers::ERROR_CLASS), Some("transient"));
+    assert_eq!(record.header(headers::STREAM_VERSION), Some("1"));
+    assert!(record.header(headers::EVENT_ID).is_some());
+    let attempts: u32 = record
+        .header(headers::ATTEMPTS)
+        .and_then(|a| a.parse().ok())
+        .expect("attempts");
+    assert!(attempts > 1, "retried before giving up: {attempts}");
+
+    let parked = eventually(TIMEOUT, "the later event to be held", || async {
+        parking::find(&drill.stack.db.pool, "probe", &failing_stream)
+            .await
+            .expect("parked streams")
+            .filter(|p| p.held_events == 1)
+    })
+    .await;
+    assert_eq!(parked.parked_version, Some(1));
+    assert_eq!(parked.last_held_version, Some(2));
+    eventually(TIMEOUT, "the other stream to be applied", || async {
+        probe
+            .seen()
+            .contains_key(&Category::Sessions.stream_id(healthy))
+            .then_some(())
+    })
+    .await;
+
+    shutdown.cancel();
+    running
+        .await
+        .expect("engine task")
+        .expect("engine stops cleanly");
+}

@@ -1,0 +1,9 @@
+//! Fault drills of the projector runtime against real Postgres, Redis, broker and registry:
+//! each one would fail if the guarantee it names broke.
+
+mod engine;
+mod outage;
+mod poison;
+mod process;
+mod rebuild;
+mod support;

@@ -1,0 +1,90 @@
+//! Redis goes away while events keep coming, then comes back.
+
+use command_api::event_store::EventStore;
+use devtools::testing::{TestRedis, eventually};
+use events::topics::Category;
+use runtime::redis::RedisArgs;
+use uuid::Uuid;
+
+use crate::support::{Drill, Running, TIMEOUT, metric, metrics_page, operator};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_for_a_while_is_retried_and_loses_nothing() {
+    let drill = Drill::start().await;
+    let mut server = TestRedis::start().await;
+    let redis = RedisArgs {
+        url: server.url(),
+        key_prefix: "drill:".into(),
+    };
+    let cache = drill.cache(&redis);
+    let projectors = Running::start(drill.run_args(&redis)).await;
+
+    let principals: Vec<Uuid> = (0..8).map(|_| Uuid::now_v7()).collect();
+    let mut first = Vec::new();
+    for p in &principals {
+        first.push(drill.start_session(*p).await);
+    }
+    drill.wait_until_cache_matches(&cache).await;
+
+    server.stop().await;
+    for (p, session) in principals.iter().zip(&first) {
+        drill.refresh(*p, *session).await;
+        drill.start_session(*p).await;
+        drill.revoke(*p, *session).await;
+    }
+    let retries = || async {
+        let page = metrics_page(&projectors.base).await;
+        metric(
+            &page,
+            "identity_projector_retries_total",
+            &[("projection", "session-cache")],
+        )
+    };
+    eventually(TIMEOUT, "the projector to retry", || async {
+        (retries().await >= 3.0).then_some(())
+    })
+    .await;
+    let ready = || async {
+        reqwest::get(format!("{}/readyz", projectors.base))
+            .await
+            .map(|r| r.status().as_u16())
+            .ok()
+    };
+    eventually(TIMEOUT, "readiness to fail while Redis is down", || async {
+        (ready().await == Some(503)).then_some(())
+    })
+    .await;
+    server.restart().await;
+    eventually(TIMEOUT, "readiness to come back with Redis", || async {
+        (ready().await == Some(200)).then_some(())
+    })
+    .await;
+
+    drill.wait_until_cache_matches(&cache).await;
+    for p in &principals {
+        let stream_version = drill
+            .store
+            .read_stream(&Category::Sessions.stream_id(*p), 1)
+            .await
+            .expect("stream")
+            .len();
+        assert_eq!(
+            cache.applied_version(*p).await.expect("cache"),
+            Some(i64::try_from(stream_version).expect("version")),
+            "the cache reflects every event of {p} once"
+        );
+    }
+    let page = metrics_page(&projectors.base).await;
+    assert_eq!(
+        metric(
+            &page,
+            "identity_projector_events_total",
+            &[("outcome", "dead_lettered")]
+        ),
+        0.0,
+        "an outage within the retry budget dead-letters nothing"
+    );
+    assert!(operator(&drill, &redis, &["parked"]).await.is_empty());
+
+    projectors.stop().await;
+}

@@ -1,0 +1,134 @@
+//! The projector process dies mid-stream (SIGTERM, then SIGKILL) and starts again.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use devtools::testing::eventually;
+use tokio::process::Child;
+use uuid::Uuid;
+
+use crate::support::{Drill, TIMEOUT, metric, metrics_page, projectors_command};
+
+/// How a drill stops the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Term,
+    Kill,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn spawn(drill: &Drill, port: u16) -> Child {
+    projectors_command(drill, &drill.stack.redis)
+        .arg("run")
+        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("PROJECTOR_CONCURRENCY", "4")
+        .env("KAFKA_SESSION_TIMEOUT_MS", "6000")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("projectors starts")
+}
+
+/// Events handled so far by the process listening on `port`.
+async fn handled(port: u16) -> Option<f64> {
+    let page = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    Some(metric(&page, "identity_projector_events_total", &[]))
+}
+
+/// Appends session events for `principals` until `stop`: starts, refreshes and revocations.
+async fn write_until(drill: Arc<Drill>, principals: Vec<Uuid>, stop: Arc<AtomicBool>) {
+    let mut round = 0usize;
+    while !stop.load(Ordering::Acquire) {
+        let p = principals[round % principals.len()];
+        let session = drill.start_session(p).await;
+        drill.refresh(p, session).await;
+        if round.is_multiple_of(3) {
+            drill.revoke(p, session).await;
+        }
+        round += 1;
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+async fn interrupted_and_restarted(how: Stop) {
+    let drill = Arc::new(Drill::start().await);
+    let cache = drill.cache(&drill.stack.redis);
+    let principals: Vec<Uuid> = (0..12).map(|_| Uuid::now_v7()).collect();
+    let stop_writing = Arc::new(AtomicBool::new(false));
+    let writer = tokio::spawn(write_until(
+        drill.clone(),
+        principals.clone(),
+        stop_writing.clone(),
+    ));
+
+    let port = free_port();
+    let mut first = spawn(&drill, port);
+    eventually(TIMEOUT, "the projector to be busy", || async {
+        handled(port).await.filter(|n| *n >= 100.0)
+    })
+    .await;
+    match how {
+        Stop::Term => {
+            let pid = first.id().expect("running").to_string();
+            let status = tokio::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .await
+                .expect("kill runs");
+            assert!(status.success());
+        }
+        Stop::Kill => first.start_kill().expect("SIGKILL sent"),
+    }
+    let status = tokio::time::timeout(Duration::from_secs(30), first.wait())
+        .await
+        .expect("the projector exits")
+        .expect("exit status");
+    match how {
+        Stop::Term => assert!(status.success(), "SIGTERM is a clean exit: {status:?}"),
+        Stop::Kill => assert!(!status.success()),
+    }
+
+    let port = free_port();
+    let _second = spawn(&drill, port);
+    eventually(
+        TIMEOUT,
+        "the restarted projector to handle events",
+        || async { handled(port).await.filter(|n| *n > 0.0) },
+    )
+    .await;
+    stop_writing.store(true, Ordering::Release);
+    writer.await.expect("writer");
+    drill.wait_until_cache_matches(&cache).await;
+
+    let page = metrics_page(&format!("http://127.0.0.1:{port}")).await;
+    assert_eq!(
+        metric(
+            &page,
+            "identity_projector_events_total",
+            &[("outcome", "dead_lettered")]
+        ),
+        0.0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_mid_stream_then_restart_ends_in_the_same_state() {
+    interrupted_and_restarted(Stop::Term).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_stream_then_restart_ends_in_the_same_state() {
+    interrupted_and_restarted(Stop::Kill).await;
+}
