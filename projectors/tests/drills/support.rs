@@ -115,13 +115,18 @@ impl Drill {
     }
 
     async fn append(&self, principal: Uuid, event: SessionEvent) {
+        self.append_with(principal, event, EventMetadata::new(None))
+            .await;
+    }
+
+    async fn append_with(&self, principal: Uuid, event: SessionEvent, metadata: EventMetadata) {
         let expected = *self
             .versions
             .lock()
             .expect("versions")
             .entry(principal)
             .or_default();
-        let new = NewEvent::new(&event, EventMetadata::new(None)).expect("event");
+        let new = NewEvent::new(&event, metadata).expect("event");
         let appended = self
             .store
             .append(
@@ -139,9 +144,15 @@ impl Drill {
 
     /// Appends a session start for `principal`; the session's id.
     pub async fn start_session(&self, principal: Uuid) -> Uuid {
+        self.start_session_with(principal, EventMetadata::new(None))
+            .await
+    }
+
+    /// Appends a session start for `principal` by a command with this trace context.
+    pub async fn start_session_with(&self, principal: Uuid, metadata: EventMetadata) -> Uuid {
         let session_id = Uuid::now_v7();
         let now = events::now();
-        self.append(
+        self.append_with(
             principal,
             SessionEvent::Started(SessionStarted {
                 session_id,
@@ -154,6 +165,7 @@ impl Drill {
                 idle_timeout_secs: 3_600,
                 expires_at: now + chrono::Duration::hours(8),
             }),
+            metadata,
         )
         .await;
         session_id
