@@ -36,10 +36,14 @@ use lanes::Lanes;
 use offsets::{Offsets, Ticket};
 use parking::Parking;
 
+/// Received records allowed per apply slot (see [`EngineArgs::concurrency`]).
+const BUFFERED_PER_SLOT: usize = 16;
+
 /// How the runtime processes records (the same for every projection).
 #[derive(Debug, Clone, clap::Args)]
 pub struct EngineArgs {
-    /// Most records being processed at once (records of one stream still go one at a time).
+    /// Most records being applied at once (records of one stream still go one at a time);
+    /// up to 16 times as many may wait, received, behind the earlier records of their stream.
     #[arg(
         long = "concurrency",
         env = "PROJECTOR_CONCURRENCY",
@@ -267,7 +271,10 @@ impl<P: Projection> Engine<P> {
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let worker = &self.worker;
         self.consumer.subscribe(&[&worker.source.topic])?;
-        let permits = Arc::new(Semaphore::new(self.concurrency));
+        // Received records wait in their stream's lane; a stream stuck retrying holds up only
+        // its own records, until the buffer is full.
+        let permits = Arc::new(Semaphore::new(self.concurrency * BUFFERED_PER_SLOT));
+        let applying = Arc::new(Semaphore::new(self.concurrency));
         let lanes = Arc::new(Mutex::new(Lanes::default()));
         let mut tasks = JoinSet::new();
         loop {
@@ -304,6 +311,7 @@ impl<P: Projection> Engine<P> {
                 consumer: self.consumer.clone(),
                 offsets: self.offsets.clone(),
                 lanes: lanes.clone(),
+                applying: applying.clone(),
                 progress: self.progress.clone(),
             };
             let shutdown = shutdown.clone();
@@ -360,6 +368,7 @@ struct Job<P> {
     consumer: Arc<StreamConsumer<EngineContext>>,
     offsets: Arc<Mutex<Offsets>>,
     lanes: Arc<Mutex<Lanes>>,
+    applying: Arc<Semaphore>,
     progress: Progress,
 }
 
@@ -374,13 +383,17 @@ impl<P: Projection> Job<P> {
     ) {
         let ready = turn.wait().await;
         let worker = &self.worker;
-        if !ready.in_order {
-            // An earlier record of the stream was interrupted: this one waits for the next run.
+        // An earlier record of the stream was interrupted: this one waits for the next run.
+        let slot = match ready.in_order {
+            true => self.applying.acquire().await.ok(),
+            false => None,
+        };
+        let Some(_slot) = slot else {
             let seq = ready.seq;
             ready.finish(false);
             lock(&self.lanes).leave(&stream, seq);
             return;
-        }
+        };
         let labels = ProjectionLabels {
             projection: worker.projection.name(),
         };

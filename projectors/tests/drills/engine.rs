@@ -192,3 +192,39 @@ async fn a_failure_that_outlives_the_retry_budget_is_dead_lettered_and_parks_its
         .expect("engine task")
         .expect("engine stops cleanly");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_stuck_retrying_does_not_hold_up_the_others() {
+    let drill = Drill::start().await;
+    let stuck = Uuid::now_v7();
+    let session = drill.start_session(stuck).await;
+    for _ in 0..9 {
+        drill.refresh(stuck, session).await;
+    }
+    let others: Vec<Uuid> = (0..6).map(|_| Uuid::now_v7()).collect();
+    for p in &others {
+        drill.start_session(*p).await;
+    }
+
+    let probe = Arc::new(Probe {
+        failing_stream: Some(Category::Sessions.stream_id(stuck)),
+        ..Probe::default()
+    });
+    // Two slots, ten records of the stuck stream: they must not all wait holding a slot.
+    let args = EngineArgs {
+        concurrency: 2,
+        max_backoff_ms: 100,
+        ..EngineArgs::default()
+    };
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(engine(&drill, probe.clone(), &args).run(shutdown.clone()));
+    eventually(TIMEOUT, "the other streams to be applied", || async {
+        (probe.total() == others.len()).then_some(())
+    })
+    .await;
+    shutdown.cancel();
+    running
+        .await
+        .expect("engine task")
+        .expect("engine stops cleanly");
+}
