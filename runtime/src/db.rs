@@ -70,10 +70,13 @@ impl DatabaseArgs {
     }
 
     /// A pool that connects lazily, so a server starts (and reports not ready) while Postgres
-    /// is down, instead of refusing to start.
+    /// is down, instead of refusing to start. Connections are not pinged on every acquire (a
+    /// round trip per query); one that broke while idle fails its query, which answers 503,
+    /// and is replaced.
     pub fn pool(&self) -> Result<PgPool, sqlx::Error> {
         Ok(PgPoolOptions::new()
             .max_connections(self.max_connections)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(5))
             .connect_lazy_with(self.connect_options()?))
     }
