@@ -53,15 +53,8 @@ pub async fn sessions(
     principal_id: Uuid,
     min_version: Option<i64>,
 ) -> Result<Vec<CachedSession>, Problem> {
-    let cached = match state.cache.applied_version(principal_id).await {
-        Ok(Some(version)) if min_version.is_none_or(|v| version >= v) => state
-            .cache
-            .sessions_of(principal_id)
-            .await
-            .unwrap_or_else(|error| {
-                tracing::warn!(%error, "session cache unreadable; using the event store");
-                None
-            }),
+    let cached = match state.cache.sessions_of(principal_id).await {
+        Ok(Some((version, sessions))) if min_version.is_none_or(|v| version >= v) => Some(sessions),
         Ok(_) => None,
         Err(error) => {
             tracing::warn!(%error, "session cache unreadable; using the event store");

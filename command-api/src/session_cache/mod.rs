@@ -63,6 +63,7 @@ pub struct SessionCache {
     prefix: String,
     generation: Arc<AtomicU32>,
     script: Script,
+    read_script: Script,
 }
 
 impl std::fmt::Debug for SessionCache {
@@ -82,6 +83,7 @@ impl SessionCache {
             prefix: prefix.into(),
             generation: Arc::default(),
             script: Script::new(include_str!("apply.lua")),
+            read_script: Script::new(include_str!("read.lua")),
         }
     }
 
@@ -241,31 +243,21 @@ impl SessionCache {
         Ok(version)
     }
 
-    /// Every cached session of `principal_id`; `None` if the cache holds nothing of it.
+    /// Every cached session of `principal_id` with the stream version the cache reflects for
+    /// it, read atomically; `None` if the cache holds nothing of it.
     pub async fn sessions_of(
         &self,
         principal_id: Uuid,
-    ) -> Result<Option<Vec<CachedSession>>, CacheError> {
-        if self.applied_version(principal_id).await?.is_none() {
-            return Ok(None);
-        }
+    ) -> Result<Option<(i64, Vec<CachedSession>)>, CacheError> {
         let mut conn = self.conn.clone();
-        let ids: Vec<String> = redis::cmd("SMEMBERS")
-            .arg(self.sessions_key(principal_id))
-            .query_async(&mut conn)
+        let read: Option<redis::Value> = self
+            .read_script
+            .key(self.version_key(principal_id))
+            .key(self.sessions_key(principal_id))
+            .arg(format!("{}session:", self.namespace()))
+            .invoke_async(&mut conn)
             .await?;
-        let ids: Vec<Uuid> = ids.iter().filter_map(|id| id.parse().ok()).collect();
-        let mut pipe = redis::pipe();
-        for id in &ids {
-            pipe.cmd("HGETALL").arg(self.key(*id));
-        }
-        let all: Vec<HashMap<String, String>> = pipe.query_async(&mut conn).await?;
-        Ok(Some(
-            ids.iter()
-                .zip(&all)
-                .filter_map(|(id, fields)| CachedSession::from_fields(*id, fields))
-                .collect(),
-        ))
+        Ok(read.map(parse_read).transpose()?)
     }
 
     /// Writes a whole entry unless the cache holds it at this version or later.
@@ -351,6 +343,30 @@ impl SessionCache {
             _ => Written::AlreadyApplied,
         })
     }
+}
+
+/// The answer of `read.lua`: the version, then the id and fields of each entry.
+fn parse_read(value: redis::Value) -> Result<(i64, Vec<CachedSession>), redis::RedisError> {
+    use redis::FromRedisValue;
+    let mut items = Vec::<redis::Value>::from_redis_value(value)?.into_iter();
+    let version = i64::from_redis_value(
+        items
+            .next()
+            .ok_or((redis::ErrorKind::UnexpectedReturnType, "empty session read"))?,
+    )?;
+    let mut sessions = Vec::new();
+    while let (Some(id), Some(fields)) = (items.next(), items.next()) {
+        let id = String::from_redis_value(id)?;
+        let fields = HashMap::<String, String>::from_redis_value(fields)?;
+        if let Some(session) = id
+            .parse()
+            .ok()
+            .and_then(|id| CachedSession::from_fields(id, &fields))
+        {
+            sessions.push(session);
+        }
+    }
+    Ok((version, sessions))
 }
 
 /// The entry a change is for.

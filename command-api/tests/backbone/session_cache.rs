@@ -114,7 +114,8 @@ async fn an_empty_cache_is_filled_from_the_event_store() {
         let session = cache.get(*p).await.expect("get").expect("filled");
         assert!(session.is_active(events::now()));
         assert_eq!(session.version, 2);
-        let listed = cache.sessions_of(*p).await.expect("list").expect("indexed");
-        assert_eq!(listed.len(), 1);
+        let (version, listed) = cache.sessions_of(*p).await.expect("list").expect("indexed");
+        assert_eq!(version, 2, "the stream version the cache reflects");
+        assert_eq!(listed, vec![session]);
     }
 }

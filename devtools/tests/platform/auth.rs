@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::support::{ADMIN_LOGIN, ADMIN_PASSWORD, Platform};
+use crate::support::{ADMIN_LOGIN, ADMIN_PASSWORD, Options, Platform};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_is_active_until_logout_then_inactive() {
@@ -71,7 +71,11 @@ async fn logins_are_case_insensitive_and_a_second_logout_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_redis_flush_a_live_session_is_active_and_a_revoked_one_inactive() {
-    let platform = Platform::start().await;
+    let platform = Platform::start_with(Options {
+        private_redis: true,
+        ..Options::default()
+    })
+    .await;
     let live = platform.admin_session().await;
     let ended = platform.admin_session().await;
     let live = live["access_token"].as_str().expect("token").to_owned();
@@ -81,7 +85,7 @@ async fn after_a_redis_flush_a_live_session_is_active_and_a_revoked_one_inactive
     platform.until_active(&ended, false).await;
 
     let mut redis = platform.redis().await;
-    let () = redis::cmd("FLUSHDB")
+    let () = redis::cmd("FLUSHALL")
         .query_async(&mut redis)
         .await
         .expect("flush");

@@ -20,6 +20,7 @@ async fn flushing_redis_under_a_login_refresh_introspect_loop_gives_no_wrong_ans
                 limit: 1000,
                 ..SessionArgs::default()
             },
+            private_redis: true,
             ..Options::default()
         })
         .await,
@@ -31,7 +32,7 @@ async fn flushing_redis_under_a_login_refresh_introspect_loop_gives_no_wrong_ans
         tokio::spawn(async move {
             let mut redis = platform.redis().await;
             while !stop.load(Ordering::Relaxed) {
-                let () = redis::cmd("FLUSHDB")
+                let () = redis::cmd("FLUSHALL")
                     .query_async(&mut redis)
                     .await
                     .expect("flush");

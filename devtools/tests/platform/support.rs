@@ -10,7 +10,7 @@ use command_api::auth::passwords::{PasswordArgs, Passwords};
 use command_api::event_store::PgEventStore;
 use command_api::relay::RelayArgs;
 use command_api::sessions::SessionArgs;
-use devtools::testing::{ManualClock, TestStack, eventually};
+use devtools::testing::{ManualClock, TestRedis, TestStack, eventually};
 use runtime::http::HttpArgs;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
@@ -34,6 +34,8 @@ pub struct Platform {
     pub http: reqwest::Client,
     shutdown: CancellationToken,
     services: Vec<JoinHandle<anyhow::Result<()>>>,
+    /// Stopped after the services (fields drop in order).
+    _redis_server: Option<TestRedis>,
 }
 
 impl Drop for Platform {
@@ -73,6 +75,9 @@ pub struct Options {
     pub sessions: SessionArgs,
     pub lockout: LockoutArgs,
     pub access_token_ttl_secs: i64,
+    /// A Redis server of the test's own, for tests that flush it (the shared one serves the
+    /// other tests running beside it).
+    pub private_redis: bool,
 }
 
 impl Default for Options {
@@ -81,6 +86,7 @@ impl Default for Options {
             sessions: SessionArgs::default(),
             lockout: LockoutArgs::default(),
             access_token_ttl_secs: 900,
+            private_redis: false,
         }
     }
 }
@@ -92,7 +98,15 @@ impl Platform {
 
     pub async fn start_with(options: Options) -> Self {
         let clock = Arc::new(ManualClock::new());
-        let stack = TestStack::start().await;
+        let mut stack = TestStack::start().await;
+        let redis_server = match options.private_redis {
+            true => {
+                let server = TestRedis::start().await;
+                stack.redis.url = server.url();
+                Some(server)
+            }
+            false => None,
+        };
         let master_key = command_api::auth::keys::MasterKey::generate().expect("master key");
         let passwords = Passwords::new(&cheap_passwords()).expect("password parameters");
         command_api::bootstrap::bootstrap_admin(
@@ -175,6 +189,7 @@ impl Platform {
             shutdown,
             stack,
             clock,
+            _redis_server: redis_server,
         }
     }
 
