@@ -5,5 +5,6 @@ mod engine;
 mod outage;
 mod poison;
 mod process;
+mod rebalance;
 mod rebuild;
 mod support;
