@@ -15,7 +15,7 @@ use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 use runtime::kafka::KafkaArgs;
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::{Connection, PgPool};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::session_source;
@@ -164,6 +164,9 @@ pub async fn redrive(args: RedriveArgs) -> anyhow::Result<Redriven> {
     }
 }
 
+/// Taken (session-level advisory lock) by the one rebuild of a projection that may run.
+pub const REBUILD_LOCK: &str = "SELECT pg_try_advisory_lock(hashtextextended('rebuild:' || $1, 0))";
+
 /// What a rebuild did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rebuilt {
@@ -181,6 +184,15 @@ pub struct Rebuilt {
 /// generation's keys. Cancelling `shutdown` before the switch leaves the live one untouched.
 pub async fn rebuild(args: RebuildArgs, shutdown: CancellationToken) -> anyhow::Result<Rebuilt> {
     let pool = args.db.pool()?;
+    // Held on a connection of its own until the rebuild ends, however it ends (the connection
+    // never goes back to the pool): two rebuilds at once would each switch and leave the
+    // other's generation behind.
+    let mut guard = pool.acquire().await?.detach();
+    let alone: bool = sqlx::query_scalar(REBUILD_LOCK)
+        .bind(NAME)
+        .fetch_one(&mut guard)
+        .await?;
+    anyhow::ensure!(alone, "another rebuild of {NAME} is running");
     let live = generations::live(&pool, NAME).await?;
     let target = generations::allocate(&pool, NAME).await?;
     let base = SessionCache::new(args.redis.connect()?, args.redis.key_prefix.clone());
@@ -241,6 +253,7 @@ pub async fn rebuild(args: RebuildArgs, shutdown: CancellationToken) -> anyhow::
     // Every process follows within a poll; the old keys go once none writes them.
     tokio::time::sleep(generations::POLL * 2).await;
     let cleared_keys = base.on_generation(live).clear().await?;
+    guard.close().await?;
     Ok(Rebuilt {
         from_generation: live,
         generation: target,

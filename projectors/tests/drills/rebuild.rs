@@ -129,3 +129,49 @@ async fn a_rebuild_from_offset_zero_equals_the_live_state_key_by_key_then_takes_
 
     projectors.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_rebuild_is_refused_while_one_runs() {
+    let drill = Drill::start().await;
+    let run = drill.run_args(&drill.stack.redis);
+    // A rebuild in another process holds the lock.
+    let mut other = drill
+        .stack
+        .db
+        .pool
+        .acquire()
+        .await
+        .expect("connection")
+        .detach();
+    let held: bool = sqlx::query_scalar(projectors::ops::REBUILD_LOCK)
+        .bind("session-cache")
+        .fetch_one(&mut other)
+        .await
+        .expect("lock");
+    assert!(held);
+
+    let args = RebuildArgs {
+        db: run.db.clone(),
+        kafka: run.kafka.clone(),
+        redis: run.redis.clone(),
+        engine: EngineArgs::default(),
+        session_cache: run.session_cache.clone(),
+    };
+    let refused = projectors::ops::rebuild(args.clone(), CancellationToken::new())
+        .await
+        .expect_err("refused");
+    assert!(refused.to_string().contains("another rebuild"), "{refused}");
+    assert_eq!(
+        generations::live(&drill.stack.db.pool, generations::PROJECTION)
+            .await
+            .expect("live generation"),
+        0,
+        "nothing switched"
+    );
+
+    sqlx::Connection::close(other).await.expect("released");
+    let rebuilt = projectors::ops::rebuild(args, CancellationToken::new())
+        .await
+        .expect("the lock is free again");
+    assert_eq!(rebuilt.generation, 1);
+}
