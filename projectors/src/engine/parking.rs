@@ -37,7 +37,9 @@ impl Parking {
         }
     }
 
-    /// Reloads the set from Postgres (at start and after each partition assignment).
+    /// Adds what Postgres holds to the set (at start and after each partition assignment).
+    /// Only adds: a stream this process parks while the query runs must stay in the set, and
+    /// one unparked meanwhile leaves it at its next event ([`Parking::hold`]).
     pub async fn reload(&self) -> Result<usize, sqlx::Error> {
         let streams: Vec<String> =
             sqlx::query_scalar("SELECT stream_id FROM parked_streams WHERE projection = $1")
@@ -45,7 +47,7 @@ impl Parking {
                 .fetch_all(&self.pool)
                 .await?;
         let count = streams.len();
-        *self.lock() = streams.into_iter().collect();
+        self.lock().extend(streams);
         Ok(count)
     }
 

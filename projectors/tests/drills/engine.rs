@@ -173,7 +173,7 @@ async fn a_failure_that_outlives_the_retry_budget_is_dead_lettered_and_parks_its
         parking::find(&drill.stack.db.pool, "probe", &failing_stream)
             .await
             .expect("parked streams")
-            .filter(|p| p.held_events == 1)
+            .filter(|p| p.held_events >= 1 && p.last_held_version == Some(2))
     })
     .await;
     assert_eq!(parked.parked_version, Some(1));
@@ -227,4 +227,25 @@ async fn a_stream_stuck_retrying_does_not_hold_up_the_others() {
         .await
         .expect("engine task")
         .expect("engine stops cleanly");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reloading_the_parked_set_never_forgets_a_stream_parked_meanwhile() {
+    let db = devtools::testing::TestDatabase::create().await;
+    let parked = parking::Parking::new(db.pool.clone(), "probe");
+    parked
+        .park("sessions-a", Some(3), "permanent")
+        .await
+        .expect("parked");
+    // A reload that read Postgres before that park committed sees nothing; simulate it by
+    // taking the row away before reloading.
+    sqlx::query("DELETE FROM parked_streams")
+        .execute(&db.pool)
+        .await
+        .expect("deleted");
+    parked.reload().await.expect("reloaded");
+    assert!(parked.is_parked("sessions-a"), "a reload only adds");
+    // Postgres is the authority: an event of a stream no longer parked is applied, not held.
+    assert!(!parked.hold("sessions-a", Some(4)).await.expect("hold"));
+    assert!(!parked.is_parked("sessions-a"));
 }

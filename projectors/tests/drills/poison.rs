@@ -51,7 +51,11 @@ async fn a_poison_record_is_dead_lettered_and_parks_only_its_stream_until_redriv
         |records| !records.is_empty(),
     )
     .await;
-    assert_eq!(dead.len(), 1, "only the poison is dead-lettered");
+    // Delivery is at least once: a rebalance under load may dead-letter the poison twice.
+    assert!(
+        dead.iter().all(|r| r.payload.as_deref() == Some(POISON)),
+        "only the poison is dead-lettered"
+    );
     let record = &dead[0];
     assert_eq!(record.key.as_deref(), Some(stream.as_str()));
     assert_eq!(record.payload.as_deref(), Some(POISON), "bytes unchanged");
@@ -101,11 +105,16 @@ async fn a_poison_record_is_dead_lettered_and_parks_only_its_stream_until_redriv
             .then_some(())
     })
     .await;
-    let parked = eventually(TIMEOUT, "the held event to be counted", || async {
+    // The revocation is version 2 of the stream (the poison carries no version).
+    let parked = eventually(TIMEOUT, "the revocation to be held", || async {
         let parked = operator(&drill, &redis, &["parked"]).await;
         parked
             .iter()
-            .any(|p| p["stream_id"] == stream.as_str() && p["held_events"] == 1)
+            .any(|p| {
+                p["stream_id"] == stream.as_str()
+                    && p["last_held_version"] == 2
+                    && p["held_events"].as_i64() >= Some(1)
+            })
             .then_some(parked)
     })
     .await;
@@ -126,11 +135,14 @@ async fn a_poison_record_is_dead_lettered_and_parks_only_its_stream_until_redriv
             &[("projection", "session-cache"), ("outcome", o)],
         )
     };
-    assert_eq!(outcome("dead_lettered"), 1.0);
-    assert_eq!(outcome("parked"), 1.0);
+    assert!(outcome("dead_lettered") >= 1.0);
+    assert!(outcome("parked") >= 1.0);
     let listed = operator(&drill, &redis, &["dead-letters"]).await;
-    assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0]["key"], stream.as_str());
+    assert!(!listed.is_empty());
+    assert!(
+        listed.iter().all(|r| r["key"] == stream.as_str()),
+        "{listed:?}"
+    );
 
     // Redrive re-reads the stream from the event store and applies it in order.
     let redriven = operator(&drill, &redis, &["redrive", "--stream", &stream]).await;
