@@ -3,10 +3,10 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
-use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::header::WWW_AUTHENTICATE;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use command_api::auth::tokens::{AccessClaims, TokenError};
+use command_api::auth::tokens::{AccessClaims, TokenError, bearer_token};
 use events::Permission;
 use runtime::http::Problem;
 use uuid::Uuid;
@@ -62,16 +62,8 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .ok_or_else(unauthorized)?;
-        let claims = match state.verifier.verify(token.trim()).await {
+        let token = bearer_token(&parts.headers).ok_or_else(unauthorized)?;
+        let claims = match state.verifier.verify(token).await {
             Ok(claims) => claims,
             Err(TokenError::Keys(e)) => return Err(Problem::unavailable(e, 1).into_response()),
             Err(_) => return Err(unauthorized()),

@@ -246,3 +246,15 @@ fn fingerprint(token: &str) -> [u8; 32] {
     out.copy_from_slice(digest.as_ref());
     out
 }
+
+/// The token of a request's `Authorization: Bearer <token>` header, if it has one.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+}

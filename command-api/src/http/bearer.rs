@@ -4,11 +4,10 @@
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
-use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use super::{ApiError, AppState};
-use crate::auth::tokens::{AccessClaims, TokenError};
+use crate::auth::tokens::{AccessClaims, TokenError, bearer_token};
 
 #[derive(Debug, Clone)]
 pub struct Bearer(pub AccessClaims);
@@ -17,17 +16,9 @@ impl FromRequestParts<AppState> for Bearer {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .ok_or(ApiError::Unauthenticated)?;
+        let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         let verifier = Arc::clone(&state.verifier);
-        match verifier.verify(token.trim()).await {
+        match verifier.verify(token).await {
             Ok(claims) => Ok(Self(claims)),
             Err(TokenError::Keys(e)) => Err(ApiError::Unavailable(e.to_string())),
             Err(_) => Err(ApiError::Unauthenticated),
