@@ -203,6 +203,8 @@ enum Handled {
 struct Worker<P> {
     projection: Arc<P>,
     source: Source,
+    /// `process <topic>`, the name of every event's span.
+    span_name: String,
     codec: AvroCodec,
     dead_letters: DeadLetters,
     parking: Parking,
@@ -256,6 +258,7 @@ impl<P: Projection> Engine<P> {
                 metrics,
                 max_backoff: Duration::from_millis(args.max_backoff_ms),
                 retry_budget: Duration::from_secs(args.retry_budget_secs),
+                span_name: format!("process {}", source.topic),
                 source,
             }),
             offsets,
@@ -401,7 +404,7 @@ impl<P: Projection> Job<P> {
         in_flight.inc();
         let span = tracing::info_span!(
             "process",
-            otel.name = %format!("process {}", worker.source.topic),
+            otel.name = %worker.span_name,
             otel.kind = "consumer",
             messaging.system = "kafka",
             messaging.operation.type = "process",
