@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use command_api::event_store::{EventStore, PgEventStore};
 use command_api::relay::{Publisher, Relay, RelayArgs, RelayMetrics, StepOutcome};
+use devtools::metrics::{buckets, quantile};
 use devtools::testing::{TestBroker, TestDatabase, TestRegistry, unique_suffix};
 use events::sessions::{SessionEvent, SessionRefreshed, SessionStarted};
 use events::topics::Category;
@@ -344,40 +345,6 @@ fn encode(registry: &prometheus_client::registry::Registry) -> String {
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, registry).unwrap();
     text
-}
-
-/// The cumulative `(le, count)` buckets of histogram `name` in OpenMetrics text.
-fn buckets(text: &str, name: &str) -> Vec<(f64, f64)> {
-    let prefix = format!("{name}_bucket{{le=\"");
-    text.lines()
-        .filter_map(|line| {
-            let rest = line.strip_prefix(&prefix)?;
-            let (le, count) = rest.split_once("\"} ")?;
-            let le = if le == "+Inf" {
-                f64::INFINITY
-            } else {
-                le.parse().ok()?
-            };
-            Some((le, count.trim().parse().ok()?))
-        })
-        .collect()
-}
-
-/// The `q` quantile of cumulative buckets, interpolated inside its bucket.
-fn quantile(buckets: &[(f64, f64)], q: f64) -> f64 {
-    let rank = buckets.last().map_or(0.0, |b| b.1) * q;
-    let mut previous = (0.0, 0.0);
-    for &(le, count) in buckets {
-        if count >= rank {
-            if le.is_infinite() {
-                return previous.0;
-            }
-            let within = (rank - previous.1) / (count - previous.1).max(1.0);
-            return previous.0 + (le - previous.0) * within;
-        }
-        previous = (le, count);
-    }
-    f64::NAN
 }
 
 fn read_arrivals(

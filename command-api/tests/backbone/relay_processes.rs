@@ -20,10 +20,7 @@ struct RelayProcess {
 
 impl RelayProcess {
     async fn spawn(backbone: &Backbone) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = devtools::testing::free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_command-api"))
             .env_clear()
             .env("RUST_LOG", "warn")
@@ -67,8 +64,7 @@ impl RelayProcess {
             .text()
             .await
             .ok()?;
-        body.lines()
-            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        devtools::metrics::value(&body, name)
     }
 
     async fn is_leader(&self) -> Option<()> {

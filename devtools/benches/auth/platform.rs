@@ -15,6 +15,7 @@ use command_api::event_store::{
 };
 use command_api::relay::RelayArgs;
 use command_api::sessions::SessionArgs;
+use devtools::metrics;
 use devtools::testing::{TestStack, unique_suffix};
 use events::users::{UserEvent, UserRegistered};
 use events::{EventMetadata, PrincipalType};
@@ -213,12 +214,8 @@ impl Platform {
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             let relay = self.metrics(self.command).await?;
             let projected = self.metrics(self.projectors).await?;
-            let applied: f64 = projected
-                .lines()
-                .filter(|l| l.starts_with("identity_projector_events_total{"))
-                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-                .sum();
-            let caught_up = value(&relay, "identity_relay_lag_seconds") == 0.0;
+            let applied = metrics::sum(&projected, "identity_projector_events_total", &[]);
+            let caught_up = metrics::value(&relay, "identity_relay_lag_seconds") == Some(0.0);
             if caught_up && previous == Some(applied) {
                 return Ok(());
             }
@@ -238,50 +235,11 @@ impl Platform {
 
     /// p50 and p99, in seconds, of the projector's commit → applied histogram.
     pub async fn projector_lag(&self) -> anyhow::Result<(f64, f64)> {
-        let text = self
-            .http
-            .get(format!("http://{}/metrics", self.projectors))
-            .send()
-            .await?
-            .text()
-            .await?;
-        let buckets: Vec<(f64, f64)> = text
-            .lines()
-            .filter(|l| l.starts_with("identity_projector_event_lag_seconds_bucket{"))
-            .filter_map(|l| {
-                let le = l.split("le=\"").nth(1)?.split('"').next()?;
-                let le = if le == "+Inf" {
-                    f64::INFINITY
-                } else {
-                    le.parse().ok()?
-                };
-                Some((le, l.rsplit(' ').next()?.parse().ok()?))
-            })
-            .collect();
-        Ok((quantile(&buckets, 0.5), quantile(&buckets, 0.99)))
+        let text = self.metrics(self.projectors).await?;
+        let buckets = metrics::buckets(&text, "identity_projector_event_lag_seconds");
+        Ok((
+            metrics::quantile(&buckets, 0.5),
+            metrics::quantile(&buckets, 0.99),
+        ))
     }
-}
-
-/// The value of an unlabelled metric in OpenMetrics text.
-fn value(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or(f64::NAN)
-}
-
-/// The `q` quantile of cumulative `(le, count)` buckets, interpolated inside its bucket.
-fn quantile(buckets: &[(f64, f64)], q: f64) -> f64 {
-    let rank = buckets.last().map_or(0.0, |b| b.1) * q;
-    let mut previous = (0.0, 0.0);
-    for &(le, count) in buckets {
-        if count >= rank {
-            if le.is_infinite() {
-                return previous.0;
-            }
-            let within = (rank - previous.1) / (count - previous.1).max(1.0);
-            return previous.0 + (le - previous.0) * within;
-        }
-        previous = (le, count);
-    }
-    f64::NAN
 }

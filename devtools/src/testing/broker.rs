@@ -87,7 +87,8 @@ fn tansu_binary() -> PathBuf {
     }
 }
 
-pub(crate) fn free_port() -> u16 {
+/// A loopback port nothing listens on right now (for a process the test spawns).
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

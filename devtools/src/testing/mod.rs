@@ -10,7 +10,7 @@ mod redis;
 mod registry;
 mod stack;
 
-pub use broker::TestBroker;
+pub use broker::{TestBroker, free_port};
 pub use clock::ManualClock;
 pub use kafka::{Record, read_topic};
 pub use postgres::TestDatabase;

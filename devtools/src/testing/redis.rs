@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
-use super::broker::free_port;
+use super::free_port;
 
 #[derive(Debug)]
 pub struct TestRedis {

@@ -1,12 +1,13 @@
 //! Redis goes away while events keep coming, then comes back.
 
 use command_api::event_store::EventStore;
+use devtools::metrics;
 use devtools::testing::{TestRedis, eventually};
 use events::topics::Category;
 use runtime::redis::RedisArgs;
 use uuid::Uuid;
 
-use crate::support::{Drill, Running, TIMEOUT, metric, metrics_page, operator};
+use crate::support::{Drill, Running, TIMEOUT, metrics_page, operator};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_down_for_a_while_is_retried_and_loses_nothing() {
@@ -34,7 +35,7 @@ async fn redis_down_for_a_while_is_retried_and_loses_nothing() {
     }
     let retries = || async {
         let page = metrics_page(&projectors.base).await;
-        metric(
+        metrics::sum(
             &page,
             "identity_projector_retries_total",
             &[("projection", "session-cache")],
@@ -76,7 +77,7 @@ async fn redis_down_for_a_while_is_retried_and_loses_nothing() {
     }
     let page = metrics_page(&projectors.base).await;
     assert_eq!(
-        metric(
+        metrics::sum(
             &page,
             "identity_projector_events_total",
             &[("outcome", "dead_lettered")]

@@ -1,12 +1,13 @@
 //! A record nothing can decode, in the middle of a partition.
 
+use devtools::metrics;
 use devtools::testing::{eventually, read_topic};
 use events::topics::Category;
 use projectors::engine::dead_letter::headers;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use uuid::Uuid;
 
-use crate::support::{Drill, Running, TIMEOUT, metric, metrics_page, operator};
+use crate::support::{Drill, Running, TIMEOUT, metrics_page, operator};
 
 /// Confluent wire format naming a schema id the registry never issued.
 const POISON: &[u8] = &[0, 0, 0, 0x7f, 0x7f, 2, 4, 6, 8];
@@ -129,7 +130,7 @@ async fn a_poison_record_is_dead_lettered_and_parks_only_its_stream_until_redriv
 
     let page = metrics_page(&projectors.base).await;
     let outcome = |o: &str| {
-        metric(
+        metrics::sum(
             &page,
             "identity_projector_events_total",
             &[("projection", "session-cache"), ("outcome", o)],

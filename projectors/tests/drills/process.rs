@@ -4,24 +4,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use devtools::testing::eventually;
+use devtools::metrics;
+use devtools::testing::{eventually, free_port};
 use tokio::process::Child;
 use uuid::Uuid;
 
-use crate::support::{Drill, TIMEOUT, metric, metrics_page, projectors_command};
+use crate::support::{Drill, TIMEOUT, metrics_page, projectors_command};
 
 /// How a drill stops the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stop {
     Term,
     Kill,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 fn spawn(drill: &Drill, port: u16) -> Child {
@@ -44,7 +38,7 @@ async fn handled(port: u16) -> Option<f64> {
         .text()
         .await
         .ok()?;
-    Some(metric(&page, "identity_projector_events_total", &[]))
+    Some(metrics::sum(&page, "identity_projector_events_total", &[]))
 }
 
 /// Appends session events for `principals` until `stop`: starts, refreshes and revocations.
@@ -114,7 +108,7 @@ async fn interrupted_and_restarted(how: Stop) {
 
     let page = metrics_page(&format!("http://127.0.0.1:{port}")).await;
     assert_eq!(
-        metric(
+        metrics::sum(
             &page,
             "identity_projector_events_total",
             &[("outcome", "dead_lettered")]

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use devtools::metrics;
 use devtools::testing::eventually;
 use uuid::Uuid;
 
-use crate::support::{Drill, Running, TIMEOUT, metric, metrics_page};
+use crate::support::{Drill, Running, TIMEOUT, metrics_page};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_one_of_two_projectors_leaves_the_other_takes_over_and_nothing_is_lost() {
@@ -34,7 +35,7 @@ async fn when_one_of_two_projectors_leaves_the_other_takes_over_and_nothing_is_l
         })
     };
     let handled = |base: String| async move {
-        metric(
+        metrics::sum(
             &metrics_page(&base).await,
             "identity_projector_events_total",
             &[],

@@ -240,20 +240,6 @@ impl Drill {
     }
 }
 
-/// A metric's value from a Prometheus text page (0 when absent).
-pub fn metric(page: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    page.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter(|l| {
-            l.split(['{', ' ']).next() == Some(name)
-                && labels
-                    .iter()
-                    .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
-        })
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
-
 pub async fn metrics_page(base: &str) -> String {
     reqwest::get(format!("{base}/metrics"))
         .await
