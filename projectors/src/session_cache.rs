@@ -44,10 +44,13 @@ impl SessionCacheProjection {
         mode: Mode,
     ) -> Result<&'static str, ApplyError> {
         let written = match mode {
-            // A live start the command's write-through missed may be older than what the
-            // cache lost; only a replay into an empty generation sees every start in order.
-            Mode::Live => self.cache.apply_existing(recorded).await,
-            Mode::Replay => self.cache.apply(recorded).await,
+            // Only a replay into an empty generation meets every start in order; a live start
+            // the command's write-through missed may be older than what the cache lost.
+            Mode::Replay if matches!(recorded.event, SessionEvent::Started(_)) => {
+                let epoch = self.cache.epoch().await.map_err(failure)?;
+                self.cache.apply(recorded, &epoch).await
+            }
+            Mode::Replay | Mode::Live => self.cache.apply_existing(recorded).await,
         }
         .map_err(failure)?;
         match written {

@@ -79,21 +79,26 @@ async fn from_events(
 ) -> Result<BTreeMap<Uuid, CachedSession>, Problem> {
     let deadline = tokio::time::Instant::now() + MAX_WAIT;
     loop {
-        let session_cache::History { sessions, version } =
-            session_cache::history(state.store.as_ref(), principal_id)
-                .await
-                .map_err(|e| {
-                    if e.is_transient() {
-                        Problem::unavailable(e, 1)
-                    } else {
-                        Problem::internal(e)
-                    }
-                })?;
-        if min_version.is_none_or(|v| version >= v) {
-            if let Err(error) = state.cache.put_all(&sessions).await {
+        // Taken before reading, so a flush meanwhile keeps what was read out of the cache.
+        let epoch = state.cache.epoch().await;
+        let history = session_cache::history(state.store.as_ref(), principal_id)
+            .await
+            .map_err(|e| {
+                if e.is_transient() {
+                    Problem::unavailable(e, 1)
+                } else {
+                    Problem::internal(e)
+                }
+            })?;
+        if min_version.is_none_or(|v| history.version >= v) {
+            let rewarmed = match epoch {
+                Ok(epoch) => state.cache.put_all(&history, &epoch).await,
+                Err(error) => Err(error),
+            };
+            if let Err(error) = rewarmed {
                 tracing::warn!(%error, "session cache not re-warmed");
             }
-            return Ok(sessions);
+            return Ok(history.sessions);
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(Problem::new(

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::event_store::{EventStore, StoreError};
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use events::sessions::SessionEvent;
 use events::topics::Category;
 use events::{EventFamily, Recorded};
@@ -32,13 +32,15 @@ pub enum CacheError {
     Store(#[from] StoreError),
     #[error("stored session events are unreadable: {0}")]
     Events(#[from] events::EventError),
+    #[error("the session cache was emptied while being written; nothing written")]
+    Flushed,
 }
 
 impl CacheError {
     /// Whether retrying later can help (a dependency was unreachable).
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Redis(_) => true,
+            Self::Redis(_) | Self::Flushed => true,
             Self::Store(StoreError::Unavailable(_)) => true,
             Self::Store(_) | Self::Events(_) => false,
         }
@@ -53,6 +55,45 @@ pub enum Written {
     AlreadyApplied,
     /// An update for an entry the cache lacks (e.g. after a flush).
     Missing,
+}
+
+/// A mark of the cache's contents, taken before reading the state a write carries. Redis
+/// emptied in between (FLUSHALL, a restart without persistence) loses the mark, and the write is
+/// refused: what was read may be older than what was lost, and writing it would bring back,
+/// say, a session that was revoked meanwhile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Epoch(String);
+
+/// How a write treats the entry and the principal's index (see `apply.lua`).
+#[derive(Debug, Clone, Copy)]
+enum Mode<'a> {
+    /// Create or overwrite the entry with state read after `epoch` was taken.
+    Put(&'a Epoch),
+    /// Change an entry the cache holds.
+    Update,
+    /// No entry changes; the principal's version moves past an event.
+    Advance,
+    /// Every session of the principal, read after `epoch` was taken, was just put.
+    Claim(&'a Epoch),
+}
+
+impl<'a> Mode<'a> {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Put(_) => "put",
+            Self::Update => "update",
+            Self::Advance => "advance",
+            Self::Claim(_) => "claim",
+        }
+    }
+
+    /// The epoch the write is fenced by; `""` for none.
+    fn epoch(self) -> &'a str {
+        match self {
+            Self::Put(epoch) | Self::Claim(epoch) => &epoch.0,
+            Self::Update | Self::Advance => "",
+        }
+    }
 }
 
 /// The session cache in Redis. Its keys live under `<prefix>g<generation>:`: a rebuild fills
@@ -121,10 +162,34 @@ impl SessionCache {
         format!("{}principal:{principal_id}:version", self.namespace())
     }
 
-    /// Applies one event's change, as the command that appended it (write-through): a
-    /// session start creates its entry.
-    pub async fn apply(&self, recorded: &Recorded<SessionEvent>) -> Result<Written, CacheError> {
-        self.apply_as(recorded, "put").await
+    fn epoch_key(&self) -> String {
+        format!("{}epoch", self.namespace())
+    }
+
+    /// The cache's current epoch, started now if Redis lost the last one. Take it before
+    /// reading the state a [`SessionCache::put_all`] or [`SessionCache::apply`] will write.
+    pub async fn epoch(&self) -> Result<Epoch, CacheError> {
+        let mut conn = self.conn.clone();
+        let mine = Uuid::now_v7().to_string();
+        let current: Option<String> = redis::cmd("SET")
+            .arg(self.epoch_key())
+            .arg(&mine)
+            .arg("NX")
+            .arg("GET")
+            .query_async(&mut conn)
+            .await?;
+        Ok(Epoch(current.unwrap_or(mine)))
+    }
+
+    /// Applies one event's change as the command that appended it (write-through), or as a
+    /// replay meeting every event in order: a session start creates its entry, unless the
+    /// cache was emptied since `epoch` (taken before the append).
+    pub async fn apply(
+        &self,
+        recorded: &Recorded<SessionEvent>,
+        epoch: &Epoch,
+    ) -> Result<Written, CacheError> {
+        self.apply_as(recorded, Mode::Put(epoch)).await
     }
 
     /// Applies one event's change only to an entry the cache holds, as a projector catching
@@ -134,14 +199,17 @@ impl SessionCache {
         &self,
         recorded: &Recorded<SessionEvent>,
     ) -> Result<Written, CacheError> {
-        self.apply_as(recorded, "update").await
+        self.apply_as(recorded, Mode::Update).await
     }
 
     async fn apply_as(
         &self,
         recorded: &Recorded<SessionEvent>,
-        start_mode: &'static str,
+        start_mode: Mode<'_>,
     ) -> Result<Written, CacheError> {
+        let Some(principal_id) = principal_of(&recorded.envelope.stream_id) else {
+            return Ok(Written::AlreadyApplied);
+        };
         match change(recorded) {
             Change::Put(session) => self.write_entry(&session, start_mode).await,
             Change::Update {
@@ -149,17 +217,24 @@ impl SessionCache {
                 version,
                 update,
             } => {
-                let Some(principal_id) = principal_of(&recorded.envelope.stream_id) else {
-                    return Ok(Written::AlreadyApplied);
-                };
                 let target = Target {
                     principal_id,
-                    session_id,
+                    session_id: Some(session_id),
                     version,
                 };
-                self.write(target, "update", None, update.fields()).await
+                self.write(target, Mode::Update, None, update.fields())
+                    .await
             }
-            Change::None => Ok(Written::AlreadyApplied),
+            Change::None => {
+                let target = Target {
+                    principal_id,
+                    session_id: None,
+                    version: recorded.envelope.version,
+                };
+                let expire_at = Utc::now() + ENDED_RETENTION;
+                self.write(target, Mode::Advance, Some(expire_at), Vec::new())
+                    .await
+            }
         }
     }
 
@@ -218,13 +293,25 @@ impl SessionCache {
     pub async fn fill(
         &self,
         store: &dyn EventStore,
-        since: chrono::DateTime<Utc>,
+        since: DateTime<Utc>,
     ) -> Result<usize, CacheError> {
+        let epoch = self.epoch().await?;
         let streams = store.session_streams_since(since).await?;
         for principal_id in streams.iter().filter_map(|s| principal_of(s)) {
-            self.rebuild(store, principal_id).await?;
+            self.put_all(&history(store, principal_id).await?, &epoch)
+                .await?;
         }
-        self.mark_filled().await?;
+        let mut conn = self.conn.clone();
+        let marked: bool = Script::new(MARK_IN_EPOCH)
+            .key(self.epoch_key())
+            .key(self.filled_key())
+            .arg(&epoch.0)
+            .arg(Utc::now().to_rfc3339())
+            .invoke_async(&mut conn)
+            .await?;
+        if !marked {
+            return Err(CacheError::Flushed);
+        }
         Ok(streams.len())
     }
 
@@ -260,26 +347,26 @@ impl SessionCache {
         Ok(read.map(parse_read).transpose()?)
     }
 
-    /// Writes a whole entry unless the cache holds it at this version or later.
-    pub async fn put(&self, session: &CachedSession) -> Result<Written, CacheError> {
-        self.write_entry(session, "put").await
+    /// When an entry of `session` expires: with the session, and not before ended sessions'
+    /// retention.
+    fn entry_expiry(session: &CachedSession) -> DateTime<Utc> {
+        session.expires_at.max(Utc::now() + ENDED_RETENTION)
     }
 
     async fn write_entry(
         &self,
         session: &CachedSession,
-        mode: &'static str,
+        mode: Mode<'_>,
     ) -> Result<Written, CacheError> {
-        let expire_at = session.expires_at.max(Utc::now() + ENDED_RETENTION);
         let target = Target {
             principal_id: session.principal_id,
-            session_id: session.session_id,
+            session_id: Some(session.session_id),
             version: session.version,
         };
         self.write(
             target,
             mode,
-            Some(expire_at.timestamp_millis()),
+            Some(Self::entry_expiry(session)),
             session.fields(),
         )
         .await
@@ -301,49 +388,79 @@ impl SessionCache {
         store: &dyn EventStore,
         principal_id: Uuid,
     ) -> Result<BTreeMap<Uuid, CachedSession>, CacheError> {
-        let sessions = from_events(store, principal_id).await?;
-        self.put_all(&sessions).await?;
-        Ok(sessions)
+        let epoch = self.epoch().await?;
+        let history = history(store, principal_id).await?;
+        self.put_all(&history, &epoch).await?;
+        Ok(history.sessions)
     }
 
-    /// Writes `sessions` (as [`from_events`] folded them) into the cache.
-    pub async fn put_all(
-        &self,
-        sessions: &BTreeMap<Uuid, CachedSession>,
-    ) -> Result<(), CacheError> {
-        for session in sessions.values() {
-            self.put(session).await?;
+    /// Writes a principal's sessions as [`history`] folded them after `epoch` was taken, and
+    /// marks the principal's index whole as of the history's version. Refused with
+    /// [`CacheError::Flushed`] if the cache was emptied since `epoch`.
+    pub async fn put_all(&self, history: &History, epoch: &Epoch) -> Result<(), CacheError> {
+        let mut expire_at = Utc::now() + ENDED_RETENTION;
+        for session in history.sessions.values() {
+            self.write_entry(session, Mode::Put(epoch)).await?;
+            expire_at = expire_at.max(Self::entry_expiry(session));
         }
+        let target = Target {
+            principal_id: history.principal_id,
+            session_id: None,
+            version: history.version,
+        };
+        self.write(target, Mode::Claim(epoch), Some(expire_at), Vec::new())
+            .await?;
         Ok(())
     }
 
     async fn write(
         &self,
         target: Target,
-        mode: &str,
-        expire_at_ms: Option<i64>,
+        mode: Mode<'_>,
+        expire_at: Option<DateTime<Utc>>,
         fields: Vec<(&'static str, String)>,
     ) -> Result<Written, CacheError> {
-        let mut invocation = self.script.key(self.key(target.session_id));
+        let session = target.session_id.map(|id| id.to_string());
+        let mut invocation = self.script.key(match target.session_id {
+            Some(id) => self.key(id),
+            // The script touches no entry; the key only keeps the argument list fixed.
+            None => format!("{}session:none", self.namespace()),
+        });
         invocation
             .key(self.sessions_key(target.principal_id))
             .key(self.version_key(target.principal_id))
+            .key(self.epoch_key())
             .arg(target.version)
-            .arg(mode)
-            .arg(expire_at_ms.map(|t| t.to_string()).unwrap_or_default())
-            .arg(target.session_id.to_string());
+            .arg(mode.name())
+            .arg(
+                expire_at
+                    .map(|t| t.timestamp_millis().to_string())
+                    .unwrap_or_default(),
+            )
+            .arg(session.unwrap_or_default())
+            .arg(mode.epoch());
         for (name, value) in fields {
             invocation.arg(name).arg(value);
         }
         let mut conn = self.conn.clone();
         let outcome: i64 = invocation.invoke_async(&mut conn).await?;
-        Ok(match outcome {
-            1 => Written::Applied,
-            -1 => Written::Missing,
-            _ => Written::AlreadyApplied,
-        })
+        match outcome {
+            1 => Ok(Written::Applied),
+            -1 => Ok(Written::Missing),
+            -2 => Err(CacheError::Flushed),
+            _ => Ok(Written::AlreadyApplied),
+        }
     }
 }
+
+/// Sets KEYS[2] to ARGV[2] if the epoch (KEYS[1]) is still ARGV[1]; returns whether it did.
+const MARK_IN_EPOCH: &str = r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+redis.call('SET', KEYS[2], ARGV[2])
+return 1
+";
 
 /// The answer of `read.lua`: the version, then the id and fields of each entry.
 fn parse_read(value: redis::Value) -> Result<(i64, Vec<CachedSession>), redis::RedisError> {
@@ -373,7 +490,8 @@ fn parse_read(value: redis::Value) -> Result<(i64, Vec<CachedSession>), redis::R
 #[derive(Debug, Clone, Copy)]
 struct Target {
     principal_id: Uuid,
-    session_id: Uuid,
+    /// `None` for a change of the principal's index only.
+    session_id: Option<Uuid>,
     version: i64,
 }
 
@@ -398,6 +516,7 @@ pub async fn from_events(
 /// A principal's sessions as of a stream version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct History {
+    pub principal_id: Uuid,
     pub sessions: BTreeMap<Uuid, CachedSession>,
     /// The stream's version the sessions were folded at.
     pub version: i64,
@@ -412,6 +531,7 @@ pub async fn history(store: &dyn EventStore, principal_id: Uuid) -> Result<Histo
         .map(SessionEvent::from_raw)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(History {
+        principal_id,
         sessions: fold(&events),
         version: events.last().map_or(0, |e| e.envelope.version),
     })

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{Command, SessionError, Sessions, decide};
 use crate::event_store::{NewEvent, StoreError};
 use crate::http::{ApiError, AppState};
-use crate::session_cache::{CacheError, Written};
+use crate::session_cache::{CacheError, Epoch, Written};
 
 /// Appends that lost a race this many times in a row give up with 409.
 const MAX_ATTEMPTS: usize = 32;
@@ -100,9 +100,16 @@ pub async fn execute(
             .map(|e| NewEvent::new(e, metadata.clone()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| Rejected::Api(ApiError::Internal(e.to_string())))?;
+        // A session start is written to the cache only if Redis was not emptied after this
+        // point: what the cache lost might be newer (a revocation of the session).
+        let epoch = if events.iter().any(|e| matches!(e, SessionEvent::Started(_))) {
+            state.cache.epoch().await.ok()
+        } else {
+            None
+        };
         match state.store.append(&stream, current.version, new).await {
             Ok(appended) => {
-                write_through(state, principal_id, &appended.events).await;
+                write_through(state, principal_id, &appended.events, epoch.as_ref()).await;
                 let after = events.iter().fold(current, |s, e| {
                     let version = s.version + 1;
                     s.evolve(version, e)
@@ -145,13 +152,23 @@ pub async fn load(state: &AppState, stream: &str) -> Result<(Sessions, i64), Rej
 /// Longest a command waits for the cache write-through; past it, the projector catches up.
 const WRITE_THROUGH_TIMEOUT: StdDuration = StdDuration::from_millis(250);
 
-/// Applies the appended events to the session cache right away (best effort).
-async fn write_through(state: &AppState, principal_id: Uuid, appended: &[events::RawEvent]) {
+/// Applies the appended events to the session cache right away (best effort). `epoch` was
+/// taken before the append; without it a session start is left to the projector.
+async fn write_through(
+    state: &AppState,
+    principal_id: Uuid,
+    appended: &[events::RawEvent],
+    epoch: Option<&Epoch>,
+) {
     use events::EventFamily;
     let apply = async {
         for raw in appended {
             let recorded = SessionEvent::from_raw(raw)?;
-            if state.cache.apply(&recorded).await? == Written::Missing {
+            let written = match epoch {
+                Some(epoch) => state.cache.apply(&recorded, epoch).await?,
+                None => state.cache.apply_existing(&recorded).await?,
+            };
+            if written == Written::Missing {
                 state
                     .cache
                     .rebuild(state.store.as_ref(), principal_id)

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use command_api::event_store::{EventStore, NewEvent};
-use command_api::session_cache::{SessionCache, Written};
-use events::sessions::{RevocationReason, SessionEvent, SessionRevoked};
-use events::{Actor, EventFamily, EventMetadata, Recorded};
+use command_api::session_cache::{self, CacheError, SessionCache, Written};
+use events::sessions::{RevocationReason, SessionEvent, SessionRevoked, SessionStarted};
+use events::{Actor, EventFamily, EventMetadata, PrincipalType, Recorded};
 use uuid::Uuid;
 
 use crate::support::{Backbone, BackboneExt, append_events, stream};
@@ -19,26 +19,48 @@ async fn cache(backbone: &Backbone) -> SessionCache {
     )
 }
 
-/// Appends a revocation of the principal's session and returns every event of the stream.
-async fn started_then_revoked(backbone: &Backbone, principal: Uuid) -> Vec<Recorded<SessionEvent>> {
-    let store = backbone.store();
-    append_events(&store, principal, 1).await;
-    let revoke = SessionEvent::Revoked(SessionRevoked {
-        session_id: principal,
+/// Appends `event` to the principal's stream after `after` events.
+async fn append(backbone: &Backbone, principal: Uuid, after: i64, event: SessionEvent) {
+    backbone
+        .store()
+        .append(
+            &stream(principal),
+            after,
+            vec![NewEvent::new(&event, EventMetadata::new(None)).expect("event")],
+        )
+        .await
+        .expect("append");
+}
+
+fn revocation(session_id: Uuid) -> SessionEvent {
+    SessionEvent::Revoked(SessionRevoked {
+        session_id,
         reason: RevocationReason::AdminRevoke,
         metadata: BTreeMap::new(),
         revoked_by: Actor::System("test".into()),
         revoked_at: events::now(),
-    });
-    store
-        .append(
-            &stream(principal),
-            1,
-            vec![NewEvent::new(&revoke, EventMetadata::new(None)).expect("event")],
-        )
-        .await
-        .expect("append");
-    store
+    })
+}
+
+fn start(principal_id: Uuid, session_id: Uuid) -> SessionEvent {
+    let now = events::now();
+    SessionEvent::Started(SessionStarted {
+        session_id,
+        principal_id,
+        principal_type: PrincipalType::User,
+        refresh_token_hash: "0".repeat(64),
+        user_agent: None,
+        ip: None,
+        started_at: now,
+        idle_timeout_secs: 1800,
+        expires_at: now + chrono::Duration::hours(1),
+    })
+}
+
+/// Every event of the principal's stream.
+async fn recorded(backbone: &Backbone, principal: Uuid) -> Vec<Recorded<SessionEvent>> {
+    backbone
+        .store()
         .read_stream(&stream(principal), 1)
         .await
         .expect("read")
@@ -47,23 +69,31 @@ async fn started_then_revoked(backbone: &Backbone, principal: Uuid) -> Vec<Recor
         .collect()
 }
 
+/// Appends a revocation of the principal's session and returns every event of the stream.
+async fn started_then_revoked(backbone: &Backbone, principal: Uuid) -> Vec<Recorded<SessionEvent>> {
+    append_events(&backbone.store(), principal, 1).await;
+    append(backbone, principal, 1, revocation(principal)).await;
+    recorded(backbone, principal).await
+}
+
 #[tokio::test]
 async fn changes_apply_only_forward_in_stream_version() {
     let backbone = Backbone::start().await;
     let cache = cache(&backbone).await;
     let principal = Uuid::now_v7();
     let history = started_then_revoked(&backbone, principal).await;
+    let epoch = cache.epoch().await.expect("epoch");
 
     assert_eq!(
-        cache.apply(&history[0]).await.expect("apply"),
+        cache.apply(&history[0], &epoch).await.expect("apply"),
         Written::Applied
     );
     assert_eq!(
-        cache.apply(&history[1]).await.expect("apply"),
+        cache.apply(&history[1], &epoch).await.expect("apply"),
         Written::Applied
     );
     assert_eq!(
-        cache.apply(&history[0]).await.expect("apply"),
+        cache.apply(&history[0], &epoch).await.expect("apply"),
         Written::AlreadyApplied,
         "a redelivered start does not undo the revocation"
     );
@@ -95,6 +125,103 @@ async fn a_projector_never_recreates_a_lost_entry_from_an_old_event() {
     assert_eq!(rebuilt[&principal].revoked.as_deref(), Some("ADMIN_REVOKE"));
     let cached = cache.get(principal).await.expect("get").expect("cached");
     assert!(!cached.is_active(events::now()), "rebuilt from the truth");
+}
+
+#[tokio::test]
+async fn state_read_before_the_cache_was_emptied_is_not_written_after_it() {
+    let backbone = Backbone::start().await;
+    let cache = cache(&backbone).await;
+    let store = backbone.store();
+    let principal = Uuid::now_v7();
+    append_events(&store, principal, 1).await;
+
+    // A reader and a command both read the live session, then take long to write it...
+    let epoch = cache.epoch().await.expect("epoch");
+    let before = session_cache::history(&store, principal)
+        .await
+        .expect("history");
+    let started = recorded(&backbone, principal).await.remove(0);
+    // ...while the session is revoked, the revocation cached, and the cache emptied.
+    append(&backbone, principal, 1, revocation(principal)).await;
+    cache.rebuild(&store, principal).await.expect("rebuild");
+    cache.clear().await.expect("empty the cache");
+
+    assert!(matches!(
+        cache.put_all(&before, &epoch).await,
+        Err(CacheError::Flushed)
+    ));
+    assert!(matches!(
+        cache.apply(&started, &epoch).await,
+        Err(CacheError::Flushed)
+    ));
+    assert!(
+        cache.get(principal).await.expect("get").is_none(),
+        "the revoked session did not come back as active"
+    );
+    let rebuilt = cache.rebuild(&store, principal).await.expect("rebuild");
+    assert_eq!(rebuilt[&principal].revoked.as_deref(), Some("ADMIN_REVOKE"));
+    let cached = cache.get(principal).await.expect("get").expect("cached");
+    assert!(!cached.is_active(events::now()));
+}
+
+#[tokio::test]
+async fn the_principal_index_vouches_only_for_versions_it_holds_whole() {
+    let backbone = Backbone::start().await;
+    let cache = cache(&backbone).await;
+    let store = backbone.store();
+    let principal = Uuid::now_v7();
+    let (first, second) = (Uuid::now_v7(), Uuid::now_v7());
+    append(&backbone, principal, 0, start(principal, first)).await;
+    cache.rebuild(&store, principal).await.expect("rebuild");
+    assert_eq!(
+        cache
+            .sessions_of(principal)
+            .await
+            .expect("list")
+            .map(|(v, s)| (v, s.len())),
+        Some((1, 1))
+    );
+
+    // Emptied, then a second session is written through: the first is not in the cache, so
+    // the index must not pass for the principal's whole list.
+    cache.clear().await.expect("empty the cache");
+    let epoch = cache.epoch().await.expect("epoch");
+    append(&backbone, principal, 1, start(principal, second)).await;
+    let history = recorded(&backbone, principal).await;
+    assert_eq!(
+        cache.apply(&history[1], &epoch).await.expect("apply"),
+        Written::Applied
+    );
+    assert!(cache.get(second).await.expect("get").is_some());
+    assert_eq!(cache.sessions_of(principal).await.expect("list"), None);
+
+    // Rebuilt whole, then moved forward one event at a time, in order only.
+    cache.rebuild(&store, principal).await.expect("rebuild");
+    append(&backbone, principal, 2, revocation(first)).await;
+    append(&backbone, principal, 3, revocation(second)).await;
+    let history = recorded(&backbone, principal).await;
+    assert_eq!(
+        cache.apply_existing(&history[3]).await.expect("apply"),
+        Written::Applied,
+        "the entry moves on"
+    );
+    assert_eq!(
+        cache.applied_version(principal).await.expect("version"),
+        Some(2)
+    );
+    cache.apply_existing(&history[2]).await.expect("apply");
+    assert_eq!(
+        cache.applied_version(principal).await.expect("version"),
+        Some(3)
+    );
+    cache.apply_existing(&history[3]).await.expect("apply");
+    let (version, sessions) = cache
+        .sessions_of(principal)
+        .await
+        .expect("list")
+        .expect("whole");
+    assert_eq!(version, 4);
+    assert!(sessions.iter().all(|s| s.revoked.is_some()), "{sessions:?}");
 }
 
 #[tokio::test]

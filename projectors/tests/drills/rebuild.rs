@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use crate::support::{Drill, Running, TIMEOUT};
 
-/// Every key under `namespace` (the namespace cut off) with its content; the fill marker, a
-/// timestamp, is left out.
+/// Every key under `namespace` (the namespace cut off) with its content; the fill marker (a
+/// timestamp) and the epoch (a random mark) are left out.
 async fn dump(conn: &ConnectionManager, namespace: &str) -> BTreeMap<String, Vec<String>> {
     let mut conn = conn.clone();
     let keys: Vec<String> = redis::cmd("KEYS")
@@ -24,7 +24,7 @@ async fn dump(conn: &ConnectionManager, namespace: &str) -> BTreeMap<String, Vec
     let mut all = BTreeMap::new();
     for key in keys {
         let name = key.trim_start_matches(namespace).to_owned();
-        if name.ends_with(":filled") {
+        if name.ends_with(":filled") || name == "epoch" {
             continue;
         }
         let kind: String = redis::cmd("TYPE")
