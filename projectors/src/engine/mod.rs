@@ -6,6 +6,7 @@
 //! commits and leaves the group.
 
 pub mod dead_letter;
+mod handover;
 mod lanes;
 pub mod offsets;
 pub mod parking;
@@ -32,6 +33,7 @@ use tracing::Instrument;
 use crate::metrics::{PartitionLabels, ProjectionLabels, ProjectorMetrics};
 use crate::projection::{ApplyError, Mode, Projection};
 use dead_letter::{DeadLetters, Failure, header};
+use handover::Handover;
 use lanes::Lanes;
 use offsets::{Offsets, Ticket};
 use parking::Parking;
@@ -124,10 +126,14 @@ impl Progress {
     }
 }
 
-/// The consumer's callbacks: rebalances reset offset tracking; statistics report lag.
+/// The consumer's callbacks: rebalances reset offset tracking and hand parks over; statistics
+/// report lag.
 struct EngineContext {
     projection: &'static str,
     offsets: Arc<Mutex<Offsets>>,
+    handover: Arc<Handover>,
+    /// Longest a revoke waits for parks in progress.
+    handover_wait: Duration,
     progress: Progress,
     reassigned: Arc<AtomicBool>,
     metrics: ProjectorMetrics,
@@ -152,7 +158,13 @@ impl ConsumerContext for EngineContext {
         if let Rebalance::Revoke(list) = rebalance {
             let partitions: Vec<i32> = list.elements().iter().map(|e| e.partition()).collect();
             tracing::info!(?partitions, "partitions revoked");
-            lock(&self.offsets).revoke(partitions);
+            lock(&self.offsets).revoke(partitions.iter().copied());
+            if !self.hand_over(&partitions) {
+                tracing::warn!(
+                    ?partitions,
+                    "parks still in progress on revoked partitions; handing them over anyway"
+                );
+            }
         }
     }
 
@@ -160,11 +172,31 @@ impl ConsumerContext for EngineContext {
         if let Rebalance::Assign(list) = rebalance {
             let partitions: Vec<i32> = list.elements().iter().map(|e| e.partition()).collect();
             tracing::info!(?partitions, "partitions assigned");
+            self.handover.assign(partitions.iter().copied());
             lock(&self.offsets).assign(partitions);
             self.reassigned.store(true, Ordering::Release);
         }
         let assigned = consumer.assignment().is_ok_and(|a| a.count() > 0);
         self.progress.assigned.store(assigned, Ordering::Release);
+    }
+}
+
+impl EngineContext {
+    /// Stops new parks on `partitions` and waits (bounded) for those in progress. The callback
+    /// runs on the thread polling the consumer, a runtime worker: on a multi-threaded runtime
+    /// the wait hands that worker's tasks (the parks among them) to another thread; on a
+    /// single-threaded one it cannot wait without blocking the very parks it waits for.
+    fn hand_over(&self, partitions: &[i32]) -> bool {
+        use tokio::runtime::{Handle, RuntimeFlavor};
+        if !self.handover.revoke(partitions) {
+            return true;
+        }
+        let wait = || self.handover.wait(partitions, self.handover_wait);
+        match Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(wait),
+            Ok(_) => false,
+            Err(_) => wait(),
+        }
     }
 }
 
@@ -195,7 +227,8 @@ impl<P: Projection> std::fmt::Debug for Engine<P> {
 /// How one record ended.
 enum Handled {
     Done,
-    /// Shutdown came first: the record stays uncommitted and is consumed again.
+    /// Shutdown (or a revoke of its partition) came first: the record stays uncommitted and
+    /// is consumed again.
     Interrupted,
 }
 
@@ -208,6 +241,7 @@ struct Worker<P> {
     codec: AvroCodec,
     dead_letters: DeadLetters,
     parking: Parking,
+    handover: Arc<Handover>,
     metrics: ProjectorMetrics,
     max_backoff: Duration,
     retry_budget: Duration,
@@ -225,9 +259,13 @@ impl<P: Projection> Engine<P> {
     ) -> anyhow::Result<Self> {
         let offsets = Arc::new(Mutex::new(Offsets::default()));
         let reassigned = Arc::new(AtomicBool::new(false));
+        let handover = Arc::new(Handover::default());
+        let shutdown_grace = Duration::from_secs(args.shutdown_grace_secs);
         let context = EngineContext {
             projection: projection.name(),
             offsets: offsets.clone(),
+            handover: handover.clone(),
+            handover_wait: shutdown_grace,
             progress: progress.clone(),
             reassigned: reassigned.clone(),
             metrics: metrics.clone(),
@@ -255,6 +293,7 @@ impl<P: Projection> Engine<P> {
                 codec: AvroCodec::new(&kafka.schema_registry_url)?,
                 dead_letters: DeadLetters::new(kafka)?,
                 parking: Parking::new(pool, name),
+                handover,
                 metrics,
                 max_backoff: Duration::from_millis(args.max_backoff_ms),
                 retry_budget: Duration::from_secs(args.retry_budget_secs),
@@ -265,7 +304,7 @@ impl<P: Projection> Engine<P> {
             reassigned,
             progress,
             concurrency: args.concurrency.max(1),
-            shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+            shutdown_grace,
         })
     }
 
@@ -522,6 +561,10 @@ impl<P: Projection> Worker<P> {
             };
             let failed_at = chrono::Utc::now();
             let first = *first_failure.get_or_insert((Instant::now(), failed_at));
+            if !self.handover.owns(message.partition()) {
+                tracing::info!(%error, "partition revoked; its next owner retries the event");
+                return Handled::Interrupted;
+            }
             if error.is_transient() && first.0.elapsed() < self.retry_budget {
                 tracing::warn!(%error, attempts, "applying failed; retrying");
                 self.metrics
@@ -586,6 +629,10 @@ impl<P: Projection> Worker<P> {
         failure: &Failure,
         shutdown: &CancellationToken,
     ) -> Handled {
+        let Some(_parking) = self.handover.begin_park(message.partition()) else {
+            tracing::info!("partition revoked; its next owner dead-letters the event");
+            return Handled::Interrupted;
+        };
         tracing::error!(
             error_class = failure.error_class,
             error = %failure.error_message,

@@ -1,6 +1,6 @@
 //! The runtime itself, under a probe projection that records what it is given.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,13 +19,14 @@ use uuid::Uuid;
 use crate::support::{Drill, TIMEOUT};
 
 /// Counts how many events it applies at once and the order it sees each stream's versions in;
-/// one stream's events can be made to fail for a passing reason, forever.
+/// one stream's events, or every event, can be made to fail for a passing reason, forever.
 #[derive(Debug, Default)]
 struct Probe {
     in_flight: AtomicUsize,
     most_in_flight: AtomicUsize,
     seen: Mutex<HashMap<String, Vec<i64>>>,
     failing_stream: Option<String>,
+    failing_everything: bool,
 }
 
 impl Probe {
@@ -46,7 +47,9 @@ impl Projection for Probe {
 
     async fn apply(&self, event: &AnyEvent, _: Mode) -> Result<&'static str, ApplyError> {
         let envelope = event.envelope();
-        if self.failing_stream.as_deref() == Some(envelope.stream_id.as_str()) {
+        if self.failing_everything
+            || self.failing_stream.as_deref() == Some(envelope.stream_id.as_str())
+        {
             return Err(ApplyError::Transient(
                 "probe: dependency unreachable".into(),
             ));
@@ -248,4 +251,70 @@ async fn reloading_the_parked_set_never_forgets_a_stream_parked_meanwhile() {
     // Postgres is the authority: an event of a stream no longer parked is applied, not held.
     assert!(!parked.hold("sessions-a", Some(4)).await.expect("hold"));
     assert!(!parked.is_parked("sessions-a"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_that_loses_a_partition_while_retrying_leaves_its_events_to_the_next_owner() {
+    let drill = Drill::start().await;
+    let principals: Vec<Uuid> = (0..12).map(|_| Uuid::now_v7()).collect();
+    for p in &principals {
+        drill.start_session(*p).await;
+    }
+    let args = EngineArgs {
+        max_backoff_ms: 100,
+        retry_budget_secs: 8,
+        ..EngineArgs::default()
+    };
+    // The first owner cannot apply anything and retries every stream...
+    let failing = Arc::new(Probe {
+        failing_everything: true,
+        ..Probe::default()
+    });
+    let shutdown = CancellationToken::new();
+    let first = tokio::spawn(engine(&drill, failing, &args).run(shutdown.clone()));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    // ...until a second member joins and takes some of its partitions over.
+    let healthy = Arc::new(Probe::default());
+    let second = tokio::spawn(engine(&drill, healthy.clone(), &args).run(shutdown.clone()));
+    eventually(TIMEOUT, "the second member to apply events", || async {
+        (healthy.total() > 0).then_some(())
+    })
+    .await;
+
+    // The first member gives up on what it kept once its budget is spent: dead-lettered. (A
+    // rebalance revokes every partition first, so its budget on those it kept started over;
+    // the ones it lost would have been dead-lettered earlier.)
+    let dead = {
+        let healthy = healthy.clone();
+        let total = principals.len();
+        read_topic(
+            &drill.stack.kafka.brokers,
+            &drill.dead_letter_topic(),
+            TIMEOUT,
+            move |records| {
+                let dead: HashSet<_> = records.iter().filter_map(|r| r.key.clone()).collect();
+                healthy.seen().len() + dead.len() >= total
+            },
+        )
+        .await
+    };
+    // What it lost it neither dead-lettered nor parked: the new owner applied it.
+    let moved = healthy.seen();
+    for record in &dead {
+        let stream = record.key.as_deref().expect("key");
+        assert!(
+            !moved.contains_key(stream),
+            "{stream} was applied by its new owner, yet dead-lettered by its old one"
+        );
+    }
+    for stream in moved.keys() {
+        let parked = parking::find(&drill.stack.db.pool, "probe", stream)
+            .await
+            .expect("parked streams");
+        assert!(parked.is_none(), "{stream} parked by an owner it had left");
+    }
+
+    shutdown.cancel();
+    first.await.expect("engine task").expect("stops cleanly");
+    second.await.expect("engine task").expect("stops cleanly");
 }
