@@ -78,9 +78,9 @@ async fn from_events(
     min_version: Option<i64>,
 ) -> Result<BTreeMap<Uuid, CachedSession>, Problem> {
     let deadline = tokio::time::Instant::now() + MAX_WAIT;
+    // Taken before reading, so a flush meanwhile keeps what was read out of the cache.
+    let epoch = state.cache.epoch().await;
     loop {
-        // Taken before reading, so a flush meanwhile keeps what was read out of the cache.
-        let epoch = state.cache.epoch().await;
         let history = session_cache::history(state.store.as_ref(), principal_id)
             .await
             .map_err(|e| {
