@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use devtools::testing::{eventually, read_topic};
+use devtools::testing::eventually;
 use events::codec::AnyEvent;
 use events::topics::Category;
 use projectors::engine::dead_letter::headers;
@@ -13,6 +13,7 @@ use projectors::engine::parking;
 use projectors::engine::{Engine, EngineArgs, Progress, Source};
 use projectors::metrics::ProjectorMetrics;
 use projectors::projection::{ApplyError, Mode, Projection};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -72,9 +73,26 @@ impl Projection for Probe {
     }
 }
 
-fn engine(drill: &Drill, probe: Arc<Probe>, args: &EngineArgs) -> Engine<Probe> {
+/// An engine of the probe consuming in the background, in the drill's probe group.
+struct Started {
+    shutdown: CancellationToken,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Started {
+    /// Stops the engine and checks it stopped cleanly.
+    async fn stop(self) {
+        self.shutdown.cancel();
+        self.task
+            .await
+            .expect("engine task")
+            .expect("engine stops cleanly");
+    }
+}
+
+fn start(drill: &Drill, probe: Arc<Probe>, args: &EngineArgs) -> Started {
     let topics = drill.stack.kafka.topics();
-    Engine::new(
+    let engine = Engine::new(
         &drill.stack.kafka,
         drill.stack.db.pool.clone(),
         probe,
@@ -88,7 +106,10 @@ fn engine(drill: &Drill, probe: Arc<Probe>, args: &EngineArgs) -> Engine<Probe> 
         ProjectorMetrics::default(),
         Progress::default(),
     )
-    .expect("engine")
+    .expect("engine");
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(engine.run(shutdown.clone()));
+    Started { shutdown, task }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,17 +130,12 @@ async fn concurrency_stays_within_its_limit_and_each_stream_stays_in_order() {
         concurrency: 3,
         ..EngineArgs::default()
     };
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn(engine(&drill, probe.clone(), &args).run(shutdown.clone()));
+    let running = start(&drill, probe.clone(), &args);
     eventually(TIMEOUT, "every event to be applied", || async {
         (probe.total() >= STREAMS * EVENTS).then_some(())
     })
     .await;
-    shutdown.cancel();
-    running
-        .await
-        .expect("engine task")
-        .expect("engine stops cleanly");
+    running.stop().await;
 
     let most = probe.most_in_flight.load(Ordering::Acquire);
     assert!(most <= 3, "at most 3 events at once, saw {most}");
@@ -151,16 +167,9 @@ async fn a_failure_that_outlives_the_retry_budget_is_dead_lettered_and_parks_its
         retry_budget_secs: 1,
         ..EngineArgs::default()
     };
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn(engine(&drill, probe.clone(), &args).run(shutdown.clone()));
+    let running = start(&drill, probe.clone(), &args);
 
-    let dead = read_topic(
-        &drill.stack.kafka.brokers,
-        &drill.dead_letter_topic(),
-        TIMEOUT,
-        |records| !records.is_empty(),
-    )
-    .await;
+    let dead = drill.dead_letters(|records| !records.is_empty()).await;
     let record = &dead[0];
     assert_eq!(record.key.as_deref(), Some(failing_stream.as_str()));
     assert_eq!(record.header(headers::ERROR_CLASS), Some("transient"));
@@ -189,11 +198,7 @@ async fn a_failure_that_outlives_the_retry_budget_is_dead_lettered_and_parks_its
     })
     .await;
 
-    shutdown.cancel();
-    running
-        .await
-        .expect("engine task")
-        .expect("engine stops cleanly");
+    running.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -219,17 +224,12 @@ async fn a_stream_stuck_retrying_does_not_hold_up_the_others() {
         max_backoff_ms: 100,
         ..EngineArgs::default()
     };
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn(engine(&drill, probe.clone(), &args).run(shutdown.clone()));
+    let running = start(&drill, probe.clone(), &args);
     eventually(TIMEOUT, "the other streams to be applied", || async {
         (probe.total() == others.len()).then_some(())
     })
     .await;
-    shutdown.cancel();
-    running
-        .await
-        .expect("engine task")
-        .expect("engine stops cleanly");
+    running.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -270,12 +270,11 @@ async fn an_owner_that_loses_a_partition_while_retrying_leaves_its_events_to_the
         failing_everything: true,
         ..Probe::default()
     });
-    let shutdown = CancellationToken::new();
-    let first = tokio::spawn(engine(&drill, failing, &args).run(shutdown.clone()));
+    let first = start(&drill, failing, &args);
     tokio::time::sleep(Duration::from_secs(1)).await;
     // ...until a second member joins and takes some of its partitions over.
     let healthy = Arc::new(Probe::default());
-    let second = tokio::spawn(engine(&drill, healthy.clone(), &args).run(shutdown.clone()));
+    let second = start(&drill, healthy.clone(), &args);
     eventually(TIMEOUT, "the second member to apply events", || async {
         (healthy.total() > 0).then_some(())
     })
@@ -287,16 +286,12 @@ async fn an_owner_that_loses_a_partition_while_retrying_leaves_its_events_to_the
     let dead = {
         let healthy = healthy.clone();
         let total = principals.len();
-        read_topic(
-            &drill.stack.kafka.brokers,
-            &drill.dead_letter_topic(),
-            TIMEOUT,
-            move |records| {
+        drill
+            .dead_letters(move |records| {
                 let dead: HashSet<_> = records.iter().filter_map(|r| r.key.clone()).collect();
                 healthy.seen().len() + dead.len() >= total
-            },
-        )
-        .await
+            })
+            .await
     };
     // What it lost it neither dead-lettered nor parked: the new owner applied it.
     let moved = healthy.seen();
@@ -314,7 +309,6 @@ async fn an_owner_that_loses_a_partition_while_retrying_leaves_its_events_to_the
         assert!(parked.is_none(), "{stream} parked by an owner it had left");
     }
 
-    shutdown.cancel();
-    first.await.expect("engine task").expect("stops cleanly");
-    second.await.expect("engine task").expect("stops cleanly");
+    first.stop().await;
+    second.stop().await;
 }

@@ -1,7 +1,7 @@
 //! A record nothing can decode, in the middle of a partition.
 
 use devtools::metrics;
-use devtools::testing::{eventually, read_topic};
+use devtools::testing::eventually;
 use events::topics::Category;
 use projectors::engine::dead_letter::headers;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -45,13 +45,7 @@ async fn a_poison_record_is_dead_lettered_and_parks_only_its_stream_until_redriv
     drill.revoke(healthy, other).await;
     drill.start_session(newcomer).await;
 
-    let dead = read_topic(
-        &drill.stack.kafka.brokers,
-        &drill.dead_letter_topic(),
-        TIMEOUT,
-        |records| !records.is_empty(),
-    )
-    .await;
+    let dead = drill.dead_letters(|records| !records.is_empty()).await;
     // Delivery is at least once: a rebalance under load may dead-letter the poison twice.
     assert!(
         dead.iter().all(|r| r.payload.as_deref() == Some(POISON)),

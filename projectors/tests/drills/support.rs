@@ -10,7 +10,7 @@ use std::time::Duration;
 use command_api::event_store::{EventStore, NewEvent, PgEventStore};
 use command_api::relay::{Publisher, Relay, RelayArgs, RelayMetrics};
 use command_api::session_cache::{CachedSession, SessionCache, from_events};
-use devtools::testing::{TestStack, eventually};
+use devtools::testing::{Record, TestStack, eventually, read_topic};
 use events::sessions::{
     RevocationReason, SessionEvent, SessionRefreshed, SessionRevoked, SessionStarted,
 };
@@ -84,8 +84,13 @@ impl Drill {
         self.stack.kafka.topics().events(Category::Sessions)
     }
 
-    pub fn dead_letter_topic(&self) -> String {
-        self.stack.kafka.topics().dead_letters(Category::Sessions)
+    /// The records of the sessions dead-letter topic, read until `done` (or [`TIMEOUT`]).
+    pub async fn dead_letters(
+        &self,
+        done: impl Fn(&[Record]) -> bool + Send + 'static,
+    ) -> Vec<Record> {
+        let topic = self.stack.kafka.topics().dead_letters(Category::Sessions);
+        read_topic(&self.stack.kafka.brokers, &topic, TIMEOUT, done).await
     }
 
     /// How a projectors process of this drill is configured (`redis`: the shared test Redis or
