@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use command_api::session_cache::generations;
 use devtools::testing::eventually;
+use projectors::RunArgs;
 use projectors::cli::RebuildArgs;
 use projectors::engine::EngineArgs;
 use redis::aio::ConnectionManager;
@@ -63,6 +64,17 @@ async fn dump(conn: &ConnectionManager, namespace: &str) -> BTreeMap<String, Vec
     all
 }
 
+/// A rebuild of what the projectors run with `run` project.
+fn rebuild_args(run: &RunArgs) -> RebuildArgs {
+    RebuildArgs {
+        db: run.db.clone(),
+        kafka: run.kafka.clone(),
+        redis: run.redis.clone(),
+        engine: EngineArgs::default(),
+        session_cache: run.session_cache.clone(),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rebuild_from_offset_zero_equals_the_live_state_key_by_key_then_takes_over() {
     let drill = Drill::start().await;
@@ -86,18 +98,9 @@ async fn a_rebuild_from_offset_zero_equals_the_live_state_key_by_key_then_takes_
     let incremental = dump(&conn, &format!("{prefix}g0:")).await;
     assert!(incremental.len() > 12, "the live cache holds the sessions");
 
-    let rebuilt = projectors::ops::rebuild(
-        RebuildArgs {
-            db: run.db.clone(),
-            kafka: run.kafka.clone(),
-            redis: redis.clone(),
-            engine: EngineArgs::default(),
-            session_cache: run.session_cache.clone(),
-        },
-        CancellationToken::new(),
-    )
-    .await
-    .expect("rebuild");
+    let rebuilt = projectors::ops::rebuild(rebuild_args(&run), CancellationToken::new())
+        .await
+        .expect("rebuild");
     assert_eq!((rebuilt.from_generation, rebuilt.generation), (0, 1));
     let replayed = dump(&conn, &format!("{prefix}g1:")).await;
     assert_eq!(
@@ -150,13 +153,7 @@ async fn a_second_rebuild_is_refused_while_one_runs() {
         .expect("lock");
     assert!(held);
 
-    let args = RebuildArgs {
-        db: run.db.clone(),
-        kafka: run.kafka.clone(),
-        redis: run.redis.clone(),
-        engine: EngineArgs::default(),
-        session_cache: run.session_cache.clone(),
-    };
+    let args = rebuild_args(&run);
     let refused = projectors::ops::rebuild(args.clone(), CancellationToken::new())
         .await
         .expect_err("refused");
