@@ -150,20 +150,10 @@ impl SessionCache {
         format!("{}g{}:", self.prefix, self.generation())
     }
 
-    pub fn key(&self, session_id: Uuid) -> String {
-        format!("{}session:{session_id}", self.namespace())
-    }
-
-    fn sessions_key(&self, principal_id: Uuid) -> String {
-        format!("{}principal:{principal_id}:sessions", self.namespace())
-    }
-
-    fn version_key(&self, principal_id: Uuid) -> String {
-        format!("{}principal:{principal_id}:version", self.namespace())
-    }
-
-    fn epoch_key(&self) -> String {
-        format!("{}epoch", self.namespace())
+    /// The keys of the current generation, read once: the keys of one operation never
+    /// straddle a switch.
+    fn keys(&self) -> Keys {
+        Keys(self.namespace())
     }
 
     /// The cache's current epoch, started now if Redis lost the last one. Take it before
@@ -172,7 +162,7 @@ impl SessionCache {
         let mut conn = self.conn.clone();
         let mine = Uuid::now_v7().to_string();
         let current: Option<String> = redis::cmd("SET")
-            .arg(self.epoch_key())
+            .arg(self.keys().epoch())
             .arg(&mine)
             .arg("NX")
             .arg("GET")
@@ -242,7 +232,7 @@ impl SessionCache {
     pub async fn mark_filled(&self) -> Result<(), CacheError> {
         let mut conn = self.conn.clone();
         let () = redis::cmd("SET")
-            .arg(self.filled_key())
+            .arg(self.keys().filled())
             .arg(Utc::now().to_rfc3339())
             .query_async(&mut conn)
             .await?;
@@ -282,7 +272,7 @@ impl SessionCache {
     pub async fn is_filled(&self) -> Result<bool, CacheError> {
         let mut conn = self.conn.clone();
         let exists: bool = redis::cmd("EXISTS")
-            .arg(self.filled_key())
+            .arg(self.keys().filled())
             .query_async(&mut conn)
             .await?;
         Ok(exists)
@@ -302,9 +292,10 @@ impl SessionCache {
                 .await?;
         }
         let mut conn = self.conn.clone();
+        let keys = self.keys();
         let marked: bool = Script::new(MARK_IN_EPOCH)
-            .key(self.epoch_key())
-            .key(self.filled_key())
+            .key(keys.epoch())
+            .key(keys.filled())
             .arg(&epoch.0)
             .arg(Utc::now().to_rfc3339())
             .invoke_async(&mut conn)
@@ -315,16 +306,12 @@ impl SessionCache {
         Ok(streams.len())
     }
 
-    fn filled_key(&self) -> String {
-        format!("{}session-cache:filled", self.namespace())
-    }
-
     /// The stream version the cache reflects for `principal_id`; `None` if it holds nothing of
     /// the principal (never cached, expired or flushed).
     pub async fn applied_version(&self, principal_id: Uuid) -> Result<Option<i64>, CacheError> {
         let mut conn = self.conn.clone();
         let version: Option<i64> = redis::cmd("GET")
-            .arg(self.version_key(principal_id))
+            .arg(self.keys().version(principal_id))
             .query_async(&mut conn)
             .await?;
         Ok(version)
@@ -337,11 +324,12 @@ impl SessionCache {
         principal_id: Uuid,
     ) -> Result<Option<(i64, Vec<CachedSession>)>, CacheError> {
         let mut conn = self.conn.clone();
+        let keys = self.keys();
         let read: Option<redis::Value> = self
             .read_script
-            .key(self.version_key(principal_id))
-            .key(self.sessions_key(principal_id))
-            .arg(format!("{}session:", self.namespace()))
+            .key(keys.version(principal_id))
+            .key(keys.sessions(principal_id))
+            .arg(keys.session_prefix())
             .invoke_async(&mut conn)
             .await?;
         Ok(read.map(parse_read).transpose()?)
@@ -375,7 +363,7 @@ impl SessionCache {
     pub async fn get(&self, session_id: Uuid) -> Result<Option<CachedSession>, CacheError> {
         let mut conn = self.conn.clone();
         let fields: HashMap<String, String> = redis::cmd("HGETALL")
-            .arg(self.key(session_id))
+            .arg(self.keys().session(session_id))
             .query_async(&mut conn)
             .await?;
         Ok(CachedSession::from_fields(session_id, &fields))
@@ -420,16 +408,17 @@ impl SessionCache {
         expire_at: Option<DateTime<Utc>>,
         fields: Vec<(&'static str, String)>,
     ) -> Result<Written, CacheError> {
+        let keys = self.keys();
         let session = target.session_id.map(|id| id.to_string());
         let mut invocation = self.script.key(match target.session_id {
-            Some(id) => self.key(id),
+            Some(id) => keys.session(id),
             // The script touches no entry; the key only keeps the argument list fixed.
-            None => format!("{}session:none", self.namespace()),
+            None => format!("{}none", keys.session_prefix()),
         });
         invocation
-            .key(self.sessions_key(target.principal_id))
-            .key(self.version_key(target.principal_id))
-            .key(self.epoch_key())
+            .key(keys.sessions(target.principal_id))
+            .key(keys.version(target.principal_id))
+            .key(keys.epoch())
             .arg(target.version)
             .arg(mode.name())
             .arg(
@@ -484,6 +473,36 @@ fn parse_read(value: redis::Value) -> Result<(i64, Vec<CachedSession>), redis::R
         }
     }
     Ok((version, sessions))
+}
+
+/// The keys of one generation (its namespace).
+#[derive(Debug)]
+struct Keys(String);
+
+impl Keys {
+    fn session_prefix(&self) -> String {
+        format!("{}session:", self.0)
+    }
+
+    fn session(&self, session_id: Uuid) -> String {
+        format!("{}session:{session_id}", self.0)
+    }
+
+    fn sessions(&self, principal_id: Uuid) -> String {
+        format!("{}principal:{principal_id}:sessions", self.0)
+    }
+
+    fn version(&self, principal_id: Uuid) -> String {
+        format!("{}principal:{principal_id}:version", self.0)
+    }
+
+    fn epoch(&self) -> String {
+        format!("{}epoch", self.0)
+    }
+
+    fn filled(&self) -> String {
+        format!("{}session-cache:filled", self.0)
+    }
 }
 
 /// The entry a change is for.
