@@ -1,8 +1,9 @@
 //! Backbone numbers on this machine, in one run: raw inserts into an events-shaped table, appends
 //! through the event store, raw librdkafka produce, relay throughput, and commit → Kafka latency.
-//! Everything runs against real Postgres and a real tansu broker (SQLite storage, as `./dev up`).
+//! Everything runs against real Postgres and Apache Kafka (the broker `./dev up` runs; set
+//! `TEST_KAFKA_BROKERS` to use a running one, else the bench starts its own).
 //!
-//! Run: `./dev test` once (it installs tansu), then `cargo bench -p command-api --bench backbone`.
+//! Run: `./dev test` once (it installs the stack), then `cargo bench -p command-api --bench backbone`.
 //! Prints a Markdown table for docs/BENCHMARKS.md.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 use command_api::event_store::{EventStore, PgEventStore};
 use command_api::relay::{Publisher, Relay, RelayArgs, RelayMetrics, StepOutcome};
 use devtools::metrics::{buckets, quantile};
-use devtools::testing::{TestBroker, TestDatabase, TestRegistry, unique_suffix};
+use devtools::testing::{TestDatabase, TestRegistry, shared_broker, unique_suffix};
 use events::sessions::{SessionEvent, SessionRefreshed, SessionStarted};
 use events::topics::Category;
 use events::{Actor, EventMetadata, PrincipalType};
@@ -39,12 +40,12 @@ struct Row {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let db = TestDatabase::create().await;
-    let broker = TestBroker::start().await;
     let registry = TestRegistry::start().await;
     let kafka = KafkaArgs {
-        brokers: broker.bootstrap(),
+        brokers: shared_broker().to_owned(),
         topic_prefix: format!("bench{}.", unique_suffix()),
         partitions: 3,
+        replication_factor: 1,
         schema_registry_url: registry.url.clone(),
     };
     let mut topics = kafka.topics().all();

@@ -55,6 +55,9 @@ impl Category {
     }
 }
 
+/// How a dead-letter topic's name ends: the event topic's name and this.
+pub const DEAD_LETTER_SUFFIX: &str = ".dlq";
+
 /// Topic names under an optional prefix, so several deployments (or tests) can share a broker.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Topics {
@@ -77,7 +80,7 @@ impl Topics {
     }
 
     pub fn dead_letters(&self, category: Category) -> String {
-        format!("{}{}.dlq", self.prefix, category.topic())
+        format!("{}{}{DEAD_LETTER_SUFFIX}", self.prefix, category.topic())
     }
 
     /// Every topic the platform needs: one event topic and one dead-letter topic per category.

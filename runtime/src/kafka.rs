@@ -32,6 +32,15 @@ pub struct KafkaArgs {
     )]
     pub partitions: i32,
 
+    /// Replicas of each topic created by the platform: 1 on a one-node local broker, 3 in
+    /// production (docs/KAFKA.md). With 3 or more, `min.insync.replicas` is one less.
+    #[arg(
+        long = "topic-replication-factor",
+        env = "TOPIC_REPLICATION_FACTOR",
+        default_value_t = 1
+    )]
+    pub replication_factor: i32,
+
     /// Confluent-compatible schema registry.
     #[arg(
         long = "schema-registry-url",
@@ -55,12 +64,34 @@ impl KafkaArgs {
     }
 }
 
-/// Creates `topics` that do not exist yet.
+/// Event topics keep every record: downstream teams replay them to audit what happened, and
+/// personal data in them is encrypted per subject, so erasure does not need them deleted.
+pub const EVENT_RETENTION_MS: &str = "-1";
+/// Dead letters are kept 30 days: long enough to be seen and redriven (the parked streams
+/// themselves are in Postgres), not forever.
+pub const DEAD_LETTER_RETENTION_MS: &str = "2592000000";
+
+/// Creates `topics` that do not exist yet, with the platform's partition count, replication,
+/// `min.insync.replicas` and retention. Existing topics are left as they are.
 pub async fn ensure_topics(args: &KafkaArgs, topics: &[String]) -> anyhow::Result<()> {
     let admin: AdminClient<DefaultClientContext> = args.client_config().create()?;
+    let min_insync = min_insync_replicas(args.replication_factor).to_string();
     let new: Vec<NewTopic<'_>> = topics
         .iter()
-        .map(|t| NewTopic::new(t, args.partitions, TopicReplication::Fixed(1)))
+        .map(|t| {
+            let retention = if t.ends_with(events::topics::DEAD_LETTER_SUFFIX) {
+                DEAD_LETTER_RETENTION_MS
+            } else {
+                EVENT_RETENTION_MS
+            };
+            NewTopic::new(
+                t,
+                args.partitions,
+                TopicReplication::Fixed(args.replication_factor),
+            )
+            .set("min.insync.replicas", &min_insync)
+            .set("retention.ms", retention)
+        })
         .collect();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
     for result in admin.create_topics(&new, &options).await? {
@@ -70,6 +101,16 @@ pub async fn ensure_topics(args: &KafkaArgs, topics: &[String]) -> anyhow::Resul
         }
     }
     Ok(())
+}
+
+/// With acks=all, a write needs this many replicas: one less than the replication factor from
+/// three up, so one broker can be down without stopping writes or losing an acknowledged one.
+pub fn min_insync_replicas(replication_factor: i32) -> i32 {
+    if replication_factor >= 3 {
+        replication_factor - 1
+    } else {
+        1
+    }
 }
 
 /// A record's headers as text (values that are not UTF-8 are shown lossily).
@@ -85,4 +126,17 @@ pub fn header_map(message: &impl Message) -> BTreeMap<String, String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::min_insync_replicas;
+
+    #[test]
+    fn writes_survive_one_replica_down_from_three_replicas_up() {
+        assert_eq!(min_insync_replicas(1), 1);
+        assert_eq!(min_insync_replicas(2), 1);
+        assert_eq!(min_insync_replicas(3), 2);
+        assert_eq!(min_insync_replicas(5), 4);
+    }
 }

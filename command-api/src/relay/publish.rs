@@ -71,9 +71,12 @@ impl Publisher {
     pub fn new(kafka: &KafkaArgs, message_timeout: Duration) -> anyhow::Result<Self> {
         let mut config = kafka.client_config();
         config
+            // Settings chosen for Apache Kafka, with why: docs/KAFKA.md.
             .set("enable.idempotence", "true")
             .set("acks", "all")
+            .set("max.in.flight.requests.per.connection", "5")
             .set("linger.ms", "2")
+            .set("batch.num.messages", "10000")
             .set(
                 "message.timeout.ms",
                 message_timeout.as_millis().to_string(),

@@ -108,7 +108,7 @@ async fn a_failed_append_leaves_no_event_and_nothing_reaches_kafka() {
     relay_events(&backbone.relay(), 1).await;
     let good_id = good[0].to_string();
     let records = read_topic(
-        &backbone.broker.bootstrap(),
+        &backbone.kafka.brokers,
         &backbone.sessions_topic(),
         Duration::from_secs(20),
         move |records| {

@@ -1,8 +1,10 @@
-//! The event backbone against real services: Postgres, a real Kafka-protocol broker (tansu) and
-//! the dev schema registry. Each test has its own database, broker and registry.
+//! The event backbone against real services: Postgres, Apache Kafka and the dev schema
+//! registry. Each test has its own database, topics and registry; the broker is shared, except
+//! by the drill that kills it.
 
 mod event_store;
 mod relay;
 mod relay_processes;
 mod session_cache;
 mod support;
+mod topics;

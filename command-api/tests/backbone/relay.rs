@@ -177,7 +177,7 @@ async fn a_relay_stopped_between_publish_and_checkpoint_republishes_rather_than_
     );
 
     let records = devtools::testing::read_topic(
-        &backbone.broker.bootstrap(),
+        &backbone.kafka.brokers,
         &backbone.sessions_topic(),
         READ_TIMEOUT,
         |r| r.len() >= 4 * 2 + 3,
@@ -206,7 +206,7 @@ async fn a_relay_stopped_between_publish_and_checkpoint_republishes_rather_than_
 
 #[tokio::test]
 async fn a_broker_outage_mid_stream_delays_events_but_loses_none() {
-    let mut backbone = Backbone::start().await;
+    let mut backbone = Backbone::start_with_own_broker().await;
     let store = backbone.store();
     let shutdown = CancellationToken::new();
     let relay = tokio::spawn(backbone.relay().run(shutdown.clone()));
@@ -216,9 +216,9 @@ async fn a_broker_outage_mid_stream_delays_events_but_loses_none() {
     append_round(&store, &principals, &mut ids).await;
     backbone.read_until_all(&ids, READ_TIMEOUT).await;
 
-    backbone.broker.kill().await;
+    backbone.broker().kill().await;
     append_round(&store, &principals, &mut ids).await;
-    backbone.broker.restart().await;
+    backbone.broker().restart().await;
     append_round(&store, &principals, &mut ids).await;
 
     let records = backbone.read_until_all(&ids, READ_TIMEOUT).await;

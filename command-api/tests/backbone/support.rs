@@ -64,7 +64,7 @@ impl BackboneExt for TestStack {
     async fn read_until_all(&self, expected: &[Uuid], timeout: Duration) -> Vec<Record> {
         let wanted: Vec<String> = expected.iter().map(Uuid::to_string).collect();
         read_topic(
-            &self.broker.bootstrap(),
+            &self.kafka.brokers,
             &self.sessions_topic(),
             timeout,
             move |records| {

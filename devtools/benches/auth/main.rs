@@ -1,5 +1,5 @@
 //! Auth numbers on this machine, in one run, against the real services (Postgres, Redis,
-//! tansu, the dev registry) with the three servers in this process, logging as in production:
+//! Apache Kafka, the dev registry) with the three servers in this process, logging as in production:
 //!
 //! - password logins/s with Keycloak's argon2id parameters (m=7 MiB, t=5, p=1), next to the
 //!   raw argon2id verify rate with the same parameters;
@@ -7,7 +7,7 @@
 //! - introspections/s with p50/p99, next to a bare handler doing one Redis GET;
 //! - commit → applied by the session-cache projector, p50/p99, under that load.
 //!
-//! Run: `./dev test` once (installs tansu), then
+//! Run: `./dev test` once (installs the stack), then
 //! `cargo bench -p devtools --bench auth` (about two minutes). Prints a Markdown table.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 

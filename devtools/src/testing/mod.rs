@@ -1,6 +1,6 @@
-//! Test support shared by every crate's integration tests: a fresh Postgres database per test, a
-//! throwaway Kafka-protocol broker (a real `tansu` process) per test, the dev schema registry
-//! in-process, and a Kafka reader. Only real services: nothing here imitates one.
+//! Test support shared by every crate's integration tests: a fresh Postgres database per test,
+//! Apache Kafka (one broker shared by the process's tests, topics under a prefix per test), the
+//! dev schema registry in-process, and a Kafka reader. Only real services: nothing imitates one.
 
 mod broker;
 mod clock;
@@ -10,7 +10,7 @@ mod redis;
 mod registry;
 mod stack;
 
-pub use broker::{TestBroker, free_port};
+pub use broker::{TestBroker, free_port, shared_broker};
 pub use clock::ManualClock;
 pub use kafka::{Record, read_topic};
 pub use postgres::TestDatabase;

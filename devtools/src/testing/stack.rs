@@ -1,10 +1,11 @@
-//! The backing services of one test: a fresh database, a throwaway broker with the platform's
-//! topics under a unique prefix, the dev schema registry, and a unique Redis key prefix.
+//! The backing services of one test: a fresh database, the platform's topics under a unique
+//! prefix on the shared broker (or on a broker of the test's own, for drills that stop it), the
+//! dev schema registry, and a unique Redis key prefix.
 
 use runtime::kafka::KafkaArgs;
 use runtime::redis::RedisArgs;
 
-use super::{TestBroker, TestDatabase, TestRegistry, unique_suffix};
+use super::{TestBroker, TestDatabase, TestRegistry, shared_broker, unique_suffix};
 
 const REDIS_URL_ENV: &str = "TEST_REDIS_URL";
 /// Tests use their own Redis database, so flushing it leaves a local `./dev up` alone.
@@ -13,23 +14,42 @@ const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379/1";
 #[derive(Debug)]
 pub struct TestStack {
     pub db: TestDatabase,
-    pub broker: TestBroker,
+    /// The test's own broker, when it was started with [`TestStack::start_with_own_broker`].
+    pub own_broker: Option<TestBroker>,
     pub registry: TestRegistry,
     pub kafka: KafkaArgs,
     pub redis: RedisArgs,
 }
 
 impl TestStack {
+    /// A stack on the broker the process's tests share.
     pub async fn start() -> Self {
+        Self::on(shared_broker().to_owned(), None).await
+    }
+
+    /// A stack on a broker of its own, for drills that kill and restart it.
+    pub async fn start_with_own_broker() -> Self {
+        let broker = TestBroker::start().await;
+        Self::on(broker.bootstrap(), Some(broker)).await
+    }
+
+    /// The test's own broker; panics when the stack shares the process's broker.
+    pub fn broker(&mut self) -> &mut TestBroker {
+        self.own_broker
+            .as_mut()
+            .expect("a stack started with TestStack::start_with_own_broker")
+    }
+
+    async fn on(brokers: String, own_broker: Option<TestBroker>) -> Self {
         runtime::telemetry::init_for_tests();
         let db = TestDatabase::create().await;
-        let broker = TestBroker::start().await;
         let registry = TestRegistry::start().await;
         let suffix = unique_suffix();
         let kafka = KafkaArgs {
-            brokers: broker.bootstrap(),
+            brokers,
             topic_prefix: format!("t{suffix}."),
             partitions: 3,
+            replication_factor: 1,
             schema_registry_url: registry.url.clone(),
         };
         runtime::kafka::ensure_topics(&kafka, &kafka.topics().all())
@@ -41,7 +61,7 @@ impl TestStack {
         };
         Self {
             db,
-            broker,
+            own_broker,
             registry,
             kafka,
             redis,

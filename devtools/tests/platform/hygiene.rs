@@ -63,7 +63,7 @@ async fn a_login_traceparent_reaches_the_stored_event_and_the_kafka_record() {
 
     let id = event_id.to_string();
     let records = read_topic(
-        &platform.stack.broker.bootstrap(),
+        &platform.stack.kafka.brokers,
         &platform.stack.kafka.topics().events(Category::Sessions),
         TIMEOUT,
         move |records| {
@@ -106,7 +106,7 @@ async fn no_password_hash_ever_reaches_kafka_or_redis() {
         (Category::Sessions, 1),
     ] {
         let records = read_topic(
-            &platform.stack.broker.bootstrap(),
+            &platform.stack.kafka.brokers,
             &topics.events(category),
             TIMEOUT,
             move |r| r.len() >= expected,

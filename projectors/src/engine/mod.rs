@@ -278,6 +278,10 @@ impl<P: Projection> Engine<P> {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("max.poll.interval.ms", "600000")
+            // Settings chosen for Apache Kafka, with why: docs/KAFKA.md.
+            .set("partition.assignment.strategy", "cooperative-sticky")
+            .set("fetch.min.bytes", "1")
+            .set("fetch.wait.max.ms", "100")
             .set("statistics.interval.ms", "5000")
             .set("session.timeout.ms", args.session_timeout_ms.to_string())
             .set(
