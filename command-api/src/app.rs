@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
 use crate::auth::credentials::PgCredentials;
-use crate::auth::keys::{KeyStore, MasterKey};
+use crate::auth::keys::{KeyError, KeyStore, MasterKey};
 use crate::auth::lockout::PgLoginAttempts;
 use crate::auth::passwords::Passwords;
 use crate::auth::tokens::{TokenIssuer, TokenVerifier};
@@ -67,6 +67,7 @@ impl Application {
             keys.active(&master).await
         })
         .retry(ExponentialBuilder::default().with_max_times(8))
+        .when(KeyError::is_transient)
         .notify(|error, wait| tracing::warn!(%error, ?wait, "signing keys not ready; retrying"))
         .await
         .context("loading the signing key")?;

@@ -18,7 +18,10 @@ const NONCE_LEN: usize = 12;
 pub enum KeyError {
     #[error("the master key must be 32 bytes, base64-encoded")]
     BadMasterKey,
-    #[error("a signing key could not be unsealed with this master key")]
+    #[error(
+        "a signing key in this database could not be unsealed with this master key: MASTER_KEY \
+         is not the key that sealed it (start with the master key this database was set up with)"
+    )]
     Unseal,
     #[error("key generation failed")]
     Generate,
@@ -26,6 +29,13 @@ pub enum KeyError {
     NoActiveKey,
     #[error("key store: {0}")]
     Store(#[from] sqlx::Error),
+}
+
+impl KeyError {
+    /// Whether trying again can help: a database fault can pass, a wrong master key cannot.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Store(_))
+    }
 }
 
 /// Seals private keys at rest (AES-256-GCM).

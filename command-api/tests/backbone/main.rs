@@ -6,5 +6,6 @@ mod event_store;
 mod relay;
 mod relay_processes;
 mod session_cache;
+mod signing_keys;
 mod support;
 mod topics;
