@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use command_api::event_store::{EventStore, PgEventStore};
 use command_api::relay::{Publisher, Relay, RelayArgs, RelayMetrics, StepOutcome};
 use devtools::metrics::{buckets, quantile};
 use devtools::testing::{TestDatabase, TestRegistry, shared_broker, unique_suffix};
@@ -24,6 +23,7 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use runtime::kafka::KafkaArgs;
+use store::event_store::{EventStore, PgEventStore};
 use uuid::Uuid;
 
 const WRITERS: usize = 8;
@@ -386,10 +386,7 @@ fn read_arrivals(
     Ok(())
 }
 
-fn session_event(
-    principal_id: Uuid,
-    version: i64,
-) -> anyhow::Result<command_api::event_store::NewEvent> {
+fn session_event(principal_id: Uuid, version: i64) -> anyhow::Result<store::event_store::NewEvent> {
     let now = events::now();
     let event = if version == 1 {
         SessionEvent::Started(SessionStarted {
@@ -411,5 +408,5 @@ fn session_event(
         })
     };
     let metadata = EventMetadata::new(Some(Actor::Customer(principal_id)));
-    Ok(command_api::event_store::NewEvent::new(&event, metadata)?)
+    Ok(store::event_store::NewEvent::new(&event, metadata)?)
 }

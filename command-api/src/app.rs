@@ -27,11 +27,11 @@ use crate::auth::passwords::Passwords;
 use crate::auth::tokens::{TokenIssuer, TokenVerifier};
 use crate::bootstrap::{Bootstrapped, bootstrap_admin};
 use crate::cli::{BootstrapArgs, RelayOnlyArgs, RotateArgs, ServeArgs};
-use crate::event_store::{PgEventStore, PgSnapshots};
 use crate::http::{ApiDoc, AppState};
 use crate::relay::{Publisher, Relay, RelayArgs, RelayMetrics};
-use crate::session_cache::{SessionCache, generations};
 use crate::sessions::PgSessionDirectory;
+use store::event_store::{PgEventStore, PgSnapshots};
+use store::session_cache::{SessionCache, generations};
 
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
     std::net::Ipv4Addr::LOCALHOST,

@@ -11,7 +11,7 @@ use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::auth::passwords::{PasswordError, Passwords};
-use crate::event_store::{Credential, EventStore, NewEvent, StoreError, StreamAppend, Transaction};
+use store::event_store::{Credential, EventStore, NewEvent, StoreError, StreamAppend, Transaction};
 
 /// The built-in role holding every permission.
 pub const ADMIN_ROLE_ID: Uuid = Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0001);

@@ -6,10 +6,8 @@ mod app;
 pub mod auth;
 pub mod bootstrap;
 pub mod cli;
-pub mod event_store;
 pub mod http;
 pub mod relay;
-pub mod session_cache;
 pub mod sessions;
 
 pub use app::Application;

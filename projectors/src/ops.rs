@@ -6,9 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use command_api::event_store::PgEventStore;
-use command_api::session_cache::SessionCache;
-use command_api::session_cache::generations;
 use events::topics::Category;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
@@ -16,6 +13,9 @@ use rdkafka::{Offset, TopicPartitionList};
 use runtime::kafka::KafkaArgs;
 use serde::Serialize;
 use sqlx::{Connection, PgPool};
+use store::event_store::PgEventStore;
+use store::session_cache::SessionCache;
+use store::session_cache::generations;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::session_source;

@@ -5,15 +5,15 @@
 
 use std::sync::Arc;
 
-use command_api::event_store::EventStore;
-use command_api::session_cache::{CacheError, SessionCache, Written, principal_of};
 use events::codec::AnyEvent;
 use events::sessions::SessionEvent;
 use events::{EventFamily, Recorded};
+use store::event_store::EventStore;
+use store::session_cache::{CacheError, SessionCache, Written, principal_of};
 
 use crate::projection::{ApplyError, Mode, Projection};
 
-pub const NAME: &str = command_api::session_cache::generations::PROJECTION;
+pub const NAME: &str = store::session_cache::generations::PROJECTION;
 
 #[derive(Clone)]
 pub struct SessionCacheProjection {

@@ -15,13 +15,13 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use command_api::event_store::raw_event;
 use events::sessions::{RevocationReason, SessionEvent};
 use events::topics::Category;
 use events::{EventFamily, Permission, RawEvent};
 use runtime::http::{Problem, Query as QueryString};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use store::event_store::raw_event;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -139,7 +139,7 @@ async fn page(
         revocations.push(Revocation {
             event_id: raw.envelope.event_id,
             session_id: revoked.session_id,
-            principal_id: command_api::session_cache::principal_of(&raw.envelope.stream_id)
+            principal_id: store::session_cache::principal_of(&raw.envelope.stream_id)
                 .unwrap_or_default(),
             reason: revoked.reason.as_str().to_owned(),
             metadata: revoked.metadata,

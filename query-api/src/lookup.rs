@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use command_api::session_cache::{self, CachedSession};
 use runtime::http::Problem;
+use store::session_cache::{self, CachedSession};
 use uuid::Uuid;
 
 use crate::app::AppState;

@@ -7,7 +7,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
-use crate::event_store::StoreError;
+use store::event_store::StoreError;
 
 /// What a login needs to know about a principal.
 #[derive(Clone, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgPool, Row};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use crate::event_store::StoreError;
+use store::event_store::StoreError;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct LockoutArgs {

@@ -4,7 +4,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use runtime::http::Problem;
 
-use crate::event_store::StoreError;
+use store::event_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

@@ -20,9 +20,9 @@ use crate::auth::credentials::Credentials;
 use crate::auth::lockout::{LockoutArgs, LoginAttempts};
 use crate::auth::passwords::Passwords;
 use crate::auth::tokens::{TokenIssuer, TokenVerifier};
-use crate::event_store::{EventStore, Snapshots};
-use crate::session_cache::SessionCache;
 use crate::sessions::{self, SessionDirectory, SessionPolicy};
+use store::event_store::{EventStore, Snapshots};
+use store::session_cache::SessionCache;
 
 /// Everything a handler may use, each behind its port.
 #[derive(Clone)]

@@ -14,10 +14,10 @@ use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool};
 use tokio_util::sync::CancellationToken;
 
-use crate::event_store::{StoreError, raw_event};
 pub use leader::Leadership;
 pub use metrics::RelayMetrics;
 pub use publish::{PublishError, Publisher};
+use store::event_store::{StoreError, raw_event};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct RelayArgs {

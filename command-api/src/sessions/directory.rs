@@ -6,7 +6,7 @@ use events::topics::Category;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::event_store::StoreError;
+use store::event_store::StoreError;
 
 #[async_trait]
 pub trait SessionDirectory: Send + Sync + 'static {

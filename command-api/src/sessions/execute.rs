@@ -11,9 +11,9 @@ use events::topics::Category;
 use uuid::Uuid;
 
 use super::{Command, SessionError, Sessions, decide};
-use crate::event_store::{NewEvent, StoreError};
 use crate::http::{ApiError, AppState};
-use crate::session_cache::{CacheError, Epoch, Written};
+use store::event_store::{NewEvent, StoreError};
+use store::session_cache::{CacheError, Epoch, Written};
 
 /// Appends that lost a race this many times in a row give up with 409.
 const MAX_ATTEMPTS: usize = 32;

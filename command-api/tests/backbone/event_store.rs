@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use command_api::event_store::{EventStore, StoreError};
 use devtools::testing::read_topic;
 use futures::future::join_all;
+use store::event_store::{EventStore, StoreError};
 use uuid::Uuid;
 
 use crate::support::{Backbone, BackboneExt, append_events, relay_events, session_event, stream};
@@ -174,7 +174,7 @@ async fn stored_events_cannot_be_updated_or_deleted() {
 
 #[tokio::test]
 async fn a_stream_is_read_from_its_snapshot_on() {
-    use command_api::event_store::{PgSnapshots, Snapshots};
+    use store::event_store::{PgSnapshots, Snapshots};
     let backbone = Backbone::start().await;
     let store = backbone.store();
     let principal = Uuid::now_v7();

@@ -4,13 +4,13 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use command_api::event_store::EventStore;
 use command_api::relay::StepOutcome;
 use devtools::testing::eventually;
 use events::EventFamily;
 use events::codec::{AnyEvent, AvroCodec};
 use events::sessions::SessionEvent;
 use futures::future::join_all;
+use store::event_store::EventStore;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 

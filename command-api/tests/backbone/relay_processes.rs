@@ -10,7 +10,7 @@ use tokio::process::{Child, Command};
 use uuid::Uuid;
 
 use crate::support::{Backbone, BackboneExt, assert_per_stream_order, session_event, stream};
-use command_api::event_store::EventStore;
+use store::event_store::EventStore;
 
 struct RelayProcess {
     child: Child,

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use command_api::event_store::{EventStore, NewEvent};
-use command_api::session_cache::{self, CacheError, SessionCache, Written};
 use events::sessions::{RevocationReason, SessionEvent, SessionRevoked, SessionStarted};
 use events::{Actor, EventFamily, EventMetadata, PrincipalType, Recorded};
+use store::event_store::{EventStore, NewEvent};
+use store::session_cache::{self, CacheError, SessionCache, Written};
 use uuid::Uuid;
 
 use crate::support::{Backbone, BackboneExt, append_events, stream};

@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use command_api::event_store::{EventStore, NewEvent, PgEventStore};
 use command_api::relay::{Publisher, Relay, RelayArgs, RelayMetrics, StepOutcome};
 use devtools::testing::{Record, TestStack, read_topic};
 use events::sessions::{SessionEvent, SessionRefreshed, SessionStarted};
 use events::topics::Category;
 use events::{Actor, EventMetadata, PrincipalType};
+use store::event_store::{EventStore, NewEvent, PgEventStore};
 use uuid::Uuid;
 
 const RELAY_TIMEOUT: Duration = Duration::from_secs(60);

@@ -10,9 +10,6 @@ use command_api::auth::config::TokenArgs;
 use command_api::auth::keys::MasterKey;
 use command_api::auth::lockout::LockoutArgs;
 use command_api::auth::passwords::{PasswordArgs, Passwords};
-use command_api::event_store::{
-    Credential, EventStore, NewEvent, PgEventStore, StreamAppend, Transaction,
-};
 use command_api::relay::RelayArgs;
 use command_api::sessions::SessionArgs;
 use devtools::metrics;
@@ -23,6 +20,9 @@ use prometheus_client::registry::Registry;
 use runtime::http::{HttpArgs, HttpMetrics, Ops};
 use runtime::telemetry::TelemetryArgs;
 use serde_json::{Value, json};
+use store::event_store::{
+    Credential, EventStore, NewEvent, PgEventStore, StreamAppend, Transaction,
+};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 

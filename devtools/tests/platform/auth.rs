@@ -106,7 +106,7 @@ async fn bootstrapping_again_changes_nothing() {
     let platform = Platform::start().await;
     let before = platform.event_count().await;
     let outcome = command_api::bootstrap::bootstrap_admin(
-        &command_api::event_store::PgEventStore::new(platform.stack.db.pool.clone()),
+        &store::event_store::PgEventStore::new(platform.stack.db.pool.clone()),
         &command_api::auth::passwords::Passwords::new(
             &command_api::auth::passwords::PasswordArgs {
                 memory_kib: 1024,

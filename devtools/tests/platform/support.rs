@@ -7,12 +7,12 @@ use std::sync::Arc;
 use command_api::auth::config::TokenArgs;
 use command_api::auth::lockout::LockoutArgs;
 use command_api::auth::passwords::{PasswordArgs, Passwords};
-use command_api::event_store::PgEventStore;
 use command_api::relay::RelayArgs;
 use command_api::sessions::SessionArgs;
 use devtools::testing::{ManualClock, TestRedis, TestStack, eventually};
 use runtime::http::HttpArgs;
 use serde_json::{Value, json};
+use store::event_store::PgEventStore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -258,10 +258,8 @@ impl Platform {
 impl Platform {
     /// Creates a user with no role (so no permission) that can log in.
     pub async fn register_user(&self, login: &str, password: &str) -> uuid::Uuid {
-        use command_api::event_store::{
-            Credential, EventStore, NewEvent, StreamAppend, Transaction,
-        };
         use events::users::{UserEvent, UserRegistered};
+        use store::event_store::{Credential, EventStore, NewEvent, StreamAppend, Transaction};
         let user_id = uuid::Uuid::now_v7();
         let event = UserEvent::Registered(UserRegistered {
             user_id,

@@ -1,10 +1,10 @@
 //! Redis goes away while events keep coming, then comes back.
 
-use command_api::event_store::EventStore;
 use devtools::metrics;
 use devtools::testing::{TestRedis, eventually};
 use events::topics::Category;
 use runtime::redis::RedisArgs;
+use store::event_store::EventStore;
 use uuid::Uuid;
 
 use crate::support::{Drill, Running, TIMEOUT, metrics_page, operator};

@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use command_api::session_cache::generations;
 use devtools::testing::eventually;
 use projectors::RunArgs;
 use projectors::cli::RebuildArgs;
 use projectors::engine::EngineArgs;
 use redis::aio::ConnectionManager;
+use store::session_cache::generations;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 

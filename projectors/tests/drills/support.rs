@@ -7,9 +7,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use command_api::event_store::{EventStore, NewEvent, PgEventStore};
 use command_api::relay::{Publisher, Relay, RelayArgs, RelayMetrics};
-use command_api::session_cache::{CachedSession, SessionCache, from_events};
 use devtools::testing::{Record, TestStack, eventually, read_topic};
 use events::sessions::{
     RevocationReason, SessionEvent, SessionRefreshed, SessionRevoked, SessionStarted,
@@ -21,6 +19,8 @@ use projectors::cli::SessionCacheArgs;
 use projectors::engine::EngineArgs;
 use runtime::http::HttpArgs;
 use runtime::redis::RedisArgs;
+use store::event_store::{EventStore, NewEvent, PgEventStore};
+use store::session_cache::{CachedSession, SessionCache, from_events};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;

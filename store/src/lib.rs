@@ -1,0 +1,6 @@
+//! Storage both sides of the platform share: the event store (append-only streams with
+//! optimistic concurrency) and snapshots in Postgres, and the Redis session cache with its
+//! generations. command-api writes through these, projectors and query-api read and rebuild.
+
+pub mod event_store;
+pub mod session_cache;
