@@ -24,12 +24,13 @@ use crate::auth::credentials::PgCredentials;
 use crate::auth::keys::{KeyError, KeyStore, MasterKey};
 use crate::auth::lockout::PgLoginAttempts;
 use crate::auth::passwords::Passwords;
-use crate::auth::tokens::{TokenIssuer, TokenVerifier};
+use crate::auth::tokens::TokenIssuer;
 use crate::bootstrap::{Bootstrapped, bootstrap_admin};
 use crate::cli::{BootstrapArgs, RelayOnlyArgs, RotateArgs, ServeArgs};
 use crate::http::{ApiDoc, AppState};
 use crate::relay::{Publisher, Relay, RelayArgs, RelayMetrics};
 use crate::sessions::PgSessionDirectory;
+use access::{PublishedKeys, TokenVerifier};
 use store::event_store::{PgEventStore, PgSnapshots};
 use store::session_cache::{SessionCache, generations};
 
@@ -76,7 +77,10 @@ impl Application {
             args.tokens.issuer.clone(),
             chrono::Duration::seconds(args.tokens.access_token_ttl_secs),
         ));
-        let verifier = Arc::new(TokenVerifier::new(keys.clone(), &args.tokens.issuer));
+        let verifier = Arc::new(TokenVerifier::new(
+            PublishedKeys::new(pool.clone()),
+            &args.tokens.issuer,
+        ));
         verifier.reload().await.context("loading the public keys")?;
 
         let state = AppState {

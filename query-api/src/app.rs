@@ -3,11 +3,11 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use access::PublishedKeys;
+use access::TokenVerifier;
 use anyhow::Context;
 use axum::Router;
 use axum::routing::{get, post};
-use command_api::auth::keys::KeyStore;
-use command_api::auth::tokens::TokenVerifier;
 use prometheus_client::registry::Registry;
 use runtime::clock::{Clock, SystemClock};
 use runtime::db::PgReadiness;
@@ -31,7 +31,7 @@ const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
 #[derive(Clone)]
 pub struct AppState {
     pub verifier: Arc<TokenVerifier>,
-    pub keys: KeyStore,
+    pub keys: PublishedKeys,
     pub cache: SessionCache,
     pub store: Arc<dyn EventStore>,
     pub revocations: Arc<dyn RevocationLog>,
@@ -85,7 +85,7 @@ impl Application {
     pub async fn build_with_clock(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let pool = args.db.pool()?;
         let redis = args.redis.connect().context("configuring Redis")?;
-        let keys = KeyStore::new(pool.clone());
+        let keys = PublishedKeys::new(pool.clone());
         let verifier = Arc::new(TokenVerifier::new(keys.clone(), &args.token_issuer));
         if let Err(error) = verifier.reload().await {
             // Keys are loaded again on the first token that names one.

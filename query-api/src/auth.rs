@@ -1,12 +1,12 @@
 //! The caller of a read: a verified access token of an active session, and the checks of
 //! ownership and permission the reads make.
 
+use access::{AccessClaims, TokenError, bearer_token, owner_or_permission};
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::header::WWW_AUTHENTICATE;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use command_api::auth::tokens::{AccessClaims, TokenError, bearer_token};
 use events::Permission;
 use runtime::http::Problem;
 use uuid::Uuid;
@@ -20,11 +20,9 @@ pub struct Caller(pub AccessClaims);
 impl Caller {
     /// Allowed if the caller is `owner` or holds `permission`.
     pub fn may_read(&self, owner: Uuid, permission: Permission) -> Result<(), Problem> {
-        if self.0.sub == owner || self.0.has(permission) {
-            Ok(())
-        } else {
-            Err(forbidden())
-        }
+        owner_or_permission(&self.0, owner, permission)
+            .map(drop)
+            .map_err(|_| forbidden())
     }
 
     pub fn require(&self, permission: Permission) -> Result<(), Problem> {

@@ -6,10 +6,10 @@
 // utoipa expands `params(T)` into a fully qualified path to `T`.
 #![allow(unused_qualifications)]
 
+use access::{AccessClaims, TokenError};
 use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::{Form, Json};
-use command_api::auth::tokens::{AccessClaims, TokenError};
 use events::{Permission, PrincipalType};
 use runtime::http::Problem;
 use serde::{Deserialize, Serialize};

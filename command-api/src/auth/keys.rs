@@ -7,7 +7,6 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{PgPool, Row};
 
@@ -104,16 +103,6 @@ impl std::fmt::Debug for ActiveKey {
     }
 }
 
-/// A key that verifies tokens and is published in JWKS.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublicKey {
-    pub kid: String,
-    pub algorithm: String,
-    /// The raw 32-byte Ed25519 public key.
-    pub key: Vec<u8>,
-    pub retired_at: Option<DateTime<Utc>>,
-}
-
 /// Signing keys in Postgres.
 #[derive(Debug, Clone)]
 pub struct KeyStore {
@@ -184,28 +173,6 @@ impl KeyStore {
             kid: row.try_get("kid")?,
             pkcs8: master.open(&sealed)?,
         })
-    }
-
-    /// Every key that may still have signed an unexpired token: the active one and the
-    /// retired ones whose last token has not expired yet.
-    pub async fn published(&self) -> Result<Vec<PublicKey>, KeyError> {
-        let rows = sqlx::query(
-            "SELECT kid, algorithm, public_key, retired_at FROM signing_keys \
-             WHERE published_until IS NULL OR published_until > now() \
-             ORDER BY created_at DESC",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(PublicKey {
-                    kid: r.try_get("kid")?,
-                    algorithm: r.try_get("algorithm")?,
-                    key: r.try_get("public_key")?,
-                    retired_at: r.try_get("retired_at")?,
-                })
-            })
-            .collect()
     }
 }
 

@@ -7,7 +7,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use super::{ApiError, AppState};
-use crate::auth::tokens::{AccessClaims, TokenError, bearer_token};
+use access::{AccessClaims, TokenError, bearer_token};
 
 #[derive(Debug, Clone)]
 pub struct Bearer(pub AccessClaims);

@@ -19,8 +19,9 @@ pub use error::ApiError;
 use crate::auth::credentials::Credentials;
 use crate::auth::lockout::{LockoutArgs, LoginAttempts};
 use crate::auth::passwords::Passwords;
-use crate::auth::tokens::{TokenIssuer, TokenVerifier};
+use crate::auth::tokens::TokenIssuer;
 use crate::sessions::{self, SessionDirectory, SessionPolicy};
+use access::TokenVerifier;
 use store::event_store::{EventStore, Snapshots};
 use store::session_cache::SessionCache;
 

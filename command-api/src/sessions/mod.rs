@@ -27,7 +27,7 @@ pub use state::{Session, Sessions};
 /// it expires, and must not authorize anything after a logout or revocation.
 pub async fn require_active(
     state: &crate::http::AppState,
-    claims: &crate::auth::tokens::AccessClaims,
+    claims: &access::AccessClaims,
 ) -> Result<(), crate::http::ApiError> {
     let stream = events::topics::Category::Sessions.stream_id(claims.sub);
     let (sessions, _) = load(state, &stream).await?;

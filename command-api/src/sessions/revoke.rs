@@ -15,8 +15,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Authority, Command, Revoke, RevokeAll, execute};
-use crate::auth::tokens::AccessClaims;
 use crate::http::{ApiError, AppState, Bearer, RequestContext};
+use access::AccessClaims;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RevokeRequest {
@@ -139,11 +139,9 @@ fn parse_reason(reason: &str) -> Result<RevocationReason, ApiError> {
 /// Holders of `sessions:revoke` act as administrators (on anyone, themselves included); other
 /// callers only on their own sessions.
 fn authority(claims: &AccessClaims, principal: Uuid) -> Result<Authority, ApiError> {
-    if claims.has(Permission::SessionsRevoke) {
-        Ok(Authority::Administrator)
-    } else if claims.sub == principal {
-        Ok(Authority::Owner)
-    } else {
-        Err(ApiError::Forbidden)
+    match access::owner_or_permission(claims, principal, Permission::SessionsRevoke) {
+        Ok(access::Authority::Permission) => Ok(Authority::Administrator),
+        Ok(access::Authority::Owner) => Ok(Authority::Owner),
+        Err(access::Denied(_)) => Err(ApiError::Forbidden),
     }
 }

@@ -1,0 +1,17 @@
+//! Checking access, the same way on the write side and the read side: the claims of an access
+//! token, their verification against the published signing keys, the bearer token of a request,
+//! and the one rule for acting on a principal's resources (its owner, or a holder of the
+//! permission). Signing keys are made and rotated by command-api; this crate only reads the
+//! published halves.
+
+pub mod bearer;
+pub mod claims;
+pub mod guard;
+pub mod keys;
+pub mod verifier;
+
+pub use bearer::bearer_token;
+pub use claims::AccessClaims;
+pub use guard::{Authority, Denied, owner_or_permission};
+pub use keys::{PublicKey, PublishedKeys};
+pub use verifier::{TokenError, TokenVerifier};

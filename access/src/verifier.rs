@@ -1,0 +1,154 @@
+//! Verification of access tokens against every published key: only EdDSA, a known `kid`, the
+//! right issuer, not expired. Whether the token's session is still active is for the caller.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+
+use crate::AccessClaims;
+use crate::keys::{KeysUnavailable, PublicKey, PublishedKeys};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("token rejected: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Keys(#[from] KeysUnavailable),
+}
+
+/// How often unknown `kid`s may trigger a reload of the published keys: a token signed by a
+/// key just rotated in waits at most this long, forged `kid`s cost at most this many queries.
+const RELOAD_AT_MOST_EVERY: Duration = Duration::from_millis(200);
+
+/// Most verified tokens remembered; past it, expired ones are forgotten first, then all.
+const VERIFIED_CAPACITY: usize = 100_000;
+
+/// Verifies access tokens against the published keys, reloading them when a token names a key
+/// it does not know yet (a rotation by another instance).
+pub struct TokenVerifier {
+    source: PublishedKeys,
+    keys: RwLock<HashMap<String, DecodingKey>>,
+    validation: Validation,
+    last_reload: tokio::sync::Mutex<Option<Instant>>,
+    /// Tokens whose signature checked out, by SHA-256 of the whole token: a resource server
+    /// introspects the same token on every call of its client, and the signature check is
+    /// most of an introspection's cost. The expiry is checked on every use.
+    verified: std::sync::Mutex<HashMap<[u8; 32], AccessClaims>>,
+}
+
+impl std::fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenVerifier").finish_non_exhaustive()
+    }
+}
+
+impl TokenVerifier {
+    pub fn new(source: PublishedKeys, issuer: &str) -> Self {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.leeway = 0;
+        validation.validate_aud = false;
+        validation.set_issuer(&[issuer]);
+        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss"]);
+        Self {
+            source,
+            keys: RwLock::default(),
+            validation,
+            last_reload: tokio::sync::Mutex::default(),
+            verified: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Loads the published keys now.
+    pub async fn reload(&self) -> Result<Vec<PublicKey>, KeysUnavailable> {
+        let mut last = self.last_reload.lock().await;
+        self.load(&mut last).await
+    }
+
+    async fn load(&self, last: &mut Option<Instant>) -> Result<Vec<PublicKey>, KeysUnavailable> {
+        let published = self.source.published().await?;
+        let keys = published
+            .iter()
+            .map(|k| (k.kid.clone(), DecodingKey::from_ed_der(&k.key)))
+            .collect();
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = keys;
+        *last = Some(Instant::now());
+        Ok(published)
+    }
+
+    /// Reloads for a `kid` not known yet, at most every [`RELOAD_AT_MOST_EVERY`]; concurrent
+    /// callers share one reload.
+    async fn reload_for(&self, kid: &str) -> Result<(), KeysUnavailable> {
+        let mut last = self.last_reload.lock().await;
+        if self.knows(kid) {
+            return Ok(());
+        }
+        if let Some(at) = *last {
+            tokio::time::sleep(RELOAD_AT_MOST_EVERY.saturating_sub(at.elapsed())).await;
+        }
+        self.load(&mut last).await.map(drop)
+    }
+
+    /// The claims of `token` if it is well formed, signed by a published key and unexpired.
+    /// Says nothing about its session: callers check that separately.
+    pub async fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        let fingerprint = fingerprint(token);
+        let now = Utc::now().timestamp();
+        if let Some(claims) = self.lock_verified().get(&fingerprint)
+            && claims.exp >= now
+        {
+            return Ok(claims.clone());
+        }
+        let claims = self.verify_signed(token).await?;
+        let mut verified = self.lock_verified();
+        if verified.len() >= VERIFIED_CAPACITY {
+            verified.retain(|_, c| c.exp >= now);
+            if verified.len() >= VERIFIED_CAPACITY {
+                verified.clear();
+            }
+        }
+        verified.insert(fingerprint, claims.clone());
+        Ok(claims)
+    }
+
+    fn lock_verified(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], AccessClaims>> {
+        self.verified.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn verify_signed(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(TokenError::Invalid("algorithm".into()));
+        }
+        let kid = header
+            .kid
+            .ok_or_else(|| TokenError::Invalid("no kid".into()))?;
+        if !self.knows(&kid) {
+            self.reload_for(&kid).await?;
+        }
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        let key = keys
+            .get(&kid)
+            .ok_or_else(|| TokenError::Invalid("unknown kid".into()))?;
+        jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| TokenError::Invalid(e.to_string()))
+    }
+
+    fn knows(&self, kid: &str) -> bool {
+        self.keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(kid)
+    }
+}
+
+fn fingerprint(token: &str) -> [u8; 32] {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
