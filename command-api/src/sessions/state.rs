@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
-use events::sessions::{RevocationReason, SessionEvent};
+use chrono::{DateTime, Utc};
+use events::sessions::{Lifetime, RevocationReason, SessionEvent};
 use events::{EventFamily, PrincipalType, RawEvent};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -31,18 +31,26 @@ pub struct Session {
 }
 
 impl Session {
+    pub fn lifetime(&self) -> Lifetime {
+        Lifetime {
+            last_used_at: self.last_used_at,
+            idle_timeout_secs: self.idle_timeout_secs,
+            expires_at: self.expires_at,
+        }
+    }
+
     /// Not revoked, not past its absolute lifetime, not idle for too long.
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
-        self.revoked.is_none() && now < self.expires_at && now < self.idle_expires_at()
+        self.lifetime().is_active(self.revoked.is_some(), now)
     }
 
     pub fn idle_expires_at(&self) -> DateTime<Utc> {
-        self.last_used_at + Duration::seconds(self.idle_timeout_secs)
+        self.lifetime().idle_expires_at()
     }
 
     /// When the session ended or will end: revoked, idle or at its absolute expiry.
     pub fn ends_at(&self) -> DateTime<Utc> {
-        let natural = self.expires_at.min(self.idle_expires_at());
+        let natural = self.lifetime().ends_at();
         self.revoked.map_or(natural, |(_, at)| at.min(natural))
     }
 }

@@ -1,6 +1,7 @@
 //! Events of the sessions aggregate: one stream per principal (`sessions-<principal_id>`) holds
 //! every session of that user or customer.
 
+mod lifetime;
 mod wire;
 
 use std::collections::BTreeMap;
@@ -11,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use lifetime::Lifetime;
 pub use wire::{
     LoginLockedOutV1, RefreshTokenReuseDetectedV1, SessionRefreshedV1, SessionRevokedV1,
     SessionStartedV1,

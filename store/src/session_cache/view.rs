@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Duration, Utc};
-use events::sessions::SessionEvent;
+use chrono::{DateTime, Utc};
+use events::sessions::{Lifetime, SessionEvent};
 use events::{PrincipalType, Recorded};
 use uuid::Uuid;
 
@@ -27,17 +27,25 @@ pub struct CachedSession {
 }
 
 impl CachedSession {
+    pub fn lifetime(&self) -> Lifetime {
+        Lifetime {
+            last_used_at: self.last_used_at,
+            idle_timeout_secs: self.idle_timeout_secs,
+            expires_at: self.expires_at,
+        }
+    }
+
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
-        self.revoked.is_none() && now < self.expires_at && now < self.idle_expires_at()
+        self.lifetime().is_active(self.revoked.is_some(), now)
     }
 
     pub fn idle_expires_at(&self) -> DateTime<Utc> {
-        self.last_used_at + Duration::seconds(self.idle_timeout_secs)
+        self.lifetime().idle_expires_at()
     }
 
     /// When the session ends if nothing else happens: the earlier of its two expiries.
     pub fn ends_at(&self) -> DateTime<Utc> {
-        self.expires_at.min(self.idle_expires_at())
+        self.lifetime().ends_at()
     }
 
     pub(super) fn fields(&self) -> Vec<(&'static str, String)> {
@@ -170,3 +178,6 @@ pub fn fold(history: &[Recorded<SessionEvent>]) -> BTreeMap<Uuid, CachedSession>
     }
     sessions
 }
+
+#[cfg(test)]
+mod tests;
