@@ -2,87 +2,27 @@
 //! skipping one. It checkpoints only after Kafka acknowledged a whole batch (so a crash
 //! republishes, never loses), and only the leader among running relays publishes.
 
+mod args;
 mod leader;
 mod metrics;
+mod order;
+mod outbox;
 pub mod publish;
 
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use events::RawEvent;
-use sqlx::Row;
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPool};
+use sqlx::postgres::{PgConnectOptions, PgPool};
+use store::event_store::StoreError;
 use tokio_util::sync::CancellationToken;
 
+pub use args::RelayArgs;
 pub use leader::Leadership;
 pub use metrics::RelayMetrics;
+pub use outbox::{Checkpoint, Outgoing};
+use outbox::{Outbox, wait_for_append};
 pub use publish::{PublishError, Publisher};
-use store::event_store::{StoreError, raw_event};
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct RelayArgs {
-    /// Name of the relay's checkpoint (and lock); one row in relay_checkpoints.
-    #[arg(long = "relay-name", env = "RELAY_NAME", default_value = "kafka")]
-    pub name: String,
-
-    /// Most events published per batch.
-    #[arg(
-        long = "relay-batch-size",
-        env = "RELAY_BATCH_SIZE",
-        default_value_t = 500
-    )]
-    pub batch_size: i64,
-
-    /// Longest wait between polls when no append notification arrives.
-    #[arg(
-        long = "relay-poll-interval-ms",
-        env = "RELAY_POLL_INTERVAL_MS",
-        default_value_t = 250
-    )]
-    pub poll_interval_ms: u64,
-
-    /// How long the producer keeps trying to deliver one record before the batch fails.
-    #[arg(
-        long = "relay-message-timeout-ms",
-        env = "RELAY_MESSAGE_TIMEOUT_MS",
-        default_value_t = 30_000
-    )]
-    pub message_timeout_ms: u64,
-
-    /// Longest back-off between failed steps (exponential with jitter from 100 ms).
-    #[arg(
-        long = "relay-max-backoff-ms",
-        env = "RELAY_MAX_BACKOFF_MS",
-        default_value_t = 10_000
-    )]
-    pub max_backoff_ms: u64,
-}
-
-impl Default for RelayArgs {
-    fn default() -> Self {
-        Self {
-            name: "kafka".into(),
-            batch_size: 500,
-            poll_interval_ms: 250,
-            message_timeout_ms: 30_000,
-            max_backoff_ms: 10_000,
-        }
-    }
-}
-
-/// How far the relay has got: the commit-order key of the last acknowledged event.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Checkpoint {
-    pub tx_id: i64,
-    pub position: i64,
-}
-
-/// An event with its commit-order key.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outgoing {
-    pub checkpoint: Checkpoint,
-    pub event: RawEvent,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
@@ -116,7 +56,7 @@ pub enum StepOutcome {
 
 #[derive(Debug)]
 pub struct Relay {
-    pool: PgPool,
+    outbox: Outbox,
     lock_options: PgConnectOptions,
     publisher: Publisher,
     metrics: RelayMetrics,
@@ -133,7 +73,7 @@ impl Relay {
         args: RelayArgs,
     ) -> Self {
         Self {
-            pool,
+            outbox: Outbox::new(pool, args.name.clone(), args.batch_size),
             lock_options,
             publisher,
             metrics,
@@ -167,7 +107,7 @@ impl Relay {
 
     /// Relays while this process holds `leadership`, until shutdown or the lock is lost.
     async fn lead(&self, leadership: &mut Leadership, shutdown: &CancellationToken) {
-        let mut listener = self.listener().await;
+        let mut listener = self.outbox.listener().await;
         let mut checkpoint = None;
         let mut backoff = self.backoff();
         while !shutdown.is_cancelled() {
@@ -243,46 +183,12 @@ impl Relay {
     }
 
     pub async fn load_checkpoint(&self) -> Result<Checkpoint, RelayError> {
-        sqlx::query(
-            "INSERT INTO relay_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(&self.args.name)
-        .execute(&self.pool)
-        .await?;
-        let row = sqlx::query(
-            "SELECT tx_id::text::bigint AS tx_id, position FROM relay_checkpoints WHERE name = $1",
-        )
-        .bind(&self.args.name)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(Checkpoint {
-            tx_id: row.try_get("tx_id")?,
-            position: row.try_get("position")?,
-        })
+        self.outbox.load_checkpoint().await
     }
 
     /// The next committed events after `after`, in commit order, each stream's in version order.
     pub async fn fetch_batch(&self, after: Checkpoint) -> Result<Vec<Outgoing>, RelayError> {
-        let rows = sqlx::query(include_str!("batch.sql"))
-            .bind(after.tx_id.to_string())
-            .bind(after.position)
-            .bind(self.args.batch_size)
-            .fetch_all(&self.pool)
-            .await?;
-        let mut batch = rows
-            .iter()
-            .map(|row| {
-                Ok(Outgoing {
-                    checkpoint: Checkpoint {
-                        tx_id: row.try_get("tx_id")?,
-                        position: row.try_get("position")?,
-                    },
-                    event: raw_event(row)?,
-                })
-            })
-            .collect::<Result<Vec<_>, RelayError>>()?;
-        order_streams(&mut batch);
-        Ok(batch)
+        self.outbox.fetch_batch(after).await
     }
 
     /// Publishes a fetched batch without checkpointing it.
@@ -293,17 +199,7 @@ impl Relay {
 
     /// Moves the checkpoint forward (never back, whoever else wrote it).
     pub async fn save_checkpoint(&self, checkpoint: Checkpoint) -> Result<(), RelayError> {
-        sqlx::query(
-            "UPDATE relay_checkpoints \
-             SET tx_id = $2::text::xid8, position = $3, updated_at = now() \
-             WHERE name = $1 AND (tx_id, position) < ($2::text::xid8, $3)",
-        )
-        .bind(&self.args.name)
-        .bind(checkpoint.tx_id.to_string())
-        .bind(checkpoint.position)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.outbox.save_checkpoint(checkpoint).await
     }
 
     /// Whether the lag gauge is due for a refresh while the relay is busy (once a second).
@@ -317,20 +213,9 @@ impl Relay {
     }
 
     async fn record_lag(&self, after: Checkpoint) -> Result<(), RelayError> {
-        let age: Option<f64> = sqlx::query_scalar(include_str!("lag.sql"))
-            .bind(after.tx_id.to_string())
-            .bind(after.position)
-            .fetch_optional(&self.pool)
-            .await?
-            .flatten();
-        self.metrics.lag_seconds.set(age.unwrap_or(0.0).max(0.0));
+        let age = self.outbox.unpublished_age(after).await?;
+        self.metrics.lag_seconds.set(age);
         Ok(())
-    }
-
-    async fn listener(&self) -> Option<PgListener> {
-        let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
-        listener.listen("events_appended").await.ok()?;
-        Some(listener)
     }
 
     fn backoff(&self) -> impl Iterator<Item = Duration> + use<> {
@@ -348,120 +233,5 @@ impl Relay {
 
     fn max_backoff(&self) -> Duration {
         Duration::from_millis(self.args.max_backoff_ms)
-    }
-}
-
-/// Waits for an append notification or `timeout`, whichever comes first. Notifications that
-/// queued up meanwhile are consumed too: one step publishes everything they announced.
-async fn wait_for_append(listener: Option<&mut PgListener>, timeout: Duration) {
-    match listener {
-        Some(listener) => {
-            let _ = tokio::time::timeout(timeout, listener.recv()).await;
-            while listener.next_buffered().is_some() {}
-        }
-        None => tokio::time::sleep(timeout).await,
-    }
-}
-
-/// Puts each stream's events in version order within the batch, keeping the slots each stream
-/// occupies. Commit order already implies it when appends take their xid at the insert; this
-/// keeps per-key order even if a transaction wrote elsewhere first.
-fn order_streams(batch: &mut [Outgoing]) {
-    use std::collections::HashMap;
-    let mut slots: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, o) in batch.iter().enumerate() {
-        slots
-            .entry(o.event.envelope.stream_id.clone())
-            .or_default()
-            .push(i);
-    }
-    for indices in slots.values().filter(|ix| ix.len() > 1) {
-        let in_order = indices
-            .windows(2)
-            .all(|w| batch[w[0]].event.envelope.version < batch[w[1]].event.envelope.version);
-        if in_order {
-            continue;
-        }
-        tracing::warn!(
-            stream_id = %batch[indices[0]].event.envelope.stream_id,
-            "events of one stream committed out of version order; reordering within the batch"
-        );
-        let mut events: Vec<Outgoing> = indices.iter().map(|&i| batch[i].clone()).collect();
-        events.sort_by_key(|o| o.event.envelope.version);
-        for (&i, o) in indices.iter().zip(events) {
-            batch[i].event = o.event;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use events::{Envelope, EventMetadata};
-
-    fn outgoing(position: i64, stream: &str, version: i64) -> Outgoing {
-        Outgoing {
-            checkpoint: Checkpoint {
-                tx_id: 10,
-                position,
-            },
-            event: RawEvent {
-                envelope: Envelope {
-                    event_id: uuid::Uuid::now_v7(),
-                    stream_id: stream.into(),
-                    version,
-                    recorded_at: chrono::Utc::now(),
-                    metadata: EventMetadata::new(None),
-                },
-                event_type: "session.refreshed.v1".into(),
-                payload: serde_json::Value::Null,
-            },
-        }
-    }
-
-    fn layout(batch: &[Outgoing]) -> Vec<(i64, String, i64)> {
-        batch
-            .iter()
-            .map(|o| {
-                (
-                    o.checkpoint.position,
-                    o.event.envelope.stream_id.clone(),
-                    o.event.envelope.version,
-                )
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_batch_in_stream_order_is_left_alone() {
-        let mut batch = vec![
-            outgoing(1, "a", 1),
-            outgoing(2, "b", 1),
-            outgoing(3, "a", 2),
-        ];
-        let before = layout(&batch);
-        order_streams(&mut batch);
-        assert_eq!(layout(&batch), before);
-    }
-
-    #[test]
-    fn versions_out_of_order_within_a_stream_are_reordered_in_place() {
-        let mut batch = vec![
-            outgoing(1, "a", 2),
-            outgoing(2, "b", 7),
-            outgoing(3, "a", 1),
-            outgoing(4, "a", 3),
-        ];
-        order_streams(&mut batch);
-        assert_eq!(
-            layout(&batch),
-            vec![
-                (1, "a".into(), 1),
-                (2, "b".into(), 7),
-                (3, "a".into(), 2),
-                (4, "a".into(), 3),
-            ],
-            "checkpoints keep their slots so the last one is still the batch's maximum"
-        );
     }
 }
