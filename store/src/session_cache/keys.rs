@@ -1,0 +1,33 @@
+//! Where the cache's data lives in Redis: every key of one generation, under its namespace.
+
+use uuid::Uuid;
+
+/// The keys of one generation (its namespace).
+#[derive(Debug)]
+pub(super) struct Keys(pub(super) String);
+
+impl Keys {
+    pub(super) fn session_prefix(&self) -> String {
+        format!("{}session:", self.0)
+    }
+
+    pub(super) fn session(&self, session_id: Uuid) -> String {
+        format!("{}session:{session_id}", self.0)
+    }
+
+    pub(super) fn sessions(&self, principal_id: Uuid) -> String {
+        format!("{}principal:{principal_id}:sessions", self.0)
+    }
+
+    pub(super) fn version(&self, principal_id: Uuid) -> String {
+        format!("{}principal:{principal_id}:version", self.0)
+    }
+
+    pub(super) fn epoch(&self) -> String {
+        format!("{}epoch", self.0)
+    }
+
+    pub(super) fn filled(&self) -> String {
+        format!("{}session-cache:filled", self.0)
+    }
+}

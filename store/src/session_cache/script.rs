@@ -1,0 +1,127 @@
+//! The cache's writes and atomic reads, through its Lua scripts (`apply.lua`, `read.lua`): what
+//! a write is for, how it treats the entry and the principal's index, and what it answers.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{CacheError, CachedSession, Epoch, SessionCache, Written};
+
+/// How a write treats the entry and the principal's index (see `apply.lua`).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Mode<'a> {
+    /// Create or overwrite the entry with state read after `epoch` was taken.
+    Put(&'a Epoch),
+    /// Change an entry the cache holds.
+    Update,
+    /// No entry changes; the principal's version moves past an event.
+    Advance,
+    /// Every session of the principal, read after `epoch` was taken, was just put.
+    Claim(&'a Epoch),
+}
+
+impl<'a> Mode<'a> {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Self::Put(_) => "put",
+            Self::Update => "update",
+            Self::Advance => "advance",
+            Self::Claim(_) => "claim",
+        }
+    }
+
+    /// The epoch the write is fenced by; `""` for none.
+    pub(super) fn epoch(self) -> &'a str {
+        match self {
+            Self::Put(epoch) | Self::Claim(epoch) => &epoch.0,
+            Self::Update | Self::Advance => "",
+        }
+    }
+}
+
+/// The entry a change is for.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Target {
+    pub(super) principal_id: Uuid,
+    /// `None` for a change of the principal's index only.
+    pub(super) session_id: Option<Uuid>,
+    pub(super) version: i64,
+}
+
+impl SessionCache {
+    pub(super) async fn write(
+        &self,
+        target: Target,
+        mode: Mode<'_>,
+        expire_at: Option<DateTime<Utc>>,
+        fields: Vec<(&'static str, String)>,
+    ) -> Result<Written, CacheError> {
+        let keys = self.keys();
+        let session = target.session_id.map(|id| id.to_string());
+        let mut invocation = self.script.key(match target.session_id {
+            Some(id) => keys.session(id),
+            // The script touches no entry; the key only keeps the argument list fixed.
+            None => format!("{}none", keys.session_prefix()),
+        });
+        invocation
+            .key(keys.sessions(target.principal_id))
+            .key(keys.version(target.principal_id))
+            .key(keys.epoch())
+            .arg(target.version)
+            .arg(mode.name())
+            .arg(
+                expire_at
+                    .map(|t| t.timestamp_millis().to_string())
+                    .unwrap_or_default(),
+            )
+            .arg(session.unwrap_or_default())
+            .arg(mode.epoch());
+        for (name, value) in fields {
+            invocation.arg(name).arg(value);
+        }
+        let mut conn = self.conn.clone();
+        let outcome: i64 = invocation.invoke_async(&mut conn).await?;
+        match outcome {
+            1 => Ok(Written::Applied),
+            -1 => Ok(Written::Missing),
+            -2 => Err(CacheError::Flushed),
+            _ => Ok(Written::AlreadyApplied),
+        }
+    }
+}
+
+/// Sets KEYS[2] to ARGV[2] if the epoch (KEYS[1]) is still ARGV[1]; returns whether it did.
+pub(super) const MARK_IN_EPOCH: &str = r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+redis.call('SET', KEYS[2], ARGV[2])
+return 1
+";
+
+/// The answer of `read.lua`: the version, then the id and fields of each entry.
+pub(super) fn parse_read(
+    value: redis::Value,
+) -> Result<(i64, Vec<CachedSession>), redis::RedisError> {
+    use redis::FromRedisValue;
+    let mut items = Vec::<redis::Value>::from_redis_value(value)?.into_iter();
+    let version = i64::from_redis_value(
+        items
+            .next()
+            .ok_or((redis::ErrorKind::UnexpectedReturnType, "empty session read"))?,
+    )?;
+    let mut sessions = Vec::new();
+    while let (Some(id), Some(fields)) = (items.next(), items.next()) {
+        let id = String::from_redis_value(id)?;
+        let fields = HashMap::<String, String>::from_redis_value(fields)?;
+        if let Some(session) = id
+            .parse()
+            .ok()
+            .and_then(|id| CachedSession::from_fields(id, &fields))
+        {
+            sessions.push(session);
+        }
+    }
+    Ok((version, sessions))
+}
