@@ -1,0 +1,310 @@
+//! How one record is handled: decoded, applied with retries, dead-lettered and its stream
+//! parked when it cannot be, each in a span linked to the command that appended it.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use events::codec::AvroCodec;
+use rdkafka::consumer::Consumer;
+use rdkafka::consumer::stream_consumer::StreamConsumer;
+use rdkafka::message::{Message, OwnedMessage};
+use runtime::telemetry::TraceContext;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::dead_letter::{DeadLetters, Failure, header};
+use super::handover::Handover;
+use super::lanes::Lanes;
+use super::offsets::{Offsets, Ticket};
+use super::parking::Parking;
+use super::{EngineContext, Progress, Source, lock};
+use crate::metrics::{ProjectionLabels, ProjectorMetrics};
+use crate::projection::{ApplyError, Projection};
+
+/// How one record ended.
+pub(super) enum Handled {
+    Done,
+    /// Shutdown (or a revoke of its partition) came first: the record stays uncommitted and
+    /// is consumed again.
+    Interrupted,
+}
+
+/// What processes records: shared by the tasks of every lane.
+pub(super) struct Worker<P> {
+    pub(super) projection: Arc<P>,
+    pub(super) source: Source,
+    /// `process <topic>`, the name of every event's span.
+    pub(super) span_name: String,
+    pub(super) codec: AvroCodec,
+    pub(super) dead_letters: DeadLetters,
+    pub(super) parking: Parking,
+    pub(super) handover: Arc<Handover>,
+    pub(super) metrics: ProjectorMetrics,
+    pub(super) max_backoff: Duration,
+    pub(super) retry_budget: Duration,
+}
+
+/// One record's trip through its lane.
+pub(super) struct Job<P> {
+    pub(super) worker: Arc<Worker<P>>,
+    pub(super) consumer: Arc<StreamConsumer<EngineContext>>,
+    pub(super) offsets: Arc<Mutex<Offsets>>,
+    pub(super) lanes: Arc<Mutex<Lanes>>,
+    pub(super) applying: Arc<Semaphore>,
+    pub(super) progress: Progress,
+}
+
+impl<P: Projection> Job<P> {
+    pub(super) async fn run(
+        self,
+        message: OwnedMessage,
+        ticket: Ticket,
+        stream: String,
+        turn: super::lanes::Turn,
+        shutdown: &CancellationToken,
+    ) {
+        let ready = turn.wait().await;
+        let worker = &self.worker;
+        // An earlier record of the stream was interrupted: this one waits for the next run.
+        let slot = match ready.in_order {
+            true => self.applying.acquire().await.ok(),
+            false => None,
+        };
+        let Some(_slot) = slot else {
+            let seq = ready.seq;
+            ready.finish(false);
+            lock(&self.lanes).leave(&stream, seq);
+            return;
+        };
+        let labels = ProjectionLabels {
+            projection: worker.projection.name(),
+        };
+        let in_flight = worker.metrics.in_flight.get_or_create(&labels).clone();
+        in_flight.inc();
+        let span = tracing::info_span!(
+            "process",
+            otel.name = %worker.span_name,
+            otel.kind = "consumer",
+            messaging.system = "kafka",
+            messaging.operation.type = "process",
+            messaging.destination.name = %worker.source.topic,
+            messaging.destination.partition.id = message.partition(),
+            messaging.kafka.offset = message.offset(),
+            messaging.kafka.message.key = %stream,
+            messaging.consumer.group.name = %worker.source.group,
+            messaging.message.id = header(&message, "event_id").unwrap_or_default(),
+            projection = worker.projection.name(),
+            outcome = tracing::field::Empty,
+        );
+        TraceContext {
+            traceparent: header(&message, "traceparent"),
+            tracestate: header(&message, "tracestate"),
+        }
+        .link_from(&span);
+        let started = Instant::now();
+        let handled = worker
+            .handle(&message, &stream, shutdown)
+            .instrument(span)
+            .await;
+        worker
+            .metrics
+            .apply_seconds
+            .get_or_create(&labels)
+            .observe(started.elapsed().as_secs_f64());
+        in_flight.dec();
+        let seq = ready.seq;
+        ready.finish(matches!(handled, Handled::Done));
+        lock(&self.lanes).leave(&stream, seq);
+        if let Handled::Done = handled {
+            let mut offsets = lock(&self.offsets);
+            if let Some(offset) = offsets.finish(ticket) {
+                match self
+                    .consumer
+                    .store_offset(&worker.source.topic, ticket.partition, offset)
+                {
+                    Ok(()) => {
+                        lock(&self.progress.stored).insert(ticket.partition, offset);
+                    }
+                    Err(error) => tracing::debug!(%error, "offset not stored (partition revoked)"),
+                }
+            }
+        }
+    }
+}
+
+impl<P: Projection> Worker<P> {
+    pub(super) fn backoff(&self) -> impl Iterator<Item = Duration> + use<P> {
+        ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(50))
+            .with_max_delay(self.max_backoff)
+            .with_jitter()
+            .without_max_times()
+            .build()
+    }
+
+    /// Waits for the next back-off step; false if shutdown came first.
+    pub(super) async fn pause(
+        &self,
+        backoff: &mut impl Iterator<Item = Duration>,
+        shutdown: &CancellationToken,
+    ) -> bool {
+        let wait = backoff.next().unwrap_or(self.max_backoff);
+        tokio::select! {
+            _ = shutdown.cancelled() => false,
+            _ = tokio::time::sleep(wait) => true,
+        }
+    }
+
+    pub(super) fn outcome(&self, outcome: &'static str) {
+        self.metrics.outcome(self.projection.name(), outcome);
+        tracing::Span::current().record("outcome", outcome);
+    }
+
+    pub(super) async fn handle(
+        &self,
+        message: &OwnedMessage,
+        stream: &str,
+        shutdown: &CancellationToken,
+    ) -> Handled {
+        let version = header(message, "stream_version").and_then(|v| v.parse().ok());
+        if self.parking.is_parked(stream) {
+            let mut backoff = self.backoff();
+            loop {
+                match self.parking.hold(stream, version).await {
+                    Ok(true) => {
+                        tracing::info!(stream, ?version, "stream is parked; event held");
+                        self.outcome("parked");
+                        return Handled::Done;
+                    }
+                    Ok(false) => break,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot record a held event yet");
+                        if !self.pause(&mut backoff, shutdown).await {
+                            return Handled::Interrupted;
+                        }
+                    }
+                }
+            }
+        }
+
+        let mut backoff = self.backoff();
+        let mut attempts = 0;
+        let mut first_failure = None;
+        loop {
+            attempts += 1;
+            let error = match self.apply(message).await {
+                Ok(outcome) => {
+                    self.outcome(outcome);
+                    return Handled::Done;
+                }
+                Err(error) => error,
+            };
+            let failed_at = chrono::Utc::now();
+            let first = *first_failure.get_or_insert((Instant::now(), failed_at));
+            if !self.handover.owns(message.partition()) {
+                tracing::info!(%error, "partition revoked; its next owner retries the event");
+                return Handled::Interrupted;
+            }
+            if error.is_transient() && first.0.elapsed() < self.retry_budget {
+                tracing::warn!(%error, attempts, "applying failed; retrying");
+                self.metrics
+                    .retries
+                    .get_or_create(&ProjectionLabels {
+                        projection: self.projection.name(),
+                    })
+                    .inc();
+                if !self.pause(&mut backoff, shutdown).await {
+                    return Handled::Interrupted;
+                }
+                continue;
+            }
+            let failure = Failure {
+                group: self.source.group.clone(),
+                projection: self.projection.name(),
+                event_id: header(message, "event_id"),
+                stream_id: (!stream.is_empty()).then(|| stream.to_owned()),
+                version,
+                traceparent: header(message, "traceparent"),
+                attempts,
+                first_failure: first.1,
+                last_failure: failed_at,
+                error_class: error.class(),
+                error_message: error.to_string(),
+            };
+            return self.dead_letter(message, &failure, shutdown).await;
+        }
+    }
+
+    /// Decodes and applies one record.
+    pub(super) async fn apply(&self, message: &OwnedMessage) -> Result<&'static str, ApplyError> {
+        let payload = message
+            .payload()
+            .ok_or_else(|| ApplyError::Permanent("record without a value".into()))?;
+        let event = self.codec.decode_event(payload).await.map_err(|e| {
+            if e.is_transient() {
+                ApplyError::Transient(e.to_string())
+            } else {
+                ApplyError::Permanent(e.to_string())
+            }
+        })?;
+        let outcome = self.projection.apply(&event, self.source.mode).await?;
+        let recorded_at = event.envelope().recorded_at;
+        let lag = (chrono::Utc::now() - recorded_at).as_seconds_f64().max(0.0);
+        let labels = ProjectionLabels {
+            projection: self.projection.name(),
+        };
+        self.metrics
+            .event_lag_seconds
+            .get_or_create(&labels)
+            .observe(lag);
+        self.metrics.lag_seconds.get_or_create(&labels).set(lag);
+        Ok(outcome)
+    }
+
+    /// Sends the record to the dead-letter topic and parks its stream; both are retried until
+    /// they succeed, since the record's offset is committed right after.
+    pub(super) async fn dead_letter(
+        &self,
+        message: &OwnedMessage,
+        failure: &Failure,
+        shutdown: &CancellationToken,
+    ) -> Handled {
+        let Some(_parking) = self.handover.begin_park(message.partition()) else {
+            tracing::info!("partition revoked; its next owner dead-letters the event");
+            return Handled::Interrupted;
+        };
+        tracing::error!(
+            error_class = failure.error_class,
+            error = %failure.error_message,
+            attempts = failure.attempts,
+            "event cannot be applied; dead-lettering it and parking its stream"
+        );
+        let mut backoff = self.backoff();
+        while let Err(error) = self
+            .dead_letters
+            .send(&self.source.dead_letter_topic, message, failure)
+            .await
+        {
+            tracing::warn!(%error, "cannot write to the dead-letter topic yet");
+            if !self.pause(&mut backoff, shutdown).await {
+                return Handled::Interrupted;
+            }
+        }
+        if let Some(stream) = &failure.stream_id {
+            while let Err(error) = self
+                .parking
+                .park(stream, failure.version, failure.error_class)
+                .await
+            {
+                tracing::warn!(%error, "cannot park the stream yet");
+                if !self.pause(&mut backoff, shutdown).await {
+                    return Handled::Interrupted;
+                }
+            }
+        }
+        self.outcome("dead_lettered");
+        Handled::Done
+    }
+}
