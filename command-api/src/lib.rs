@@ -6,6 +6,7 @@ mod app;
 pub mod auth;
 pub mod bootstrap;
 pub mod cli;
+mod commands;
 pub mod http;
 pub mod relay;
 pub mod sessions;
@@ -39,8 +40,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
-        Command::BootstrapAdmin(args) => app::bootstrap(args).await,
-        Command::RotateSigningKey(args) => app::rotate_signing_key(args).await,
+        Command::BootstrapAdmin(args) => commands::bootstrap(args).await,
+        Command::RotateSigningKey(args) => commands::rotate_signing_key(args).await,
         Command::CreateTopics { kafka } => {
             runtime::kafka::ensure_topics(&kafka, &kafka.topics().all())
                 .await

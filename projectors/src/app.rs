@@ -8,16 +8,14 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use events::topics::Category;
-use prometheus_client::registry::Registry;
 use runtime::db::PgReadiness;
-use runtime::http::{HttpMetrics, Ops, Readiness};
+use runtime::http::{Readiness, Server, ServerBuilder};
 use runtime::kafka::KafkaArgs;
 use runtime::redis::RedisReadiness;
 use sqlx::PgPool;
 use store::event_store::{EventStore, PgEventStore};
 use store::session_cache::SessionCache;
 use store::session_cache::generations::{self, Watcher};
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
@@ -27,10 +25,7 @@ use crate::metrics::ProjectorMetrics;
 use crate::projection::Mode;
 use crate::session_cache::{NAME, SessionCacheProjection};
 
-const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
-    std::net::Ipv4Addr::LOCALHOST,
-    8083,
-));
+const DEFAULT_PORT: u16 = 8083;
 
 #[derive(Debug, OpenApi)]
 #[openapi(info(
@@ -41,8 +36,7 @@ struct ApiDoc;
 
 #[derive(Debug)]
 pub struct Application {
-    listener: TcpListener,
-    router: Router,
+    server: Server,
     supervisor: Supervisor,
 }
 
@@ -50,9 +44,8 @@ impl Application {
     pub async fn build(args: RunArgs) -> anyhow::Result<Self> {
         let pool = args.db.pool()?;
         let redis = args.redis.connect().context("configuring Redis")?;
-        let mut registry = Registry::with_prefix("identity");
-        let http_metrics = HttpMetrics::register(&mut registry);
-        let metrics = ProjectorMetrics::register(&mut registry);
+        let mut server = ServerBuilder::default();
+        let metrics = ProjectorMetrics::register(server.registry());
         let progress = Progress::default();
         let topics = args.kafka.topics();
         let source = [
@@ -62,25 +55,14 @@ impl Application {
         if let Err(error) = runtime::kafka::ensure_topics(&args.kafka, &source).await {
             tracing::warn!(%error, "cannot make sure the topics exist");
         }
-        let ops = Ops {
-            registry: Arc::new(registry),
-            checks: vec![
-                Arc::new(PgReadiness(pool.clone())),
-                Arc::new(RedisReadiness(redis.clone())),
-                Arc::new(ConsumerReadiness(progress.clone())),
-            ],
-            openapi: serde_json::to_value(ApiDoc::openapi())?,
-            metrics: http_metrics,
-            body_limit_bytes: args.http.body_limit_bytes,
-        };
-        let router = runtime::http::app(Router::new(), ops);
-        let addr = args.http.listen.unwrap_or(DEFAULT_LISTEN);
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding {addr}"))?;
+        let server = server
+            .check(PgReadiness(pool.clone()))
+            .check(RedisReadiness(redis.clone()))
+            .check(ConsumerReadiness(progress.clone()))
+            .bind(&args.http, DEFAULT_PORT, Router::new(), &ApiDoc::openapi())
+            .await?;
         Ok(Self {
-            listener,
-            router,
+            server,
             supervisor: Supervisor {
                 store: Arc::new(PgEventStore::new(pool.clone())),
                 cache: SessionCache::new(redis, args.redis.key_prefix.clone()),
@@ -95,13 +77,13 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or(DEFAULT_LISTEN)
+        self.server.local_addr()
     }
 
     /// Runs until `shutdown`; the projector commits what it applied before this returns.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let projector = tokio::spawn(self.supervisor.run(shutdown.clone()));
-        runtime::http::serve(self.listener, self.router, shutdown).await?;
+        self.server.serve(shutdown).await?;
         projector.await.context("projector task")??;
         Ok(())
     }

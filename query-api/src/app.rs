@@ -3,19 +3,16 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use access::PublishedKeys;
-use access::TokenVerifier;
+use access::{PublishedKeys, TokenVerifier};
 use anyhow::Context;
 use axum::Router;
 use axum::routing::{get, post};
-use prometheus_client::registry::Registry;
 use runtime::clock::{Clock, SystemClock};
 use runtime::db::PgReadiness;
-use runtime::http::{HttpMetrics, Ops};
+use runtime::http::{Server, ServerBuilder};
 use runtime::redis::RedisReadiness;
 use store::event_store::{EventStore, PgEventStore};
 use store::session_cache::{SessionCache, generations};
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
@@ -23,10 +20,7 @@ use crate::audit::{PgRevocationLog, RevocationLog};
 use crate::cli::ServeArgs;
 use crate::{audit, introspection, jwks, sessions};
 
-const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
-    std::net::Ipv4Addr::LOCALHOST,
-    8082,
-));
+const DEFAULT_PORT: u16 = 8082;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -71,8 +65,7 @@ struct ApiDoc;
 
 #[derive(Debug)]
 pub struct Application {
-    listener: TcpListener,
-    router: Router,
+    server: Server,
     pool: sqlx::PgPool,
     cache: SessionCache,
 }
@@ -111,37 +104,25 @@ impl Application {
             .route("/v1/audit/revocations", get(audit::revocations))
             .with_state(state);
 
-        let mut registry = Registry::with_prefix("identity");
-        let metrics = HttpMetrics::register(&mut registry);
-        let ops = Ops {
-            registry: Arc::new(registry),
-            checks: vec![
-                Arc::new(PgReadiness(pool.clone())),
-                Arc::new(RedisReadiness(redis)),
-            ],
-            openapi: serde_json::to_value(ApiDoc::openapi())?,
-            metrics,
-            body_limit_bytes: args.http.body_limit_bytes,
-        };
-        let addr = args.http.listen.unwrap_or(DEFAULT_LISTEN);
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding {addr}"))?;
+        let server = ServerBuilder::default()
+            .check(PgReadiness(pool.clone()))
+            .check(RedisReadiness(redis))
+            .bind(&args.http, DEFAULT_PORT, routes, &ApiDoc::openapi())
+            .await?;
         Ok(Self {
-            listener,
-            router: runtime::http::app(routes, ops),
+            server,
             pool,
             cache,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or(DEFAULT_LISTEN)
+        self.server.local_addr()
     }
 
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         tokio::spawn(generations::follow(self.pool, self.cache, shutdown.clone()));
-        runtime::http::serve(self.listener, self.router, shutdown).await?;
+        self.server.serve(shutdown).await?;
         Ok(())
     }
 }

@@ -7,4 +7,5 @@ pub mod keys;
 pub mod lockout;
 pub mod passwords;
 pub mod refresh;
+pub(crate) mod refresher;
 pub mod tokens;

@@ -6,6 +6,7 @@ mod health;
 mod json;
 mod observe;
 pub mod problem;
+mod server;
 mod trace_context;
 
 use std::any::Any;
@@ -27,6 +28,7 @@ pub use health::Readiness;
 pub use json::{Json, Path, Query};
 pub use observe::HttpMetrics;
 pub use problem::Problem;
+pub use server::{Server, ServerBuilder};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct HttpArgs {
