@@ -25,7 +25,7 @@ use crate::auth::tokens::TokenIssuer;
 use crate::cli::{RelayOnlyArgs, ServeArgs};
 use crate::http::{ApiDoc, AppState};
 use crate::relay::{Publisher, Relay, RelayArgs, RelayMetrics};
-use crate::sessions::PgSessionDirectory;
+use crate::sessions::{PgSessionDirectory, SessionRunner};
 use access::{PublishedKeys, TokenVerifier};
 use store::event_store::{PgEventStore, PgSnapshots};
 use store::session_cache::{SessionCache, generations};
@@ -72,24 +72,26 @@ impl Application {
         ));
         verifier.reload().await.context("loading the public keys")?;
 
+        let cache = SessionCache::new(
+            args.redis.connect().context("configuring Redis")?,
+            args.redis.key_prefix.clone(),
+        );
         let state = AppState {
-            store: Arc::new(PgEventStore::new(pool.clone())),
-            snapshots: Arc::new(PgSnapshots::new(pool.clone())),
+            sessions: SessionRunner {
+                store: Arc::new(PgEventStore::new(pool.clone())),
+                snapshots: Arc::new(PgSnapshots::new(pool.clone())),
+                cache: cache.clone(),
+                clock,
+                policy: (&args.sessions).into(),
+            },
             directory: Arc::new(PgSessionDirectory::new(pool.clone())),
             credentials: Arc::new(PgCredentials::new(pool.clone())),
             attempts: Arc::new(PgLoginAttempts::new(pool.clone())),
             passwords: Passwords::new(&args.passwords)?,
             issuer: issuer.clone(),
             verifier: verifier.clone(),
-            clock,
-            policy: (&args.sessions).into(),
             lockout: args.lockout.clone(),
-            cache: SessionCache::new(
-                args.redis.connect().context("configuring Redis")?,
-                args.redis.key_prefix.clone(),
-            ),
         };
-        let cache = state.cache.clone();
         cache.use_generation(generations::live_or_first(&pool).await);
 
         let mut server = ServerBuilder::default();

@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::post;
-use runtime::clock::Clock;
 use utoipa::OpenApi;
 
 pub use bearer::Bearer;
@@ -20,35 +19,40 @@ use crate::auth::credentials::Credentials;
 use crate::auth::lockout::{LockoutArgs, LoginAttempts};
 use crate::auth::passwords::Passwords;
 use crate::auth::tokens::TokenIssuer;
-use crate::sessions::{self, SessionDirectory, SessionPolicy};
+use crate::sessions::{self, SessionDirectory, SessionRunner};
 use access::TokenVerifier;
-use store::event_store::{EventStore, Snapshots};
-use store::session_cache::SessionCache;
 
 /// Everything a handler may use, each behind its port.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn EventStore>,
-    pub snapshots: Arc<dyn Snapshots>,
+    /// Runs commands on sessions streams (store, snapshots, cache write-through, clock).
+    pub sessions: SessionRunner,
     pub directory: Arc<dyn SessionDirectory>,
     pub credentials: Arc<dyn Credentials>,
     pub attempts: Arc<dyn LoginAttempts>,
     pub passwords: Passwords,
     pub issuer: Arc<TokenIssuer>,
     pub verifier: Arc<TokenVerifier>,
-    pub clock: Arc<dyn Clock>,
-    pub policy: SessionPolicy,
     pub lockout: LockoutArgs,
-    /// Written through after each sessions command, so a login or revocation is visible to
-    /// introspection at once; the projector makes it right if this write is lost.
-    pub cache: SessionCache,
 }
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
-            .field("policy", &self.policy)
+            .field("sessions", &self.sessions)
             .finish_non_exhaustive()
+    }
+}
+
+/// Fails unless the caller's own session is still active.
+pub async fn require_active(
+    state: &AppState,
+    claims: &access::AccessClaims,
+) -> Result<(), ApiError> {
+    if sessions::is_active(&state.sessions, claims.sub, claims.sid).await? {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthenticated)
     }
 }
 

@@ -1,6 +1,8 @@
 //! Running a command on a principal's sessions stream: load (snapshot + newer events), decide,
-//! append at the version decided on; a lost race starts over from a fresh load.
+//! append at the version decided on; a lost race starts over from a fresh load. Nothing here
+//! knows HTTP: callers map [`Rejected`] to their answers.
 
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -10,10 +12,11 @@ use events::sessions::SessionEvent;
 use events::topics::Category;
 use uuid::Uuid;
 
-use super::{Command, SessionError, Sessions, decide};
-use crate::http::{ApiError, AppState};
-use store::event_store::{NewEvent, StoreError};
-use store::session_cache::{CacheError, Epoch, Written};
+use runtime::clock::Clock;
+use store::event_store::{EventStore, NewEvent, Snapshots, StoreError};
+use store::session_cache::{CacheError, Epoch, SessionCache, Written};
+
+use super::{Command, SessionError, SessionPolicy, Sessions, decide};
 
 /// Appends that lost a race this many times in a row give up with 409.
 const MAX_ATTEMPTS: usize = 32;
@@ -24,36 +27,42 @@ const SNAPSHOT_EVERY: i64 = 32;
 /// Sessions that ended longer ago than this are left out of snapshots.
 const ENDED_RETENTION: Duration = Duration::days(1);
 
+/// What running a sessions command needs, each behind its port.
+#[derive(Clone)]
+pub struct SessionRunner {
+    pub store: Arc<dyn EventStore>,
+    pub snapshots: Arc<dyn Snapshots>,
+    /// Written through after each command, so a login or revocation is visible to
+    /// introspection at once; the projector makes it right if this write is lost.
+    pub cache: SessionCache,
+    pub clock: Arc<dyn Clock>,
+    pub policy: SessionPolicy,
+}
+
+impl std::fmt::Debug for SessionRunner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionRunner")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Why a command on a sessions stream did not happen.
 #[derive(Debug)]
 pub enum Rejected {
     /// The rules said no.
     Domain(SessionError),
-    Api(ApiError),
+    /// The stream kept changing under the command: every retry lost its race.
+    Contended,
+    /// The event store failed or could not be reached; nothing was written.
+    Store(StoreError),
+    /// A stored stream or snapshot could not be read back.
+    Corrupt(String),
 }
 
 impl From<StoreError> for Rejected {
     fn from(e: StoreError) -> Self {
-        Self::Api(e.into())
-    }
-}
-
-impl From<Rejected> for ApiError {
-    fn from(r: Rejected) -> Self {
-        match r {
-            Rejected::Api(e) => e,
-            Rejected::Domain(SessionError::NotFound) => ApiError::NotFound("session"),
-            Rejected::Domain(SessionError::NotActive) => ApiError::State {
-                code: "session_not_active",
-                detail: "the session has ended already".into(),
-            },
-            Rejected::Domain(SessionError::InvalidMetadata(detail)) => ApiError::Invalid(detail),
-            Rejected::Domain(e @ SessionError::ReasonNotAllowed(_)) => {
-                ApiError::Invalid(e.to_string())
-            }
-            Rejected::Domain(SessionError::UnknownRefreshToken) => ApiError::Unauthenticated,
-            Rejected::Domain(e @ SessionError::AlreadyStarted) => ApiError::Internal(e.to_string()),
-        }
+        Self::Store(e)
     }
 }
 
@@ -70,7 +79,7 @@ pub struct Outcome {
 }
 
 pub async fn execute(
-    state: &AppState,
+    runner: &SessionRunner,
     principal_id: Uuid,
     command: Command,
     metadata: EventMetadata,
@@ -84,8 +93,8 @@ pub async fn execute(
         .with_max_times(MAX_ATTEMPTS)
         .build();
     loop {
-        let (current, snapshot_version) = load(state, &stream).await?;
-        let now = state.clock.now();
+        let (current, snapshot_version) = load(runner, &stream).await?;
+        let now = runner.clock.now();
         let events = decide(&current, command.clone(), now).map_err(Rejected::Domain)?;
         if events.is_empty() {
             return Ok(Outcome {
@@ -99,23 +108,23 @@ pub async fn execute(
             .iter()
             .map(|e| NewEvent::new(e, metadata.clone()))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Rejected::Api(ApiError::Internal(e.to_string())))?;
+            .map_err(|e| Rejected::Corrupt(e.to_string()))?;
         // A session start is written to the cache only if Redis was not emptied after this
         // point: what the cache lost might be newer (a revocation of the session).
         let epoch = if events.iter().any(|e| matches!(e, SessionEvent::Started(_))) {
-            state.cache.epoch().await.ok()
+            runner.cache.epoch().await.ok()
         } else {
             None
         };
-        match state.store.append(&stream, current.version, new).await {
+        match runner.store.append(&stream, current.version, new).await {
             Ok(appended) => {
-                write_through(state, principal_id, &appended.events, epoch.as_ref()).await;
+                write_through(runner, principal_id, &appended.events, epoch.as_ref()).await;
                 let after = events.iter().fold(current, |s, e| {
                     let version = s.version + 1;
                     s.evolve(version, e)
                 });
                 if appended.version - snapshot_version >= SNAPSHOT_EVERY {
-                    snapshot(state, &stream, after.clone(), now);
+                    snapshot(runner, &stream, after.clone(), now);
                 }
                 return Ok(Outcome {
                     events,
@@ -126,7 +135,7 @@ pub async fn execute(
             }
             Err(StoreError::Conflict { .. }) => match backoff.next() {
                 Some(wait) => tokio::time::sleep(wait).await,
-                None => return Err(Rejected::Api(ApiError::Conflict)),
+                None => return Err(Rejected::Contended),
             },
             Err(e) => return Err(e.into()),
         }
@@ -134,9 +143,9 @@ pub async fn execute(
 }
 
 /// The stream's current state, and the version of the snapshot it started from (0: none).
-pub async fn load(state: &AppState, stream: &str) -> Result<(Sessions, i64), Rejected> {
-    let internal = |e: &dyn std::fmt::Display| Rejected::Api(ApiError::Internal(e.to_string()));
-    let (snapshot, tail) = state
+pub async fn load(runner: &SessionRunner, stream: &str) -> Result<(Sessions, i64), Rejected> {
+    let internal = |e: &dyn std::fmt::Display| Rejected::Corrupt(e.to_string());
+    let (snapshot, tail) = runner
         .store
         .read_from_snapshot(stream, SNAPSHOT_FORMAT)
         .await?;
@@ -155,7 +164,7 @@ const WRITE_THROUGH_TIMEOUT: StdDuration = StdDuration::from_millis(250);
 /// Applies the appended events to the session cache right away (best effort). `epoch` was
 /// taken before the append; without it a session start is left to the projector.
 async fn write_through(
-    state: &AppState,
+    runner: &SessionRunner,
     principal_id: Uuid,
     appended: &[events::RawEvent],
     epoch: Option<&Epoch>,
@@ -165,13 +174,13 @@ async fn write_through(
         for raw in appended {
             let recorded = SessionEvent::from_raw(raw)?;
             let written = match epoch {
-                Some(epoch) => state.cache.apply(&recorded, epoch).await?,
-                None => state.cache.apply_existing(&recorded).await?,
+                Some(epoch) => runner.cache.apply(&recorded, epoch).await?,
+                None => runner.cache.apply_existing(&recorded).await?,
             };
             if written == Written::Missing {
-                state
+                runner
                     .cache
-                    .rebuild(state.store.as_ref(), principal_id)
+                    .rebuild(runner.store.as_ref(), principal_id)
                     .await?;
                 break;
             }
@@ -186,9 +195,9 @@ async fn write_through(
 }
 
 /// Saves `after` in the background; a failure only costs speed.
-fn snapshot(state: &AppState, stream: &str, after: Sessions, now: DateTime<Utc>) {
+fn snapshot(runner: &SessionRunner, stream: &str, after: Sessions, now: DateTime<Utc>) {
     let after = after.without_ended_before(now - ENDED_RETENTION);
-    let snapshots = state.snapshots.clone();
+    let snapshots = runner.snapshots.clone();
     let stream = stream.to_owned();
     tokio::spawn(async move {
         let version = after.version;

@@ -133,7 +133,7 @@ pub async fn login(
     // Attempts on one login run one at a time, the password check included.
     let guard = state.attempts.begin(&login).await?;
     let attempts = guard.attempts();
-    let now = state.clock.now();
+    let now = state.sessions.clock.now();
     if let Some(until) = attempts.locked_at(now) {
         guard.finish(attempts).await?;
         return Err(locked(until, now));
@@ -185,12 +185,12 @@ pub async fn login(
         refresh_token_hash: refresh.hash(),
         user_agent: context.user_agent.clone(),
         ip: context.ip.clone(),
-        idle_timeout: state.policy.idle_timeout,
-        lifetime: state.policy.lifetime,
-        limit: state.policy.limit,
+        idle_timeout: state.sessions.policy.idle_timeout,
+        lifetime: state.sessions.policy.lifetime,
+        limit: state.sessions.policy.limit,
     });
     let metadata = context.metadata(Some(actor));
-    let outcome = execute(&state, credential.principal_id, command, metadata).await?;
+    let outcome = execute(&state.sessions, credential.principal_id, command, metadata).await?;
     let grant = Grant {
         principal_id: credential.principal_id,
         principal_type: credential.principal_type,
@@ -224,7 +224,7 @@ async fn record_lockout(
         locked_until: tripped.until,
     });
     let metadata = context.metadata(Some(Actor::System("login-lockout".into())));
-    if let Err(error) = execute(state, principal_id, command, metadata).await {
+    if let Err(error) = execute(&state.sessions, principal_id, command, metadata).await {
         tracing::warn!(error = ?error, "lockout not recorded");
     }
 }

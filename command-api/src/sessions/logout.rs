@@ -30,7 +30,14 @@ pub async fn logout(
         actor: actor.clone(),
         authority: Authority::Owner,
     });
-    match execute(&state, claims.sub, command, context.metadata(Some(actor))).await {
+    match execute(
+        &state.sessions,
+        claims.sub,
+        command,
+        context.metadata(Some(actor)),
+    )
+    .await
+    {
         Ok(_) => Ok(StatusCode::NO_CONTENT),
         Err(Rejected::Domain(SessionError::NotFound | SessionError::NotActive)) => {
             Err(ApiError::Unauthenticated)

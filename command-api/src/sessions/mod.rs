@@ -19,20 +19,20 @@ pub use decide::{
     RecordLockout, Refresh, Revoke, RevokeAll, SessionError, StartSession, decide,
 };
 pub use directory::{PgSessionDirectory, SessionDirectory};
-pub use execute::{Outcome, Rejected, execute, load};
+pub use execute::{Outcome, Rejected, SessionRunner, execute, load};
 pub use policy::{SessionArgs, SessionPolicy};
 pub use state::{Session, Sessions};
 
-/// Fails unless the caller's own session is still active: a token outlives its session until
+/// Whether `session_id` of `principal_id` is still active: a token outlives its session until
 /// it expires, and must not authorize anything after a logout or revocation.
-pub async fn require_active(
-    state: &crate::http::AppState,
-    claims: &access::AccessClaims,
-) -> Result<(), crate::http::ApiError> {
-    let stream = events::topics::Category::Sessions.stream_id(claims.sub);
-    let (sessions, _) = load(state, &stream).await?;
-    match sessions.get(claims.sid) {
-        Some(session) if session.is_active(state.clock.now()) => Ok(()),
-        _ => Err(crate::http::ApiError::Unauthenticated),
-    }
+pub async fn is_active(
+    runner: &SessionRunner,
+    principal_id: uuid::Uuid,
+    session_id: uuid::Uuid,
+) -> Result<bool, Rejected> {
+    let stream = events::topics::Category::Sessions.stream_id(principal_id);
+    let (sessions, _) = load(runner, &stream).await?;
+    Ok(sessions
+        .get(session_id)
+        .is_some_and(|session| session.is_active(runner.clock.now())))
 }

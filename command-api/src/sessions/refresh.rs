@@ -51,13 +51,13 @@ pub async fn refresh(
         session_id: presented.session_id,
         presented_hash: presented.hash(),
         new_hash: next.hash(),
-        grace: state.policy.refresh_grace,
+        grace: state.sessions.policy.refresh_grace,
         user_agent: context.user_agent.clone(),
         ip: context.ip.clone(),
     });
     let actor = Actor::principal(presented.principal_type, presented.principal_id);
     let outcome = match execute(
-        &state,
+        &state.sessions,
         presented.principal_id,
         command,
         context.metadata(Some(actor)),

@@ -62,7 +62,7 @@ pub async fn revoke(
     Path(session_id): Path<Uuid>,
     Json(request): Json<RevokeRequest>,
 ) -> Result<JsonResponse<Revoked>, ApiError> {
-    super::require_active(&state, &claims).await?;
+    crate::http::require_active(&state, &claims).await?;
     let reason = parse_reason(&request.reason)?;
     let principal = state
         .directory
@@ -78,7 +78,13 @@ pub async fn revoke(
         actor: actor.clone(),
         authority,
     });
-    let outcome = execute(&state, principal, command, context.metadata(Some(actor))).await?;
+    let outcome = execute(
+        &state.sessions,
+        principal,
+        command,
+        context.metadata(Some(actor)),
+    )
+    .await?;
     Ok(JsonResponse(Revoked {
         session_id,
         reason: reason.as_str().to_owned(),
@@ -105,7 +111,7 @@ pub async fn revoke_all(
     Path(principal_id): Path<Uuid>,
     Json(request): Json<RevokeRequest>,
 ) -> Result<JsonResponse<RevokedAll>, ApiError> {
-    super::require_active(&state, &claims).await?;
+    crate::http::require_active(&state, &claims).await?;
     let reason = parse_reason(&request.reason)?;
     let authority = authority(&claims, principal_id)?;
     let actor = Actor::principal(claims.principal_type, claims.sub);
@@ -115,7 +121,13 @@ pub async fn revoke_all(
         actor: actor.clone(),
         authority,
     });
-    let outcome = execute(&state, principal_id, command, context.metadata(Some(actor))).await?;
+    let outcome = execute(
+        &state.sessions,
+        principal_id,
+        command,
+        context.metadata(Some(actor)),
+    )
+    .await?;
     let revoked_session_ids = outcome
         .events
         .iter()
