@@ -23,8 +23,8 @@ use crate::auth::passwords::Passwords;
 use crate::auth::refresher::KeyRefresher;
 use crate::auth::tokens::TokenIssuer;
 use crate::cli::{RelayOnlyArgs, ServeArgs};
-use crate::http::{ApiDoc, AppState};
 use crate::relay::{Publisher, Relay, RelayArgs, RelayMetrics};
+use crate::sessions::routes::{ApiDoc, AppState};
 use crate::sessions::{PgSessionDirectory, SessionRunner};
 use access::{PublishedKeys, TokenVerifier};
 use store::event_store::{PgEventStore, PgSnapshots};
@@ -111,7 +111,7 @@ impl Application {
             .bind(
                 &args.http,
                 DEFAULT_PORT,
-                crate::http::routes(state),
+                crate::sessions::routes::routes(state),
                 &ApiDoc::openapi(),
             )
             .await?;

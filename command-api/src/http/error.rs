@@ -6,8 +6,6 @@ use runtime::http::Problem;
 
 use store::event_store::StoreError;
 
-use crate::sessions::{Rejected, SessionError};
-
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 401 `invalid_credentials`: the same answer for an unknown login and a wrong password.
@@ -110,27 +108,6 @@ impl IntoResponse for ApiError {
             .into_response(),
             Self::Unavailable(cause) => Problem::unavailable(cause, 1).into_response(),
             Self::Internal(cause) => Problem::internal(cause).into_response(),
-        }
-    }
-}
-
-impl From<Rejected> for ApiError {
-    fn from(r: Rejected) -> Self {
-        match r {
-            Rejected::Store(e) => e.into(),
-            Rejected::Contended => ApiError::Conflict,
-            Rejected::Corrupt(detail) => ApiError::Internal(detail),
-            Rejected::Domain(SessionError::NotFound) => ApiError::NotFound("session"),
-            Rejected::Domain(SessionError::NotActive) => ApiError::State {
-                code: "session_not_active",
-                detail: "the session has ended already".into(),
-            },
-            Rejected::Domain(SessionError::InvalidMetadata(detail)) => ApiError::Invalid(detail),
-            Rejected::Domain(e @ SessionError::ReasonNotAllowed(_)) => {
-                ApiError::Invalid(e.to_string())
-            }
-            Rejected::Domain(SessionError::UnknownRefreshToken) => ApiError::Unauthenticated,
-            Rejected::Domain(e @ SessionError::AlreadyStarted) => ApiError::Internal(e.to_string()),
         }
     }
 }

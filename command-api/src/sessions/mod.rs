@@ -1,15 +1,13 @@
 //! The sessions aggregate: every session of one principal, in one stream
 //! (`sessions-<principal_id>`). [`decide`] holds every rule; [`Sessions::evolve`] only records
-//! what happened. Handlers load (snapshot + newer events), decide, append.
+//! what happened. [`execute`] loads (snapshot + newer events), decides and appends; the handlers
+//! in [`routes`] are the only part that knows HTTP.
 
 mod decide;
 mod directory;
 mod execute;
-pub mod login;
-pub mod logout;
 mod policy;
-pub mod refresh;
-pub mod revoke;
+pub mod routes;
 mod state;
 #[cfg(test)]
 mod tests;

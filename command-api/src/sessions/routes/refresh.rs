@@ -10,10 +10,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::AppState;
 use super::login::{Grant, TokenResponse, tokens};
-use super::{Command, Refresh, Rejected, SessionError, execute};
 use crate::auth::refresh::RefreshToken;
-use crate::http::{ApiError, AppState, RequestContext};
+use crate::http::{ApiError, RequestContext};
+use crate::sessions::{Command, Refresh, Rejected, SessionError, execute};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RefreshRequest {

@@ -5,8 +5,9 @@ use axum::http::StatusCode;
 use events::Actor;
 use events::sessions::RevocationReason;
 
-use super::{Authority, Command, Rejected, Revoke, SessionError, execute};
-use crate::http::{ApiError, AppState, Bearer, RequestContext};
+use super::AppState;
+use crate::http::{ApiError, Bearer, RequestContext};
+use crate::sessions::{Authority, Command, Rejected, Revoke, SessionError, execute};
 
 #[utoipa::path(
     post,

@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Authority, Command, Revoke, RevokeAll, execute};
-use crate::http::{ApiError, AppState, Bearer, RequestContext};
+use super::AppState;
+use crate::http::{ApiError, Bearer, RequestContext};
+use crate::sessions::{Authority, Command, Revoke, RevokeAll, execute};
 use access::AccessClaims;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -62,7 +63,7 @@ pub async fn revoke(
     Path(session_id): Path<Uuid>,
     Json(request): Json<RevokeRequest>,
 ) -> Result<JsonResponse<Revoked>, ApiError> {
-    crate::http::require_active(&state, &claims).await?;
+    super::require_active(&state, &claims).await?;
     let reason = parse_reason(&request.reason)?;
     let principal = state
         .directory
@@ -111,7 +112,7 @@ pub async fn revoke_all(
     Path(principal_id): Path<Uuid>,
     Json(request): Json<RevokeRequest>,
 ) -> Result<JsonResponse<RevokedAll>, ApiError> {
-    crate::http::require_active(&state, &claims).await?;
+    super::require_active(&state, &claims).await?;
     let reason = parse_reason(&request.reason)?;
     let authority = authority(&claims, principal_id)?;
     let actor = Actor::principal(claims.principal_type, claims.sub);

@@ -12,11 +12,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Command, RecordLockout, StartSession, execute};
+use super::AppState;
 use crate::auth::lockout::{Attempts, Tripped};
 use crate::auth::passwords::Verified;
 use crate::auth::refresh::RefreshToken;
-use crate::http::{ApiError, AppState, RequestContext};
+use crate::http::{ApiError, RequestContext};
+use crate::sessions::{Command, RecordLockout, StartSession, execute};
 
 /// Longest accepted login and password, in characters.
 const MAX_LOGIN: usize = 320;
@@ -65,7 +66,7 @@ pub(super) fn tokens(
     state: &AppState,
     grant: Grant,
     refresh: &RefreshToken,
-    outcome: &super::Outcome,
+    outcome: &crate::sessions::Outcome,
 ) -> Result<TokenResponse, ApiError> {
     let (access_token, claims) = state
         .issuer
