@@ -7,6 +7,7 @@ mod decide;
 mod directory;
 mod execute;
 mod policy;
+mod postgres;
 pub mod routes;
 mod state;
 #[cfg(test)]
@@ -16,9 +17,10 @@ pub use decide::{
     Authority, Command, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_LEN, MAX_METADATA_VALUE_LEN,
     RecordLockout, Refresh, Revoke, RevokeAll, SessionError, StartSession, decide,
 };
-pub use directory::{PgSessionDirectory, SessionDirectory};
+pub use directory::SessionDirectory;
 pub use execute::{Outcome, Rejected, SessionRunner, execute, load};
 pub use policy::{SessionArgs, SessionPolicy};
+pub use postgres::PgSessionDirectory;
 pub use state::{Session, Sessions};
 
 /// Whether `session_id` of `principal_id` is still active: a token outlives its session until
