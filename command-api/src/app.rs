@@ -24,6 +24,7 @@ use crate::auth::refresher::KeyRefresher;
 use crate::auth::tokens::TokenIssuer;
 use crate::cli::{RelayOnlyArgs, ServeArgs};
 use crate::relay::{Publisher, Relay, RelayArgs, RelayMetrics};
+use crate::sessions::login::LoginPorts;
 use crate::sessions::routes::{ApiDoc, AppState};
 use crate::sessions::{PgSessionDirectory, SessionRunner};
 use access::{PublishedKeys, TokenVerifier};
@@ -85,12 +86,14 @@ impl Application {
                 policy: (&args.sessions).into(),
             },
             directory: Arc::new(PgSessionDirectory::new(pool.clone())),
-            credentials: Arc::new(PgCredentials::new(pool.clone())),
-            attempts: Arc::new(PgLoginAttempts::new(pool.clone())),
-            passwords: Passwords::new(&args.passwords)?,
+            login: LoginPorts {
+                attempts: Arc::new(PgLoginAttempts::new(pool.clone())),
+                credentials: Arc::new(PgCredentials::new(pool.clone())),
+                passwords: Passwords::new(&args.passwords)?,
+                lockout: args.lockout.clone(),
+            },
             issuer: issuer.clone(),
             verifier: verifier.clone(),
-            lockout: args.lockout.clone(),
         };
         cache.use_generation(generations::live_or_first(&pool).await);
 

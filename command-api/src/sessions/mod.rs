@@ -6,6 +6,7 @@
 mod decide;
 mod directory;
 mod execute;
+pub mod login;
 mod policy;
 mod postgres;
 pub mod routes;

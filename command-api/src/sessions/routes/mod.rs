@@ -14,10 +14,8 @@ use axum::extract::FromRef;
 use axum::routing::post;
 use utoipa::OpenApi;
 
+use super::login::LoginPorts;
 use super::{Rejected, SessionDirectory, SessionError, SessionRunner};
-use crate::auth::credentials::Credentials;
-use crate::auth::lockout::{LockoutArgs, LoginAttempts};
-use crate::auth::passwords::Passwords;
 use crate::auth::tokens::TokenIssuer;
 use crate::http::ApiError;
 
@@ -27,12 +25,10 @@ pub struct AppState {
     /// Runs commands on sessions streams (store, snapshots, cache write-through, clock).
     pub sessions: SessionRunner,
     pub directory: Arc<dyn SessionDirectory>,
-    pub credentials: Arc<dyn Credentials>,
-    pub attempts: Arc<dyn LoginAttempts>,
-    pub passwords: Passwords,
+    /// What a password login uses: attempts, credentials, password hashing, lockout policy.
+    pub login: LoginPorts,
     pub issuer: Arc<TokenIssuer>,
     pub verifier: Arc<TokenVerifier>,
-    pub lockout: LockoutArgs,
 }
 
 impl FromRef<AppState> for Arc<TokenVerifier> {

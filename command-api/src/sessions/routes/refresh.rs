@@ -38,7 +38,12 @@ pub async fn refresh(
 ) -> Result<JsonResponse<TokenResponse>, ApiError> {
     let presented = RefreshToken::parse(request.refresh_token.expose_secret())
         .map_err(|_| ApiError::InvalidRefreshToken)?;
-    let credential = match state.credentials.find_by_id(presented.principal_id).await? {
+    let credential = match state
+        .login
+        .credentials
+        .find_by_id(presented.principal_id)
+        .await?
+    {
         Some(c) if !c.disabled => c,
         _ => return Err(ApiError::InvalidRefreshToken),
     };
