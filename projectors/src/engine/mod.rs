@@ -9,6 +9,7 @@ mod args;
 mod context;
 pub mod dead_letter;
 mod handover;
+mod job;
 mod lanes;
 pub mod offsets;
 pub mod parking;
@@ -35,10 +36,11 @@ use context::EngineContext;
 pub use context::Progress;
 use dead_letter::DeadLetters;
 use handover::Handover;
+use job::Job;
 use lanes::Lanes;
 use offsets::Offsets;
 use parking::Parking;
-use worker::{Job, Worker};
+use worker::Worker;
 
 /// Received records allowed per apply slot (see [`EngineArgs::concurrency`]).
 const BUFFERED_PER_SLOT: usize = 16;

@@ -1,25 +1,18 @@
 //! How one record is handled: decoded, applied with retries, dead-lettered and its stream
 //! parked when it cannot be, each in a span linked to the command that appended it.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use events::codec::AvroCodec;
-use rdkafka::consumer::Consumer;
-use rdkafka::consumer::stream_consumer::StreamConsumer;
 use rdkafka::message::{Message, OwnedMessage};
-use runtime::telemetry::TraceContext;
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
+use super::Source;
 use super::dead_letter::{DeadLetters, Failure, header};
 use super::handover::Handover;
-use super::lanes::Lanes;
-use super::offsets::{Offsets, Ticket};
 use super::parking::Parking;
-use super::{EngineContext, Progress, Source, lock};
 use crate::metrics::{ProjectionLabels, ProjectorMetrics};
 use crate::projection::{ApplyError, Projection};
 
@@ -44,94 +37,6 @@ pub(super) struct Worker<P> {
     pub(super) metrics: ProjectorMetrics,
     pub(super) max_backoff: Duration,
     pub(super) retry_budget: Duration,
-}
-
-/// One record's trip through its lane.
-pub(super) struct Job<P> {
-    pub(super) worker: Arc<Worker<P>>,
-    pub(super) consumer: Arc<StreamConsumer<EngineContext>>,
-    pub(super) offsets: Arc<Mutex<Offsets>>,
-    pub(super) lanes: Arc<Mutex<Lanes>>,
-    pub(super) applying: Arc<Semaphore>,
-    pub(super) progress: Progress,
-}
-
-impl<P: Projection> Job<P> {
-    pub(super) async fn run(
-        self,
-        message: OwnedMessage,
-        ticket: Ticket,
-        stream: String,
-        turn: super::lanes::Turn,
-        shutdown: &CancellationToken,
-    ) {
-        let ready = turn.wait().await;
-        let worker = &self.worker;
-        // An earlier record of the stream was interrupted: this one waits for the next run.
-        let slot = match ready.in_order {
-            true => self.applying.acquire().await.ok(),
-            false => None,
-        };
-        let Some(_slot) = slot else {
-            let seq = ready.seq;
-            ready.finish(false);
-            lock(&self.lanes).leave(&stream, seq);
-            return;
-        };
-        let labels = ProjectionLabels {
-            projection: worker.projection.name(),
-        };
-        let in_flight = worker.metrics.in_flight.get_or_create(&labels).clone();
-        in_flight.inc();
-        let span = tracing::info_span!(
-            "process",
-            otel.name = %worker.span_name,
-            otel.kind = "consumer",
-            messaging.system = "kafka",
-            messaging.operation.type = "process",
-            messaging.destination.name = %worker.source.topic,
-            messaging.destination.partition.id = message.partition(),
-            messaging.kafka.offset = message.offset(),
-            messaging.kafka.message.key = %stream,
-            messaging.consumer.group.name = %worker.source.group,
-            messaging.message.id = header(&message, "event_id").unwrap_or_default(),
-            projection = worker.projection.name(),
-            outcome = tracing::field::Empty,
-        );
-        TraceContext {
-            traceparent: header(&message, "traceparent"),
-            tracestate: header(&message, "tracestate"),
-        }
-        .link_from(&span);
-        let started = Instant::now();
-        let handled = worker
-            .handle(&message, &stream, shutdown)
-            .instrument(span)
-            .await;
-        worker
-            .metrics
-            .apply_seconds
-            .get_or_create(&labels)
-            .observe(started.elapsed().as_secs_f64());
-        in_flight.dec();
-        let seq = ready.seq;
-        ready.finish(matches!(handled, Handled::Done));
-        lock(&self.lanes).leave(&stream, seq);
-        if let Handled::Done = handled {
-            let mut offsets = lock(&self.offsets);
-            if let Some(offset) = offsets.finish(ticket) {
-                match self
-                    .consumer
-                    .store_offset(&worker.source.topic, ticket.partition, offset)
-                {
-                    Ok(()) => {
-                        lock(&self.progress.stored).insert(ticket.partition, offset);
-                    }
-                    Err(error) => tracing::debug!(%error, "offset not stored (partition revoked)"),
-                }
-            }
-        }
-    }
 }
 
 impl<P: Projection> Worker<P> {
