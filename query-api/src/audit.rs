@@ -18,15 +18,16 @@ use chrono::{DateTime, Utc};
 use events::sessions::{RevocationReason, SessionEvent};
 use events::topics::Category;
 use events::{EventFamily, Permission, RawEvent};
-use runtime::http::{Problem, Query as QueryString};
+use runtime::http::Query as QueryString;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
-use store::event_store::raw_event;
+use store::event_store::{StoreError, raw_event};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::Caller;
+use crate::error::QueryError;
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1000;
@@ -94,22 +95,22 @@ pub async fn revocations(
             }
             response
         }
-        Err(problem) => problem.into_response(),
+        Err(error) => error.into_response(),
     }
 }
 
 async fn page(
     state: &AppState,
     query: &AuditQuery,
-) -> Result<(Vec<Revocation>, Option<String>), Problem> {
+) -> Result<(Vec<Revocation>, Option<String>), QueryError> {
     if let Some(reason) = &query.reason {
         reason.parse::<RevocationReason>().map_err(|_| {
-            Problem::unprocessable("invalid_reason", format!("unknown reason {reason:?}"))
+            QueryError::invalid("invalid_reason", format!("unknown reason {reason:?}"))
         })?;
     }
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(Problem::unprocessable(
+        return Err(QueryError::invalid(
             "invalid_limit",
             format!("limit is 1 to {MAX_LIMIT}"),
         ));
@@ -129,7 +130,7 @@ async fn page(
     for (raw, position) in rows.iter().take(limit as usize) {
         let position = *position;
         let SessionEvent::Revoked(revoked) = SessionEvent::from_raw(raw)
-            .map_err(Problem::internal)?
+            .map_err(|e| QueryError::Internal(e.to_string()))?
             .event
         else {
             continue;
@@ -164,9 +165,8 @@ fn encode_cursor(recorded_at: DateTime<Utc>, position: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}:{position}", recorded_at.timestamp_micros()))
 }
 
-fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, i64), Problem> {
-    let invalid =
-        || Problem::unprocessable("invalid_cursor", "the cursor is not one this API gave");
+fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, i64), QueryError> {
+    let invalid = || QueryError::invalid("invalid_cursor", "the cursor is not one this API gave");
     let text = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let text = String::from_utf8(text).map_err(|_| invalid())?;
     let (micros, position) = text.split_once(':').ok_or_else(invalid)?;
@@ -218,7 +218,7 @@ pub struct Filter {
 #[async_trait]
 pub trait RevocationLog: Send + Sync + 'static {
     /// Matching `session.revoked` events with their store positions, newest first.
-    async fn page(&self, filter: &Filter) -> Result<Vec<(RawEvent, i64)>, Problem>;
+    async fn page(&self, filter: &Filter) -> Result<Vec<(RawEvent, i64)>, StoreError>;
 }
 
 #[derive(Debug, Clone)]
@@ -234,7 +234,7 @@ impl PgRevocationLog {
 
 #[async_trait]
 impl RevocationLog for PgRevocationLog {
-    async fn page(&self, filter: &Filter) -> Result<Vec<(RawEvent, i64)>, Problem> {
+    async fn page(&self, filter: &Filter) -> Result<Vec<(RawEvent, i64)>, StoreError> {
         let rows = sqlx::query(include_str!("audit.sql"))
             .bind(&filter.stream_id)
             .bind(&filter.reason)
@@ -245,11 +245,13 @@ impl RevocationLog for PgRevocationLog {
             .bind(filter.limit)
             .fetch_all(&self.pool)
             .await
-            .map_err(|e| Problem::unavailable(e, 1))?;
+            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
         rows.iter()
             .map(|row| {
-                let raw = raw_event(row).map_err(Problem::internal)?;
-                let position: i64 = row.try_get("position").map_err(Problem::internal)?;
+                let raw = raw_event(row)?;
+                let position: i64 = row
+                    .try_get("position")
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 Ok((raw, position))
             })
             .collect()

@@ -12,6 +12,7 @@ use runtime::http::Problem;
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::error::QueryError;
 use crate::lookup;
 
 #[derive(Debug, Clone)]
@@ -63,7 +64,7 @@ impl FromRequestParts<AppState> for Caller {
         let token = bearer_token(&parts.headers).ok_or_else(unauthorized)?;
         let claims = match state.verifier.verify(token).await {
             Ok(claims) => claims,
-            Err(TokenError::Keys(e)) => return Err(Problem::unavailable(e, 1).into_response()),
+            Err(TokenError::Keys(e)) => return Err(QueryError::from(e).into_response()),
             Err(_) => return Err(unauthorized()),
         };
         let session = lookup::session(state, claims.sub, claims.sid, None)

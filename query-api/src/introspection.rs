@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::error::QueryError;
 use crate::lookup;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -97,7 +98,7 @@ pub async fn introspect(
 ) -> Result<Json<Introspection>, Problem> {
     let claims = match state.verifier.verify(&request.0).await {
         Ok(claims) => claims,
-        Err(TokenError::Keys(e)) => return Err(Problem::unavailable(e, 1)),
+        Err(TokenError::Keys(e)) => return Err(QueryError::from(e).into()),
         Err(_) => return Ok(Json(Introspection::inactive())),
     };
     let session = lookup::session(&state, claims.sub, claims.sid, consistency.min_version).await?;

@@ -7,11 +7,11 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use runtime::http::Problem;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
+use crate::error::QueryError;
 
 /// An Ed25519 public key as an RFC 8037 JWK.
 #[derive(Debug, Serialize, ToSchema)]
@@ -55,6 +55,6 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
             )
                 .into_response()
         }
-        Err(e) => Problem::unavailable(e, 1).into_response(),
+        Err(e) => QueryError::from(e).into_response(),
     }
 }

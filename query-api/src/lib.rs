@@ -5,6 +5,7 @@ mod app;
 mod audit;
 mod auth;
 pub mod cli;
+mod error;
 mod introspection;
 mod jwks;
 mod lookup;

@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use runtime::http::Problem;
 use store::session_cache::{self, CachedSession};
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::error::QueryError;
 
 /// Longest wait for a `min_version` the event store does not have yet.
 const MAX_WAIT: Duration = Duration::from_secs(2);
@@ -20,7 +20,7 @@ pub async fn session(
     principal_id: Uuid,
     session_id: Uuid,
     min_version: Option<i64>,
-) -> Result<Option<CachedSession>, Problem> {
+) -> Result<Option<CachedSession>, QueryError> {
     match state.cache.get(session_id).await {
         Ok(Some(session)) => {
             // An entry is at the version of the last event that changed it; later events of
@@ -52,7 +52,7 @@ pub async fn sessions(
     state: &AppState,
     principal_id: Uuid,
     min_version: Option<i64>,
-) -> Result<Vec<CachedSession>, Problem> {
+) -> Result<Vec<CachedSession>, QueryError> {
     let cached = match state.cache.sessions_of(principal_id).await {
         Ok(Some((version, sessions))) if min_version.is_none_or(|v| version >= v) => Some(sessions),
         Ok(_) => None,
@@ -76,20 +76,12 @@ async fn from_events(
     state: &AppState,
     principal_id: Uuid,
     min_version: Option<i64>,
-) -> Result<BTreeMap<Uuid, CachedSession>, Problem> {
+) -> Result<BTreeMap<Uuid, CachedSession>, QueryError> {
     let deadline = tokio::time::Instant::now() + MAX_WAIT;
     // Taken before reading, so a flush meanwhile keeps what was read out of the cache.
     let epoch = state.cache.epoch().await;
     loop {
-        let history = session_cache::history(state.store.as_ref(), principal_id)
-            .await
-            .map_err(|e| {
-                if e.is_transient() {
-                    Problem::unavailable(e, 1)
-                } else {
-                    Problem::internal(e)
-                }
-            })?;
+        let history = session_cache::history(state.store.as_ref(), principal_id).await?;
         if min_version.is_none_or(|v| history.version >= v) {
             let rewarmed = match epoch {
                 Ok(epoch) => state.cache.put_all(&history, &epoch).await,
@@ -101,12 +93,7 @@ async fn from_events(
             return Ok(history.sessions);
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(Problem::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "not_yet_visible",
-                "the requested version is not visible yet; retry",
-            )
-            .with_retry_after(1));
+            return Err(QueryError::NotYetVisible);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

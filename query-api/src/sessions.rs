@@ -59,7 +59,7 @@ pub async fn list(
     }
     let sessions = match lookup::sessions(&state, principal_id, query.min_version).await {
         Ok(sessions) => sessions,
-        Err(problem) => return problem.into_response(),
+        Err(error) => return error.into_response(),
     };
     let now = state.clock.now();
     let mut active: Vec<ActiveSession> = sessions
