@@ -13,9 +13,9 @@ use runtime::http::{Readiness, Server, ServerBuilder};
 use runtime::kafka::KafkaArgs;
 use runtime::redis::RedisReadiness;
 use sqlx::PgPool;
-use store::event_store::{EventStore, PgEventStore};
-use store::session_cache::SessionCache;
+use store::event_store::PgEventStore;
 use store::session_cache::generations::{self, Watcher};
+use store::session_cache::{SessionCache, SessionSource};
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
@@ -116,7 +116,7 @@ struct Supervisor {
     engine: EngineArgs,
     session_cache: SessionCacheArgs,
     cache: SessionCache,
-    store: Arc<dyn EventStore>,
+    store: Arc<dyn SessionSource>,
     metrics: ProjectorMetrics,
     progress: Progress,
 }

@@ -8,8 +8,7 @@ use std::sync::Arc;
 use events::codec::AnyEvent;
 use events::sessions::SessionEvent;
 use events::{EventFamily, Recorded};
-use store::event_store::EventStore;
-use store::session_cache::{CacheError, SessionCache, Written, principal_of};
+use store::session_cache::{CacheError, SessionCache, SessionSource, Written, principal_of};
 
 use crate::projection::{ApplyError, Mode, Projection};
 
@@ -18,7 +17,7 @@ pub const NAME: &str = store::session_cache::generations::PROJECTION;
 #[derive(Clone)]
 pub struct SessionCacheProjection {
     cache: SessionCache,
-    store: Arc<dyn EventStore>,
+    store: Arc<dyn SessionSource>,
 }
 
 impl std::fmt::Debug for SessionCacheProjection {
@@ -30,7 +29,7 @@ impl std::fmt::Debug for SessionCacheProjection {
 }
 
 impl SessionCacheProjection {
-    pub fn new(cache: SessionCache, store: Arc<dyn EventStore>) -> Self {
+    pub fn new(cache: SessionCache, store: Arc<dyn SessionSource>) -> Self {
         Self { cache, store }
     }
 

@@ -8,6 +8,7 @@ mod snapshots;
 use events::{EventError, EventFamily, EventMetadata, PrincipalType, RawEvent};
 use uuid::Uuid;
 
+pub(crate) use postgres::unavailable;
 pub use postgres::{PgEventStore, raw_event};
 pub use snapshots::{PgSnapshots, Snapshots};
 
@@ -107,13 +108,6 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Commits every append and credential of `transaction` in one database transaction.
     async fn commit(&self, transaction: Transaction) -> Result<Vec<Appended>, StoreError>;
-
-    /// The streams where a session started at or after `since`: every stream that can hold
-    /// an active session.
-    async fn session_streams_since(
-        &self,
-        since: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<String>, StoreError>;
 
     /// The stream's latest snapshot in `format` (version, JSON text) and the events after it
     /// (all of them when there is none), in one round trip.

@@ -22,6 +22,11 @@ impl PgEventStore {
     pub fn new(pool: PgPool) -> Self {
         Self { pool }
     }
+
+    /// The pool, for this crate's other Postgres queries on the events table.
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
 }
 
 #[async_trait]
@@ -74,17 +79,6 @@ impl EventStore for PgEventStore {
         }
         tx.commit().await.map_err(unavailable)?;
         Ok(appended)
-    }
-
-    async fn session_streams_since(&self, since: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
-        sqlx::query_scalar(
-            "SELECT DISTINCT stream_id FROM events \
-             WHERE event_type = 'session.started.v1' AND recorded_at >= $1",
-        )
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)
     }
 
     async fn read_from_snapshot(
@@ -231,7 +225,7 @@ pub fn raw_event(row: &PgRow) -> Result<RawEvent, StoreError> {
     })
 }
 
-pub(super) fn unavailable(e: sqlx::Error) -> StoreError {
+pub(crate) fn unavailable(e: sqlx::Error) -> StoreError {
     StoreError::Unavailable(Box::new(e))
 }
 

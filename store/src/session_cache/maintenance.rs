@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use super::script::{MARK_IN_EPOCH, Mode, Target};
 use super::{
-    CacheError, CachedSession, ENDED_RETENTION, Epoch, History, SessionCache, history, principal_of,
+    CacheError, CachedSession, ENDED_RETENTION, Epoch, History, SessionCache, SessionSource,
+    history, principal_of,
 };
 use crate::event_store::EventStore;
 
@@ -68,11 +69,11 @@ impl SessionCache {
     /// event store, then marks the cache filled. Returns the number of principals rebuilt.
     pub async fn fill(
         &self,
-        store: &dyn EventStore,
+        store: &dyn SessionSource,
         since: DateTime<Utc>,
     ) -> Result<usize, CacheError> {
         let epoch = self.epoch().await?;
-        let streams = store.session_streams_since(since).await?;
+        let streams = store.streams_since(since).await?;
         for principal_id in streams.iter().filter_map(|s| principal_of(s)) {
             self.put_all(&history(store, principal_id).await?, &epoch)
                 .await?;

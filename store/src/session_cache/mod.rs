@@ -6,6 +6,7 @@ pub mod generations;
 mod history;
 mod keys;
 mod maintenance;
+mod recent;
 mod script;
 mod view;
 
@@ -23,6 +24,7 @@ use uuid::Uuid;
 
 pub use history::{History, from_events, history, principal_of};
 use keys::Keys;
+pub use recent::{RecentSessions, SessionSource};
 use script::{Mode, Target, parse_read};
 pub use view::{CachedSession, Change, Update, change, fold};
 
