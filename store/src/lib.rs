@@ -2,5 +2,6 @@
 //! optimistic concurrency) and snapshots in Postgres, and the Redis session cache with its
 //! generations. command-api writes through these, projectors and query-api read and rebuild.
 
+pub mod aggregate;
 pub mod event_store;
 pub mod session_cache;

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use events::PrincipalType;
 use events::sessions::{Lifetime, RevocationReason, SessionEvent};
-use events::{EventFamily, PrincipalType, RawEvent};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -63,14 +63,7 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    /// Folds `events` onto this state.
-    pub fn replay(self, events: &[RawEvent]) -> Result<Self, events::EventError> {
-        events.iter().try_fold(self, |state, raw| {
-            let recorded = SessionEvent::from_raw(raw)?;
-            Ok(state.evolve(raw.envelope.version, &recorded.event))
-        })
-    }
-
+    /// The state after `event`, recorded at `version`.
     pub fn evolve(mut self, version: i64, event: &SessionEvent) -> Self {
         self.version = version;
         match event {

@@ -1,0 +1,123 @@
+//! Loading, deciding, appending and snapshotting, for any [`Aggregate`].
+
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use chrono::{DateTime, Utc};
+use events::{EventFamily, EventMetadata};
+use uuid::Uuid;
+
+use super::{Aggregate, Hooks, Outcome, Ports, RunError};
+use crate::event_store::{NewEvent, Snapshots, StoreError};
+
+/// Appends that lost a race this many times in a row give up ([`RunError::Contended`]).
+const MAX_ATTEMPTS: usize = 32;
+
+/// Runs `command` on the stream of aggregate `id`.
+pub async fn run<A: Aggregate, H: Hooks<A>>(
+    ports: &Ports,
+    hooks: &H,
+    id: Uuid,
+    command: A::Command,
+    metadata: EventMetadata,
+) -> Result<Outcome<A>, RunError<A::Error>> {
+    let stream = A::CATEGORY.stream_id(id);
+    // Racers on one stream back off with jitter, so one of them wins each round.
+    let mut backoff = ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(1))
+        .with_max_delay(Duration::from_millis(50))
+        .with_jitter()
+        .with_max_times(MAX_ATTEMPTS)
+        .build();
+    loop {
+        let (current, snapshot_version): (A, i64) = load(ports, &stream).await?;
+        let now = ports.clock.now();
+        let events = current
+            .decide(command.clone(), now)
+            .map_err(RunError::Domain)?;
+        if events.is_empty() {
+            return Ok(Outcome {
+                events,
+                version: current.version(),
+                state: current,
+                now,
+            });
+        }
+        let new = events
+            .iter()
+            .map(|e| NewEvent::new(e, metadata.clone()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| RunError::Corrupt(e.to_string()))?;
+        let ticket = hooks.before_append(&events).await;
+        match ports.store.append(&stream, current.version(), new).await {
+            Ok(appended) => {
+                hooks.after_commit(id, &appended.events, ticket).await;
+                let after = events.iter().fold(current, |s, e| {
+                    let version = s.version() + 1;
+                    s.evolve(version, e)
+                });
+                if appended.version - snapshot_version >= A::SNAPSHOT_EVERY {
+                    snapshot(ports.snapshots.clone(), &stream, after.clone(), now);
+                }
+                return Ok(Outcome {
+                    events,
+                    version: appended.version,
+                    state: after,
+                    now,
+                });
+            }
+            Err(StoreError::Conflict { .. }) => match backoff.next() {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => return Err(RunError::Contended),
+            },
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// The stream's current state, and the version of the snapshot it started from (0: none).
+pub async fn load<A: Aggregate>(
+    ports: &Ports,
+    stream: &str,
+) -> Result<(A, i64), RunError<A::Error>> {
+    let corrupt = |e: &dyn std::fmt::Display| RunError::Corrupt(e.to_string());
+    let (snapshot, tail) = ports
+        .store
+        .read_from_snapshot(stream, A::SNAPSHOT_FORMAT)
+        .await?;
+    let base = match snapshot {
+        Some((_, json)) => serde_json::from_str::<A>(&json).map_err(|e| corrupt(&e))?,
+        None => A::default(),
+    };
+    let from = base.version();
+    let mut current = base;
+    for raw in &tail {
+        let recorded = A::Event::from_raw(raw).map_err(|e| corrupt(&e))?;
+        current = current.evolve(raw.envelope.version, &recorded.event);
+    }
+    Ok((current, from))
+}
+
+/// Saves `after` in the background; a failure only costs speed.
+fn snapshot<A: Aggregate>(
+    snapshots: std::sync::Arc<dyn Snapshots>,
+    stream: &str,
+    after: A,
+    now: DateTime<Utc>,
+) {
+    let after = after.for_snapshot(now);
+    let stream = stream.to_owned();
+    tokio::spawn(async move {
+        let version = after.version();
+        let saved = match serde_json::to_value(&after) {
+            Ok(json) => snapshots
+                .save(&stream, A::SNAPSHOT_FORMAT, version, json)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(error) = saved {
+            tracing::warn!(%error, %stream, "snapshot not saved");
+        }
+    });
+}
