@@ -1,11 +1,13 @@
 //! Pieces shared by every Avro wire type: the flattened envelope and conversions of ids and
 //! timestamps. Wire types use plain strings and microsecond timestamps, as their schemas do.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{Actor, Envelope, EventError, EventMetadata};
+use crate::{Actor, Envelope, EventError, EventMetadata, Permission, PrincipalType};
 
 /// The `envelope` field of every published record (`identity.EventEnvelope` in the schemas).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,3 +84,111 @@ pub fn timestamp(field: &'static str, micros: i64) -> Result<DateTime<Utc>, Even
 pub fn uuid(field: &'static str, value: &str) -> Result<Uuid, EventError> {
     Uuid::parse_str(value).map_err(|_| EventError::invalid(field, value))
 }
+
+/// How a domain field travels in Avro: ids as strings, times as microseconds since the epoch,
+/// closed sets by their names, the rest as it is. [`wire_record!`] builds a wire type from it.
+pub trait WireField: Sized {
+    type Wire;
+    fn to_wire(&self) -> Self::Wire;
+    /// `field` names the field in an error about its value.
+    fn from_wire(field: &'static str, wire: Self::Wire) -> Result<Self, EventError>;
+}
+
+macro_rules! as_it_is {
+    ($($t:ty),+) => {
+        $(
+            impl WireField for $t {
+                type Wire = $t;
+                fn to_wire(&self) -> $t {
+                    self.clone()
+                }
+                fn from_wire(_: &'static str, wire: $t) -> Result<Self, EventError> {
+                    Ok(wire)
+                }
+            }
+        )+
+    };
+}
+
+as_it_is!(String, Option<String>, i32, i64, BTreeMap<String, String>);
+
+impl WireField for Uuid {
+    type Wire = String;
+    fn to_wire(&self) -> String {
+        self.to_string()
+    }
+    fn from_wire(field: &'static str, wire: String) -> Result<Self, EventError> {
+        uuid(field, &wire)
+    }
+}
+
+impl WireField for DateTime<Utc> {
+    type Wire = i64;
+    fn to_wire(&self) -> i64 {
+        micros(*self)
+    }
+    fn from_wire(field: &'static str, wire: i64) -> Result<Self, EventError> {
+        timestamp(field, wire)
+    }
+}
+
+impl WireField for PrincipalType {
+    type Wire = String;
+    fn to_wire(&self) -> String {
+        self.as_str().to_owned()
+    }
+    fn from_wire(_: &'static str, wire: String) -> Result<Self, EventError> {
+        wire.parse()
+    }
+}
+
+impl WireField for Vec<Permission> {
+    type Wire = Vec<String>;
+    fn to_wire(&self) -> Vec<String> {
+        self.iter().map(|p| p.as_str().to_owned()).collect()
+    }
+    fn from_wire(_: &'static str, wire: Vec<String>) -> Result<Self, EventError> {
+        wire.iter().map(|p| p.parse()).collect()
+    }
+}
+
+/// A wire type and its [`crate::WireRecord`] conversions from one declaration: the record's
+/// name, the domain type, and each field with its domain type, in the schema's order.
+macro_rules! wire_record {
+    (
+        $(#[$meta:meta])*
+        $wire:ident for $domain:ident { $($field:ident: $ty:ty),+ $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        pub struct $wire {
+            pub envelope: $crate::wire::WireEnvelope,
+            $( pub $field: <$ty as $crate::wire::WireField>::Wire, )+
+        }
+
+        impl $crate::WireRecord for $wire {
+            type Domain = $domain;
+
+            fn from_domain(envelope: &$crate::Envelope, e: &$domain) -> Self {
+                Self {
+                    envelope: envelope.into(),
+                    $( $field: $crate::wire::WireField::to_wire(&e.$field), )+
+                }
+            }
+
+            fn into_domain(self) -> Result<($crate::Envelope, $domain), $crate::EventError> {
+                Ok((
+                    self.envelope.try_into()?,
+                    $domain {
+                        $( $field: <$ty as $crate::wire::WireField>::from_wire(
+                            stringify!($field),
+                            self.$field,
+                        )?, )+
+                    },
+                ))
+            }
+        }
+    };
+}
+
+pub(crate) use wire_record;

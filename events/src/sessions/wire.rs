@@ -1,94 +1,37 @@
-//! Avro wire types of the session events, one per schema in `schemas/sessions/`.
+//! Avro wire types of the session events, one per schema in `schemas/sessions/`. Each is one
+//! [`wire_record!`] declaration, except `SessionRevokedV1`, whose actor travels as two fields.
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use super::{
     LoginLockedOut, RefreshTokenReuseDetected, SessionRefreshed, SessionRevoked, SessionStarted,
 };
-use crate::wire::{WireEnvelope, micros, timestamp, uuid};
-use crate::{Actor, Envelope, EventError, WireRecord};
+use crate::wire::{WireEnvelope, micros, timestamp, uuid, wire_record};
+use crate::{Actor, Envelope, EventError, PrincipalType, WireRecord};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SessionStartedV1 {
-    pub envelope: WireEnvelope,
-    pub session_id: String,
-    pub principal_id: String,
-    pub principal_type: String,
-    pub refresh_token_hash: String,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-    pub started_at: i64,
-    pub idle_timeout_secs: i64,
-    pub expires_at: i64,
-}
-
-impl WireRecord for SessionStartedV1 {
-    type Domain = SessionStarted;
-
-    fn from_domain(envelope: &Envelope, e: &SessionStarted) -> Self {
-        Self {
-            envelope: envelope.into(),
-            session_id: e.session_id.to_string(),
-            principal_id: e.principal_id.to_string(),
-            principal_type: e.principal_type.as_str().to_owned(),
-            refresh_token_hash: e.refresh_token_hash.clone(),
-            user_agent: e.user_agent.clone(),
-            ip: e.ip.clone(),
-            started_at: micros(e.started_at),
-            idle_timeout_secs: e.idle_timeout_secs,
-            expires_at: micros(e.expires_at),
-        }
-    }
-
-    fn into_domain(self) -> Result<(Envelope, SessionStarted), EventError> {
-        Ok((
-            self.envelope.try_into()?,
-            SessionStarted {
-                session_id: uuid("session_id", &self.session_id)?,
-                principal_id: uuid("principal_id", &self.principal_id)?,
-                principal_type: self.principal_type.parse()?,
-                refresh_token_hash: self.refresh_token_hash,
-                user_agent: self.user_agent,
-                ip: self.ip,
-                started_at: timestamp("started_at", self.started_at)?,
-                idle_timeout_secs: self.idle_timeout_secs,
-                expires_at: timestamp("expires_at", self.expires_at)?,
-            },
-        ))
+wire_record! {
+    SessionStartedV1 for SessionStarted {
+        session_id: Uuid,
+        principal_id: Uuid,
+        principal_type: PrincipalType,
+        refresh_token_hash: String,
+        user_agent: Option<String>,
+        ip: Option<String>,
+        started_at: DateTime<Utc>,
+        idle_timeout_secs: i64,
+        expires_at: DateTime<Utc>,
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SessionRefreshedV1 {
-    pub envelope: WireEnvelope,
-    pub session_id: String,
-    pub refresh_token_hash: String,
-    pub refreshed_at: i64,
-}
-
-impl WireRecord for SessionRefreshedV1 {
-    type Domain = SessionRefreshed;
-
-    fn from_domain(envelope: &Envelope, e: &SessionRefreshed) -> Self {
-        Self {
-            envelope: envelope.into(),
-            session_id: e.session_id.to_string(),
-            refresh_token_hash: e.refresh_token_hash.clone(),
-            refreshed_at: micros(e.refreshed_at),
-        }
-    }
-
-    fn into_domain(self) -> Result<(Envelope, SessionRefreshed), EventError> {
-        Ok((
-            self.envelope.try_into()?,
-            SessionRefreshed {
-                session_id: uuid("session_id", &self.session_id)?,
-                refresh_token_hash: self.refresh_token_hash,
-                refreshed_at: timestamp("refreshed_at", self.refreshed_at)?,
-            },
-        ))
+wire_record! {
+    SessionRefreshedV1 for SessionRefreshed {
+        session_id: Uuid,
+        refresh_token_hash: String,
+        refreshed_at: DateTime<Utc>,
     }
 }
 
@@ -133,72 +76,20 @@ impl WireRecord for SessionRevokedV1 {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RefreshTokenReuseDetectedV1 {
-    pub envelope: WireEnvelope,
-    pub session_id: String,
-    pub detected_at: i64,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-}
-
-impl WireRecord for RefreshTokenReuseDetectedV1 {
-    type Domain = RefreshTokenReuseDetected;
-
-    fn from_domain(envelope: &Envelope, e: &RefreshTokenReuseDetected) -> Self {
-        Self {
-            envelope: envelope.into(),
-            session_id: e.session_id.to_string(),
-            detected_at: micros(e.detected_at),
-            user_agent: e.user_agent.clone(),
-            ip: e.ip.clone(),
-        }
-    }
-
-    fn into_domain(self) -> Result<(Envelope, RefreshTokenReuseDetected), EventError> {
-        Ok((
-            self.envelope.try_into()?,
-            RefreshTokenReuseDetected {
-                session_id: uuid("session_id", &self.session_id)?,
-                detected_at: timestamp("detected_at", self.detected_at)?,
-                user_agent: self.user_agent,
-                ip: self.ip,
-            },
-        ))
+wire_record! {
+    RefreshTokenReuseDetectedV1 for RefreshTokenReuseDetected {
+        session_id: Uuid,
+        detected_at: DateTime<Utc>,
+        user_agent: Option<String>,
+        ip: Option<String>,
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LoginLockedOutV1 {
-    pub envelope: WireEnvelope,
-    pub failed_attempts: i32,
-    pub lockout_count: i32,
-    pub locked_at: i64,
-    pub locked_until: i64,
-}
-
-impl WireRecord for LoginLockedOutV1 {
-    type Domain = LoginLockedOut;
-
-    fn from_domain(envelope: &Envelope, e: &LoginLockedOut) -> Self {
-        Self {
-            envelope: envelope.into(),
-            failed_attempts: e.failed_attempts,
-            lockout_count: e.lockout_count,
-            locked_at: micros(e.locked_at),
-            locked_until: micros(e.locked_until),
-        }
-    }
-
-    fn into_domain(self) -> Result<(Envelope, LoginLockedOut), EventError> {
-        Ok((
-            self.envelope.try_into()?,
-            LoginLockedOut {
-                failed_attempts: self.failed_attempts,
-                lockout_count: self.lockout_count,
-                locked_at: timestamp("locked_at", self.locked_at)?,
-                locked_until: timestamp("locked_until", self.locked_until)?,
-            },
-        ))
+wire_record! {
+    LoginLockedOutV1 for LoginLockedOut {
+        failed_attempts: i32,
+        lockout_count: i32,
+        locked_at: DateTime<Utc>,
+        locked_until: DateTime<Utc>,
     }
 }
