@@ -48,7 +48,7 @@ fn start_process_broker() -> String {
     std::mem::forget(child.stdin.take());
     let bootstrap = format!("127.0.0.1:{port}");
     let deadline = Instant::now() + START_TIMEOUT;
-    while !ready_blocking(port) {
+    while !readiness_probe(port).status().is_ok_and(|s| s.success()) {
         if let Ok(Some(status)) = child.try_wait() {
             panic!(
                 "the test broker exited ({status}); see {}",
@@ -134,8 +134,7 @@ impl TestBroker {
             START_TIMEOUT,
             "the broker to answer a metadata request",
             || async move {
-                Command::new(script())
-                    .args(["--ready", &port.to_string()])
+                Command::from(readiness_probe(port))
                     .status()
                     .await
                     .is_ok_and(|s| s.success())
@@ -152,12 +151,12 @@ fn script() -> std::path::PathBuf {
         .join("broker")
 }
 
-/// Whether the broker on `port` answers a metadata request (not merely accepts connections).
-fn ready_blocking(port: u16) -> bool {
-    std::process::Command::new(script())
-        .args(["--ready", &port.to_string()])
-        .status()
-        .is_ok_and(|s| s.success())
+/// Succeeds when the broker on `port` answers a metadata request (not merely accepts
+/// connections).
+fn readiness_probe(port: u16) -> std::process::Command {
+    let mut probe = std::process::Command::new(script());
+    probe.args(["--ready", &port.to_string()]);
+    probe
 }
 
 fn log_file(dir: &Path) -> std::fs::File {
