@@ -28,6 +28,7 @@ use crate::sessions::login::LoginPorts;
 use crate::sessions::routes::{ApiDoc, AppState};
 use crate::sessions::{PgSessionDirectory, SessionRunner};
 use access::{PublishedKeys, TokenVerifier};
+use store::aggregate::Ports;
 use store::event_store::{PgEventStore, PgSnapshots};
 use store::session_cache::{SessionCache, generations};
 
@@ -79,10 +80,12 @@ impl Application {
         );
         let state = AppState {
             sessions: SessionRunner {
-                store: Arc::new(PgEventStore::new(pool.clone())),
-                snapshots: Arc::new(PgSnapshots::new(pool.clone())),
+                ports: Ports {
+                    store: Arc::new(PgEventStore::new(pool.clone())),
+                    snapshots: Arc::new(PgSnapshots::new(pool.clone())),
+                    clock,
+                },
                 cache: cache.clone(),
-                clock,
                 policy: (&args.sessions).into(),
             },
             directory: Arc::new(PgSessionDirectory::new(pool.clone())),

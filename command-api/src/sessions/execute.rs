@@ -2,16 +2,13 @@
 //! its hooks (the session cache's epoch before an append, the write-through after it). Nothing
 //! here knows HTTP: callers map [`Rejected`] to their answers.
 
-use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use events::EventMetadata;
 use events::sessions::SessionEvent;
 use events::topics::Category;
-use runtime::clock::Clock;
 use store::aggregate::{self, Aggregate, Hooks, Ports, RunError};
-use store::event_store::{EventStore, Snapshots};
 use store::session_cache::{CacheError, Epoch, SessionCache, Written};
 use uuid::Uuid;
 
@@ -56,12 +53,11 @@ impl Aggregate for Sessions {
 /// What running a sessions command needs, each behind its port.
 #[derive(Clone)]
 pub struct SessionRunner {
-    pub store: Arc<dyn EventStore>,
-    pub snapshots: Arc<dyn Snapshots>,
+    /// The event store, its snapshots and the clock every aggregate runs on.
+    pub ports: Ports,
     /// Written through after each command, so a login or revocation is visible to
     /// introspection at once; the projector makes it right if this write is lost.
     pub cache: SessionCache,
-    pub clock: Arc<dyn Clock>,
     pub policy: SessionPolicy,
 }
 
@@ -70,16 +66,6 @@ impl std::fmt::Debug for SessionRunner {
         f.debug_struct("SessionRunner")
             .field("policy", &self.policy)
             .finish_non_exhaustive()
-    }
-}
-
-impl SessionRunner {
-    fn ports(&self) -> Ports {
-        Ports {
-            store: self.store.clone(),
-            snapshots: self.snapshots.clone(),
-            clock: self.clock.clone(),
-        }
     }
 }
 
@@ -95,12 +81,12 @@ pub async fn execute(
     command: Command,
     metadata: EventMetadata,
 ) -> Result<Outcome, Rejected> {
-    aggregate::run(&runner.ports(), runner, principal_id, command, metadata).await
+    aggregate::run(&runner.ports, runner, principal_id, command, metadata).await
 }
 
 /// The stream's current state, and the version of the snapshot it started from (0: none).
 pub async fn load(runner: &SessionRunner, stream: &str) -> Result<(Sessions, i64), Rejected> {
-    aggregate::load(&runner.ports(), stream).await
+    aggregate::load(&runner.ports, stream).await
 }
 
 #[async_trait::async_trait]
@@ -136,7 +122,7 @@ impl Hooks<Sessions> for SessionRunner {
                 };
                 if written == Written::Missing {
                     self.cache
-                        .rebuild(self.store.as_ref(), principal_id)
+                        .rebuild(self.ports.store.as_ref(), principal_id)
                         .await?;
                     break;
                 }

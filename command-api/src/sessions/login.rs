@@ -117,7 +117,7 @@ pub async fn login(
     // Attempts on one login run one at a time, the password check included.
     let guard = ports.attempts.begin(&login).await?;
     let attempts = guard.attempts();
-    let now = runner.clock.now();
+    let now = runner.ports.clock.now();
     if let Some(until) = attempts.locked_at(now) {
         guard.finish(attempts).await?;
         return Err(LoginRefused::Locked { until, now });

@@ -35,5 +35,5 @@ pub async fn is_active(
     let (sessions, _) = load(runner, &stream).await?;
     Ok(sessions
         .get(session_id)
-        .is_some_and(|session| session.is_active(runner.clock.now())))
+        .is_some_and(|session| session.is_active(runner.ports.clock.now())))
 }
