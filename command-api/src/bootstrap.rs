@@ -10,8 +10,10 @@ use events::{Actor, EventMetadata, Permission, PrincipalType};
 use secrecy::SecretString;
 use uuid::Uuid;
 
+use crate::auth::credentials::Credential;
+use crate::auth::grants::{RoleAssignment, RoleGrants};
 use crate::auth::passwords::{PasswordError, Passwords};
-use store::event_store::{Credential, EventStore, NewEvent, StoreError, StreamAppend, Transaction};
+use store::event_store::{EventStore, NewEvent, StoreError, StreamAppend, Transaction};
 
 /// The built-in role holding every permission.
 pub const ADMIN_ROLE_ID: Uuid = Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0001);
@@ -47,11 +49,16 @@ pub async fn bootstrap_admin(
     }
     let user_id = Uuid::now_v7();
     let metadata = EventMetadata::new(Some(Actor::System("bootstrap".into())));
-    let role = RoleEvent::Created(RoleCreated {
+    let grants = RoleGrants {
         role_id: ADMIN_ROLE_ID,
         name: "admin".into(),
-        description: "Every permission; created by bootstrap".into(),
         permissions: Permission::ALL.to_vec(),
+    };
+    let role = RoleEvent::Created(RoleCreated {
+        role_id: grants.role_id,
+        name: grants.name.clone(),
+        description: "Every permission; created by bootstrap".into(),
+        permissions: grants.permissions.clone(),
         created_at: now,
     });
     let user = [
@@ -83,12 +90,19 @@ pub async fn bootstrap_admin(
                     .collect::<Result<_, _>>()?,
             },
         ],
-        credentials: vec![Credential {
-            principal_id: user_id,
-            principal_type: PrincipalType::User,
-            login,
-            password_hash: passwords.hash(password).await?,
-        }],
+        writes: vec![
+            Box::new(Credential {
+                principal_id: user_id,
+                principal_type: PrincipalType::User,
+                login,
+                password_hash: passwords.hash(password).await?,
+            }),
+            Box::new(grants),
+            Box::new(RoleAssignment {
+                user_id,
+                role_id: ADMIN_ROLE_ID,
+            }),
+        ],
     };
     match store.commit(transaction).await {
         Ok(_) => Ok(Bootstrapped::Created { user_id }),

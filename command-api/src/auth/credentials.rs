@@ -1,13 +1,60 @@
-//! Looking up a principal's credentials and effective permissions, as logins and refreshes
-//! need them.
+//! A principal's credentials: written in the transaction that creates or changes the
+//! principal, looked up with the effective permissions as logins and refreshes need them.
 
 use async_trait::async_trait;
 use events::{Permission, PrincipalType};
 use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Row};
+use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
-use store::event_store::StoreError;
+use store::event_store::{StoreError, TransactionalWrite, unavailable, violated_constraint};
+
+const LOGIN_CONSTRAINT: &str = "credentials_login_key";
+
+/// A principal's login and password hash, stored beside (never inside) the events that create
+/// or change the principal: a [`TransactionalWrite`] of that command. A login another principal
+/// holds fails it with [`StoreError::Taken`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub principal_id: Uuid,
+    pub principal_type: PrincipalType,
+    pub login: String,
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("principal_id", &self.principal_id)
+            .field("principal_type", &self.principal_type)
+            .field("login", &self.login)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl TransactionalWrite for Credential {
+    async fn write(&self, conn: &mut PgConnection) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO credentials (principal_id, principal_type, login, password_hash) \
+             VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (principal_id) DO UPDATE \
+             SET login = excluded.login, password_hash = excluded.password_hash, \
+             updated_at = now()",
+        )
+        .bind(self.principal_id)
+        .bind(self.principal_type.as_str())
+        .bind(&self.login)
+        .bind(&self.password_hash)
+        .execute(conn)
+        .await
+        .map(drop)
+        .map_err(|e| match violated_constraint(&e) {
+            Some(LOGIN_CONSTRAINT) => StoreError::Taken("login"),
+            _ => unavailable(e),
+        })
+    }
+}
 
 /// What a login needs to know about a principal.
 #[derive(Clone, PartialEq, Eq)]
@@ -117,8 +164,4 @@ fn credential(row: &PgRow) -> Result<StoredCredential, StoreError> {
             .collect::<Result<_, _>>()
             .map_err(|e| corrupt(&e))?,
     })
-}
-
-fn unavailable(e: sqlx::Error) -> StoreError {
-    StoreError::Unavailable(Box::new(e))
 }

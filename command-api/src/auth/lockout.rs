@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgPool, Row};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use store::event_store::StoreError;
+use store::event_store::{StoreError, unavailable};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct LockoutArgs {
@@ -137,10 +137,6 @@ impl PgLoginAttempts {
             stripes: Arc::new((0..STRIPES).map(|_| Arc::new(Mutex::new(()))).collect()),
         }
     }
-}
-
-fn unavailable(e: sqlx::Error) -> StoreError {
-    StoreError::Unavailable(Box::new(e))
 }
 
 struct PgAttemptGuard {

@@ -1,8 +1,9 @@
 //! Authentication pieces the commands use: password hashing, signing keys, access and refresh
-//! tokens, and credential lookup.
+//! tokens, credentials and the role grants logins read.
 
 pub mod config;
 pub mod credentials;
+pub mod grants;
 pub mod keys;
 pub mod lockout;
 pub mod passwords;

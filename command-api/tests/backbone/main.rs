@@ -9,3 +9,4 @@ mod session_cache;
 mod signing_keys;
 mod support;
 mod topics;
+mod unit_of_work;

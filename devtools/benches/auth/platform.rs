@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::post;
 use command_api::auth::config::TokenArgs;
+use command_api::auth::credentials::Credential;
 use command_api::auth::keys::MasterKey;
 use command_api::auth::lockout::LockoutArgs;
 use command_api::auth::passwords::{PasswordArgs, Passwords};
@@ -20,9 +21,7 @@ use prometheus_client::registry::Registry;
 use runtime::http::{HttpArgs, HttpMetrics, Ops};
 use runtime::telemetry::TelemetryArgs;
 use serde_json::{Value, json};
-use store::event_store::{
-    Credential, EventStore, NewEvent, PgEventStore, StreamAppend, Transaction,
-};
+use store::event_store::{EventStore, NewEvent, PgEventStore, StreamAppend, Transaction};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -136,12 +135,12 @@ impl Platform {
                         expected_version: 0,
                         events: vec![NewEvent::new(&event, EventMetadata::new(None))?],
                     }],
-                    credentials: vec![Credential {
+                    writes: vec![Box::new(Credential {
                         principal_id: user_id,
                         principal_type: PrincipalType::User,
                         login: login.clone(),
                         password_hash: passwords.hash(&password.clone().into()).await?,
-                    }],
+                    })],
                 })
                 .await?;
             users.push((login, password));

@@ -258,8 +258,9 @@ impl Platform {
 impl Platform {
     /// Creates a user with no role (so no permission) that can log in.
     pub async fn register_user(&self, login: &str, password: &str) -> uuid::Uuid {
+        use command_api::auth::credentials::Credential;
         use events::users::{UserEvent, UserRegistered};
-        use store::event_store::{Credential, EventStore, NewEvent, StreamAppend, Transaction};
+        use store::event_store::{EventStore, NewEvent, StreamAppend, Transaction};
         let user_id = uuid::Uuid::now_v7();
         let event = UserEvent::Registered(UserRegistered {
             user_id,
@@ -281,12 +282,12 @@ impl Platform {
                         NewEvent::new(&event, events::EventMetadata::new(None)).expect("event"),
                     ],
                 }],
-                credentials: vec![Credential {
+                writes: vec![Box::new(Credential {
                     principal_id: user_id,
                     principal_type: events::PrincipalType::User,
                     login: login.into(),
                     password_hash: hash,
-                }],
+                })],
             })
             .await
             .expect("user registered");

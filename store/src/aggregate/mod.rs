@@ -1,8 +1,10 @@
 //! The one way every aggregate runs a command: load its latest snapshot and the events after
 //! it, decide, append at the version it decided on (a lost race starts over from a fresh load,
 //! with jitter), snapshot now and then, and let the context act before the append and after the
-//! commit through [`Hooks`]. A new aggregate implements [`Aggregate`]; the runner does not
-//! change for it. It knows neither HTTP nor SQL: only the event-store ports.
+//! commit through [`Hooks`]. A command's reads and its append share one pooled connection
+//! (a unit of work), and the rows its hooks write commit with its events. A new aggregate
+//! implements [`Aggregate`]; the runner does not change for it. It knows neither HTTP nor SQL:
+//! only the event-store ports.
 
 mod run;
 
@@ -16,7 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::event_store::{EventStore, Snapshots, StoreError};
+use crate::event_store::{EventStore, Snapshots, StoreError, TransactionalWrite};
 
 pub use run::{load, run};
 
@@ -58,6 +60,11 @@ pub trait Hooks<A: Aggregate>: Send + Sync {
     type Ticket: Send;
     /// Runs once the events are decided, before they are appended.
     async fn before_append(&self, events: &[A::Event]) -> Self::Ticket;
+    /// Rows to write in the transaction that appends `events` to aggregate `id` (a credential,
+    /// a uniqueness reservation): they commit with the events or not at all. None by default.
+    fn writes(&self, _id: Uuid, _events: &[A::Event]) -> Vec<Box<dyn TransactionalWrite>> {
+        Vec::new()
+    }
     /// Runs after the events committed (best effort: the command has happened whatever it
     /// does).
     async fn after_commit(&self, id: Uuid, appended: &[events::RawEvent], ticket: Self::Ticket);

@@ -8,12 +8,13 @@ use events::{EventFamily, EventMetadata};
 use uuid::Uuid;
 
 use super::{Aggregate, Hooks, Outcome, Ports, RunError};
-use crate::event_store::{NewEvent, Snapshots, StoreError};
+use crate::event_store::{NewEvent, Snapshots, StoreError, UnitOfWork};
 
 /// Appends that lost a race this many times in a row give up ([`RunError::Contended`]).
 const MAX_ATTEMPTS: usize = 32;
 
-/// Runs `command` on the stream of aggregate `id`.
+/// Runs `command` on the stream of aggregate `id`: its reads and its append share one pooled
+/// connection, and the hooks' writes commit with the events.
 pub async fn run<A: Aggregate, H: Hooks<A>>(
     ports: &Ports,
     hooks: &H,
@@ -29,8 +30,9 @@ pub async fn run<A: Aggregate, H: Hooks<A>>(
         .with_jitter()
         .with_max_times(MAX_ATTEMPTS)
         .build();
+    let mut unit = ports.store.unit_of_work().await?;
     loop {
-        let (current, snapshot_version): (A, i64) = load(ports, &stream).await?;
+        let (current, snapshot_version): (A, i64) = load_on(unit.as_mut(), &stream).await?;
         let now = ports.clock.now();
         let events = current
             .decide(command.clone(), now)
@@ -49,7 +51,8 @@ pub async fn run<A: Aggregate, H: Hooks<A>>(
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| RunError::Corrupt(e.to_string()))?;
         let ticket = hooks.before_append(&events).await;
-        match ports.store.append(&stream, current.version(), new).await {
+        let writes = hooks.writes(id, &events);
+        match unit.append(&stream, current.version(), new, writes).await {
             Ok(appended) => {
                 hooks.after_commit(id, &appended.events, ticket).await;
                 let after = events.iter().fold(current, |s, e| {
@@ -80,18 +83,34 @@ pub async fn load<A: Aggregate>(
     ports: &Ports,
     stream: &str,
 ) -> Result<(A, i64), RunError<A::Error>> {
-    let corrupt = |e: &dyn std::fmt::Display| RunError::Corrupt(e.to_string());
     let (snapshot, tail) = ports
         .store
         .read_from_snapshot(stream, A::SNAPSHOT_FORMAT)
         .await?;
+    fold(snapshot, &tail)
+}
+
+async fn load_on<A: Aggregate>(
+    unit: &mut dyn UnitOfWork,
+    stream: &str,
+) -> Result<(A, i64), RunError<A::Error>> {
+    let (snapshot, tail) = unit.read_from_snapshot(stream, A::SNAPSHOT_FORMAT).await?;
+    fold(snapshot, &tail)
+}
+
+/// The state from a snapshot (JSON text, if any) and the events after it.
+fn fold<A: Aggregate>(
+    snapshot: Option<(i64, String)>,
+    tail: &[events::RawEvent],
+) -> Result<(A, i64), RunError<A::Error>> {
+    let corrupt = |e: &dyn std::fmt::Display| RunError::Corrupt(e.to_string());
     let base = match snapshot {
         Some((_, json)) => serde_json::from_str::<A>(&json).map_err(|e| corrupt(&e))?,
         None => A::default(),
     };
     let from = base.version();
     let mut current = base;
-    for raw in &tail {
+    for raw in tail {
         let recorded = A::Event::from_raw(raw).map_err(|e| corrupt(&e))?;
         current = current.evolve(raw.envelope.version, &recorded.event);
     }

@@ -1,16 +1,16 @@
 //! The event store: append-only streams with optimistic concurrency. Domain code and handlers
 //! see only this trait; the Postgres implementation lives in [`postgres`].
 
-mod inline;
 mod postgres;
 mod snapshots;
+mod unit_of_work;
 
-use events::{EventError, EventFamily, EventMetadata, PrincipalType, RawEvent};
+use events::{EventError, EventFamily, EventMetadata, RawEvent};
 use uuid::Uuid;
 
-pub(crate) use postgres::unavailable;
-pub use postgres::{PgEventStore, raw_event};
+pub use postgres::{PgEventStore, raw_event, unavailable, violated_constraint};
 pub use snapshots::{PgSnapshots, Snapshots};
+pub use unit_of_work::{TransactionalWrite, UnitOfWork};
 
 /// An event about to be appended.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,32 +41,21 @@ pub struct StreamAppend {
     pub events: Vec<NewEvent>,
 }
 
-/// A principal's login and password hash, stored beside (never inside) the events that create
-/// or change the principal.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Credential {
-    pub principal_id: Uuid,
-    pub principal_type: PrincipalType,
-    pub login: String,
-    pub password_hash: String,
-}
-
-impl std::fmt::Debug for Credential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credential")
-            .field("principal_id", &self.principal_id)
-            .field("principal_type", &self.principal_type)
-            .field("login", &self.login)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Everything one command writes: appends to any number of streams and the credentials they
-/// set, committed all together or not at all.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Everything one command writes: appends to any number of streams and the context's own rows
+/// (a credential, a uniqueness reservation), committed all together or not at all.
+#[derive(Default)]
 pub struct Transaction {
     pub appends: Vec<StreamAppend>,
-    pub credentials: Vec<Credential>,
+    pub writes: Vec<Box<dyn TransactionalWrite>>,
+}
+
+impl std::fmt::Debug for Transaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transaction")
+            .field("appends", &self.appends)
+            .field("writes", &self.writes.len())
+            .finish()
+    }
 }
 
 /// What an append wrote.
@@ -84,9 +73,9 @@ pub enum StoreError {
     Conflict { stream_id: String, expected: i64 },
     #[error("an append needs at least one event")]
     EmptyAppend,
-    /// Another principal already has this login.
-    #[error("login is taken")]
-    LoginTaken,
+    /// A value that must be unique (a login, a name) is already held; names what.
+    #[error("{0} is taken")]
+    Taken(&'static str),
     /// The database could not be reached or failed; nothing was written.
     #[error("event store unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -106,8 +95,11 @@ pub trait EventStore: Send + Sync + 'static {
         events: Vec<NewEvent>,
     ) -> Result<Appended, StoreError>;
 
-    /// Commits every append and credential of `transaction` in one database transaction.
+    /// Commits every append and write of `transaction` in one database transaction.
     async fn commit(&self, transaction: Transaction) -> Result<Vec<Appended>, StoreError>;
+
+    /// One pooled connection for the reads and the append of one command.
+    async fn unit_of_work(&self) -> Result<Box<dyn UnitOfWork>, StoreError>;
 
     /// The stream's latest snapshot in `format` (version, JSON text) and the events after it
     /// (all of them when there is none), in one round trip.

@@ -4,14 +4,14 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use events::{Envelope, EventMetadata, RawEvent};
-use sqlx::postgres::{PgDatabaseError, PgExecutor, PgPool, PgRow};
+use sqlx::postgres::{PgConnection, PgDatabaseError, PgExecutor, PgPool, PgRow};
 use sqlx::{Connection, Row};
 
-use super::{Appended, Credential, EventStore, NewEvent, StoreError, Transaction, inline};
+use super::unit_of_work::PgUnitOfWork;
+use super::{Appended, EventStore, NewEvent, StoreError, Transaction, UnitOfWork};
 
 const UNIQUE_VIOLATION: &str = "23505";
 const STREAM_VERSION_CONSTRAINT: &str = "events_stream_version";
-const LOGIN_CONSTRAINT: &str = "credentials_login_key";
 
 #[derive(Debug, Clone)]
 pub struct PgEventStore {
@@ -37,19 +37,6 @@ impl EventStore for PgEventStore {
         expected_version: i64,
         events: Vec<NewEvent>,
     ) -> Result<Appended, StoreError> {
-        if events.iter().any(|e| inline::applies_to(&e.event_type)) {
-            let mut appended = self
-                .commit(Transaction {
-                    appends: vec![super::StreamAppend {
-                        stream_id: stream_id.to_owned(),
-                        expected_version,
-                        events,
-                    }],
-                    credentials: Vec::new(),
-                })
-                .await?;
-            return appended.pop().ok_or(StoreError::EmptyAppend);
-        }
         // One statement, so one implicit transaction and one round trip: all rows or none. Its
         // insert is the transaction's only write, so the xid that orders it for the relay is
         // taken after the stream was read and decided on.
@@ -58,27 +45,12 @@ impl EventStore for PgEventStore {
 
     async fn commit(&self, transaction: Transaction) -> Result<Vec<Appended>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
-        let mut tx = conn.begin().await.map_err(unavailable)?;
-        let mut appended = Vec::with_capacity(transaction.appends.len());
-        // Event inserts come first: the transaction's xid is taken at its first write.
-        for append in transaction.appends {
-            let written = insert(
-                &mut *tx,
-                &append.stream_id,
-                append.expected_version,
-                append.events,
-            )
-            .await?;
-            for event in &written.events {
-                inline::apply(&mut tx, event).await?;
-            }
-            appended.push(written);
-        }
-        for credential in &transaction.credentials {
-            set_credential(&mut *tx, credential).await?;
-        }
-        tx.commit().await.map_err(unavailable)?;
-        Ok(appended)
+        commit(&mut conn, transaction).await
+    }
+
+    async fn unit_of_work(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
+        let conn = self.pool.acquire().await.map_err(unavailable)?;
+        Ok(Box::new(PgUnitOfWork::new(conn)))
     }
 
     async fn read_from_snapshot(
@@ -86,23 +58,7 @@ impl EventStore for PgEventStore {
         stream_id: &str,
         format: i32,
     ) -> Result<(Option<(i64, String)>, Vec<RawEvent>), StoreError> {
-        let rows = sqlx::query(include_str!("read_from_snapshot.sql"))
-            .bind(stream_id)
-            .bind(format)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
-        let mut snapshot = None;
-        let mut events = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let state: Option<String> = row.try_get("snapshot").map_err(corrupt)?;
-            match state {
-                Some(state) => snapshot = Some((row.try_get("version").map_err(corrupt)?, state)),
-                None => events.push(raw_event(row)?),
-            }
-        }
-        Ok((snapshot, events))
+        read_from_snapshot(&self.pool, stream_id, format).await
     }
 
     async fn read_stream(
@@ -125,8 +81,59 @@ impl EventStore for PgEventStore {
     }
 }
 
+/// Commits every append and write of `transaction` on `conn`, all or none.
+pub(super) async fn commit(
+    conn: &mut PgConnection,
+    transaction: Transaction,
+) -> Result<Vec<Appended>, StoreError> {
+    let mut tx = conn.begin().await.map_err(unavailable)?;
+    let mut appended = Vec::with_capacity(transaction.appends.len());
+    // Event inserts come first: the transaction's xid is taken at its first write.
+    for append in transaction.appends {
+        appended.push(
+            insert(
+                &mut *tx,
+                &append.stream_id,
+                append.expected_version,
+                append.events,
+            )
+            .await?,
+        );
+    }
+    for write in &transaction.writes {
+        write.write(&mut tx).await?;
+    }
+    tx.commit().await.map_err(unavailable)?;
+    Ok(appended)
+}
+
+/// The stream's latest snapshot in `format` and the events after it, in one round trip.
+pub(super) async fn read_from_snapshot<'e>(
+    executor: impl PgExecutor<'e>,
+    stream_id: &str,
+    format: i32,
+) -> Result<(Option<(i64, String)>, Vec<RawEvent>), StoreError> {
+    let rows = sqlx::query(include_str!("read_from_snapshot.sql"))
+        .bind(stream_id)
+        .bind(format)
+        .fetch_all(executor)
+        .await
+        .map_err(unavailable)?;
+    let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+    let mut snapshot = None;
+    let mut events = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let state: Option<String> = row.try_get("snapshot").map_err(corrupt)?;
+        match state {
+            Some(state) => snapshot = Some((row.try_get("version").map_err(corrupt)?, state)),
+            None => events.push(raw_event(row)?),
+        }
+    }
+    Ok((snapshot, events))
+}
+
 /// Inserts `events` as the next versions of `stream_id` if it is at `expected_version`.
-async fn insert<'e>(
+pub(super) async fn insert<'e>(
     executor: impl PgExecutor<'e>,
     stream_id: &str,
     expected_version: i64,
@@ -185,26 +192,6 @@ async fn insert<'e>(
     })
 }
 
-async fn set_credential<'e>(
-    executor: impl PgExecutor<'e>,
-    credential: &Credential,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO credentials (principal_id, principal_type, login, password_hash) \
-         VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (principal_id) DO UPDATE \
-         SET login = excluded.login, password_hash = excluded.password_hash, updated_at = now()",
-    )
-    .bind(credential.principal_id)
-    .bind(credential.principal_type.as_str())
-    .bind(&credential.login)
-    .bind(&credential.password_hash)
-    .execute(executor)
-    .await
-    .map_err(|e| classify(e, "", 0))?;
-    Ok(())
-}
-
 /// Reads an `events` row (columns as in [`PgEventStore::read_stream`]).
 pub fn raw_event(row: &PgRow) -> Result<RawEvent, StoreError> {
     let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
@@ -225,24 +212,27 @@ pub fn raw_event(row: &PgRow) -> Result<RawEvent, StoreError> {
     })
 }
 
-pub(crate) fn unavailable(e: sqlx::Error) -> StoreError {
+/// A database failure: nothing was written.
+pub fn unavailable(e: sqlx::Error) -> StoreError {
     StoreError::Unavailable(Box::new(e))
 }
 
-/// Unique violations on a stream version are conflicts, on a login a taken login; anything
-/// else means the database failed.
-fn classify(e: sqlx::Error, stream_id: &str, expected: i64) -> StoreError {
-    let constraint = e
-        .as_database_error()
+/// The unique constraint `e` violated, if that is why it failed.
+pub fn violated_constraint(e: &sqlx::Error) -> Option<&str> {
+    e.as_database_error()
         .and_then(|db| db.try_downcast_ref::<PgDatabaseError>())
         .filter(|pg| pg.code() == UNIQUE_VIOLATION)
-        .and_then(|pg| pg.constraint().map(str::to_owned));
-    match constraint.as_deref() {
-        Some(STREAM_VERSION_CONSTRAINT) => StoreError::Conflict {
+        .and_then(|pg| pg.constraint())
+}
+
+/// A unique violation on a stream's version is a conflict; anything else means the database
+/// failed.
+fn classify(e: sqlx::Error, stream_id: &str, expected: i64) -> StoreError {
+    if violated_constraint(&e) == Some(STREAM_VERSION_CONSTRAINT) {
+        return StoreError::Conflict {
             stream_id: stream_id.to_owned(),
             expected,
-        },
-        Some(LOGIN_CONSTRAINT) => StoreError::LoginTaken,
-        _ => unavailable(e),
+        };
     }
+    unavailable(e)
 }
