@@ -3,6 +3,7 @@
 //! by the drill that kills it.
 
 mod event_store;
+mod read_model;
 mod relay;
 mod relay_processes;
 mod session_cache;

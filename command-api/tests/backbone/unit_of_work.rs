@@ -132,7 +132,13 @@ async fn a_commit_whose_credential_is_taken_writes_none_of_its_events() {
         "a held login is taken, not {refused:?}"
     );
     let stream = events::topics::Category::Users.stream_id(second);
-    assert!(store.read_stream(&stream, 1).await.expect("read").is_empty());
+    assert!(
+        store
+            .read_stream(&stream, 1)
+            .await
+            .expect("read")
+            .is_empty()
+    );
     assert_eq!(logins(&backbone, "taken@example.com").await, vec![first]);
 }
 
@@ -171,7 +177,13 @@ async fn the_runner_commits_a_hooks_writes_with_the_events_or_neither() {
         "a held login is taken, not {refused:?}"
     );
     let stream = events::topics::Category::Users.stream_id(second);
-    assert!(store.read_stream(&stream, 1).await.expect("read").is_empty());
+    assert!(
+        store
+            .read_stream(&stream, 1)
+            .await
+            .expect("read")
+            .is_empty()
+    );
 
     let again = run(first, "other@example.com").await;
     assert!(matches!(again, Err(RunError::Domain(AlreadyRegistered))));
