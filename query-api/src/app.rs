@@ -1,4 +1,4 @@
-//! Wiring: the query API's state, routes and ops endpoints.
+//! Wiring: the query API's adapters, routes and ops endpoints.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,32 +11,17 @@ use runtime::clock::{Clock, SystemClock};
 use runtime::db::PgReadiness;
 use runtime::http::{Server, ServerBuilder};
 use runtime::redis::RedisReadiness;
-use store::event_store::{EventStore, PgEventStore};
+use store::event_store::PgEventStore;
 use store::session_cache::{SessionCache, generations};
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
-use crate::audit::{PgRevocationLog, RevocationLog};
 use crate::cli::ServeArgs;
+use crate::revocations::PgRevocationLog;
+use crate::state::AppState;
 use crate::{audit, introspection, jwks, sessions};
 
 const DEFAULT_PORT: u16 = 8082;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub verifier: Arc<TokenVerifier>,
-    pub keys: PublishedKeys,
-    pub cache: SessionCache,
-    pub store: Arc<dyn EventStore>,
-    pub revocations: Arc<dyn RevocationLog>,
-    pub clock: Arc<dyn Clock>,
-}
-
-impl std::fmt::Debug for AppState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").finish_non_exhaustive()
-    }
-}
 
 #[derive(Debug, OpenApi)]
 #[openapi(

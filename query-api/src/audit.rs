@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use async_trait::async_trait;
 use axum::Json;
 use axum::extract::State;
 use axum::http::header::LINK;
@@ -17,17 +16,16 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use events::sessions::{RevocationReason, SessionEvent};
 use events::topics::Category;
-use events::{EventFamily, Permission, RawEvent};
+use events::{EventFamily, Permission};
 use runtime::http::Query as QueryString;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
-use store::event_store::{StoreError, raw_event};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::QueryError;
+use crate::revocations::Filter;
+use crate::state::AppState;
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1000;
@@ -200,60 +198,4 @@ fn next_link(query: &AuditQuery, cursor: &str) -> String {
         params.push(format!("limit={limit}"));
     }
     format!("</v1/audit/revocations?{}>; rel=\"next\"", params.join("&"))
-}
-
-/// Which revocations a page holds.
-#[derive(Debug, Clone)]
-pub struct Filter {
-    pub stream_id: Option<String>,
-    pub reason: Option<String>,
-    pub since: Option<DateTime<Utc>>,
-    pub until: Option<DateTime<Utc>>,
-    /// Only revocations before this (recorded_at, position): the page cursor.
-    pub before: Option<(DateTime<Utc>, i64)>,
-    pub limit: i64,
-}
-
-/// The revocation events, read from the event store.
-#[async_trait]
-pub trait RevocationLog: Send + Sync + 'static {
-    /// Matching `session.revoked` events with their store positions, newest first.
-    async fn page(&self, filter: &Filter) -> Result<Vec<(RawEvent, i64)>, StoreError>;
-}
-
-#[derive(Debug, Clone)]
-pub struct PgRevocationLog {
-    pool: sqlx::PgPool,
-}
-
-impl PgRevocationLog {
-    pub fn new(pool: sqlx::PgPool) -> Self {
-        Self { pool }
-    }
-}
-
-#[async_trait]
-impl RevocationLog for PgRevocationLog {
-    async fn page(&self, filter: &Filter) -> Result<Vec<(RawEvent, i64)>, StoreError> {
-        let rows = sqlx::query(include_str!("audit.sql"))
-            .bind(&filter.stream_id)
-            .bind(&filter.reason)
-            .bind(filter.since)
-            .bind(filter.until)
-            .bind(filter.before.map(|c| c.0))
-            .bind(filter.before.map(|c| c.1))
-            .bind(filter.limit)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
-        rows.iter()
-            .map(|row| {
-                let raw = raw_event(row)?;
-                let position: i64 = row
-                    .try_get("position")
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok((raw, position))
-            })
-            .collect()
-    }
 }

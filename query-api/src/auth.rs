@@ -11,9 +11,9 @@ use events::Permission;
 use runtime::http::Problem;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::error::QueryError;
 use crate::lookup;
+use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub struct Caller(pub AccessClaims);

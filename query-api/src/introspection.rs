@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::error::QueryError;
 use crate::lookup;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct IntrospectionRequest {

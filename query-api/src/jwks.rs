@@ -10,8 +10,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::error::QueryError;
+use crate::state::AppState;
 
 /// An Ed25519 public key as an RFC 8037 JWK.
 #[derive(Debug, Serialize, ToSchema)]

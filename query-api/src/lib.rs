@@ -9,7 +9,9 @@ mod error;
 mod introspection;
 mod jwks;
 mod lookup;
+mod revocations;
 mod sessions;
+mod state;
 
 pub use app::Application;
 pub use cli::{Cli, Command, ServeArgs};

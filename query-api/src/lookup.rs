@@ -8,8 +8,8 @@ use std::time::Duration;
 use store::session_cache::{self, CachedSession};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::error::QueryError;
+use crate::state::AppState;
 
 /// Longest wait for a `min_version` the event store does not have yet.
 const MAX_WAIT: Duration = Duration::from_secs(2);

@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::lookup;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SessionsQuery {

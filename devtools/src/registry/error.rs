@@ -1,13 +1,10 @@
 //! What the registry answers when a request fails, in Confluent's shape: an HTTP status and a
 //! body `{"error_code": <int>, "message": "..."}`, which the Confluent clients parse and
-//! surface. Each variant documents its status and error code.
+//! surface (written by [`super::wire`]). Each variant documents its status and error code.
 
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use super::compat::UnknownLevel;
-use super::wire::reply;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -99,17 +96,5 @@ impl RegistryError {
             Self::MethodNotAllowed => 405,
             Self::Store(_) | Self::Corrupt(_) => 50001,
         }
-    }
-}
-
-impl IntoResponse for RegistryError {
-    fn into_response(self) -> Response {
-        match &self {
-            Self::Store(cause) => tracing::error!(error = %cause, "registry store failed"),
-            Self::Corrupt(cause) => tracing::error!(error = %cause, "stored schema unreadable"),
-            _ => {}
-        }
-        let body = json!({ "error_code": self.error_code(), "message": self.to_string() });
-        reply(self.status(), &body)
     }
 }

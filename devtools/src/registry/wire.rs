@@ -26,6 +26,19 @@ pub fn reply(status: StatusCode, body: &impl serde::Serialize) -> Response {
     }
 }
 
+impl IntoResponse for RegistryError {
+    fn into_response(self) -> Response {
+        match &self {
+            Self::Store(cause) => tracing::error!(error = %cause, "registry store failed"),
+            Self::Corrupt(cause) => tracing::error!(error = %cause, "stored schema unreadable"),
+            _ => {}
+        }
+        let body =
+            serde_json::json!({ "error_code": self.error_code(), "message": self.to_string() });
+        reply(self.status(), &body)
+    }
+}
+
 pub fn ok(body: &impl serde::Serialize) -> Response {
     reply(StatusCode::OK, body)
 }

@@ -3,13 +3,15 @@
 
 mod postgres;
 mod snapshots;
+mod sql;
 mod unit_of_work;
 
 use events::{EventError, EventFamily, EventMetadata, RawEvent};
 use uuid::Uuid;
 
-pub use postgres::{PgEventStore, raw_event, unavailable, violated_constraint};
+pub use postgres::PgEventStore;
 pub use snapshots::{PgSnapshots, Snapshots};
+pub use sql::{raw_event, unavailable, violated_constraint};
 pub use unit_of_work::{TransactionalWrite, UnitOfWork};
 
 /// An event about to be appended.

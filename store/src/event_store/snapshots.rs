@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sqlx::PgPool;
 
 use super::StoreError;
-use super::postgres::unavailable;
+use super::sql::unavailable;
 
 #[async_trait]
 pub trait Snapshots: Send + Sync + 'static {

@@ -7,7 +7,7 @@ use sqlx::PgConnection;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::Postgres;
 
-use super::postgres::{commit, insert, read_from_snapshot};
+use super::sql::{commit, insert, read_from_snapshot};
 use super::{Appended, NewEvent, StoreError, StreamAppend, Transaction};
 
 /// A row a context writes in the transaction that appends its events (a credential, a

@@ -1,0 +1,26 @@
+//! What every handler of the query API reads through, each behind its port.
+
+use std::sync::Arc;
+
+use access::{PublishedKeys, TokenVerifier};
+use runtime::clock::Clock;
+use store::event_store::EventStore;
+use store::session_cache::SessionCache;
+
+use crate::revocations::RevocationLog;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub verifier: Arc<TokenVerifier>,
+    pub keys: PublishedKeys,
+    pub cache: SessionCache,
+    pub store: Arc<dyn EventStore>,
+    pub revocations: Arc<dyn RevocationLog>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
