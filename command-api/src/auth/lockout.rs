@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -103,25 +104,34 @@ impl Attempts {
     }
 }
 
-/// Counters of one login, held exclusively: no other attempt on the same login runs until
-/// this one is finished, so parallel guesses are counted one after the other.
+/// The counters of one login, read when an attempt begins; no other attempt on the same login
+/// runs in this process until the guard is finished or dropped (dropping changes nothing).
+/// It holds no database connection, so the password check in between ties up none.
 #[async_trait]
 pub trait AttemptGuard: Send {
     fn attempts(&self) -> Attempts;
-    /// Stores `next` (if it changed) and lets the next attempt in.
-    async fn finish(self: Box<Self>, next: Attempts) -> Result<(), StoreError>;
+    /// Counts a wrong password on top of the counters as stored now (other instances may have
+    /// counted meanwhile); the lockout it caused, if any.
+    async fn failed(
+        self: Box<Self>,
+        now: DateTime<Utc>,
+        args: &LockoutArgs,
+    ) -> Result<Option<Tripped>, StoreError>;
+    /// Clears the counters after a right password.
+    async fn succeeded(self: Box<Self>) -> Result<(), StoreError>;
 }
 
 #[async_trait]
 pub trait LoginAttempts: Send + Sync + 'static {
-    /// Waits for exclusive use of `login`'s counters.
+    /// Waits until no other attempt on `login` runs in this process, then reads its counters.
     async fn begin(&self, login: &str) -> Result<Box<dyn AttemptGuard>, StoreError>;
 }
 
-/// Counters in Postgres, serialised per login by a transaction-scoped advisory lock (across
-/// instances) behind an in-process lock per login stripe (so waiting attempts do not hold
-/// pooled connections). The transaction takes no xid until its final write, so waiting does
-/// not hold back the relay's horizon.
+/// Counters in Postgres. Attempts on one login are serialised by an in-process lock per login
+/// stripe, held across the password check but without a connection; a failure is counted in a
+/// short transaction under an advisory lock, so instances counting at once add up. Across
+/// instances, guesses already in flight when a login locks are still checked: at most one per
+/// other instance, and the rate limits bound them too.
 #[derive(Debug, Clone)]
 pub struct PgLoginAttempts {
     pool: PgPool,
@@ -141,9 +151,22 @@ impl PgLoginAttempts {
 
 struct PgAttemptGuard {
     _stripe: OwnedMutexGuard<()>,
-    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    pool: PgPool,
     login: String,
     attempts: Attempts,
+}
+
+const SELECT: &str = "SELECT failures, lockouts, locked_until FROM login_attempts WHERE login = $1";
+
+fn attempts(row: Option<PgRow>) -> Result<Attempts, StoreError> {
+    let Some(row) = row else {
+        return Ok(Attempts::default());
+    };
+    Ok(Attempts {
+        failures: row.try_get("failures").map_err(unavailable)?,
+        lockouts: row.try_get("lockouts").map_err(unavailable)?,
+        locked_until: row.try_get("locked_until").map_err(unavailable)?,
+    })
 }
 
 #[async_trait]
@@ -155,32 +178,16 @@ impl LoginAttempts for PgLoginAttempts {
             self.stripes[(hasher.finish() as usize) % STRIPES].clone()
         };
         let stripe = stripe.lock_owned().await;
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('login:' || $1, 0))")
+        let row = sqlx::query(SELECT)
             .bind(login)
-            .execute(&mut *tx)
+            .fetch_optional(&self.pool)
             .await
             .map_err(unavailable)?;
-        let row = sqlx::query(
-            "SELECT failures, lockouts, locked_until FROM login_attempts WHERE login = $1",
-        )
-        .bind(login)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(unavailable)?;
-        let attempts = match row {
-            Some(row) => Attempts {
-                failures: row.try_get("failures").map_err(unavailable)?,
-                lockouts: row.try_get("lockouts").map_err(unavailable)?,
-                locked_until: row.try_get("locked_until").map_err(unavailable)?,
-            },
-            None => Attempts::default(),
-        };
         Ok(Box::new(PgAttemptGuard {
             _stripe: stripe,
-            tx,
+            pool: self.pool.clone(),
             login: login.to_owned(),
-            attempts,
+            attempts: attempts(row)?,
         }))
     }
 }
@@ -191,24 +198,51 @@ impl AttemptGuard for PgAttemptGuard {
         self.attempts
     }
 
-    async fn finish(mut self: Box<Self>, next: Attempts) -> Result<(), StoreError> {
-        if next != self.attempts {
-            sqlx::query(
-                "INSERT INTO login_attempts (login, failures, lockouts, locked_until) \
-                 VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (login) DO UPDATE SET failures = excluded.failures, \
-                 lockouts = excluded.lockouts, locked_until = excluded.locked_until, \
-                 updated_at = now()",
-            )
+    async fn failed(
+        self: Box<Self>,
+        now: DateTime<Utc>,
+        args: &LockoutArgs,
+    ) -> Result<Option<Tripped>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('login:' || $1, 0))")
             .bind(&self.login)
-            .bind(next.failures)
-            .bind(next.lockouts)
-            .bind(next.locked_until)
-            .execute(&mut *self.tx)
+            .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
+        let row = sqlx::query(SELECT)
+            .bind(&self.login)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        let (next, tripped) = attempts(row)?.failed(now, args);
+        sqlx::query(
+            "INSERT INTO login_attempts (login, failures, lockouts, locked_until) \
+             VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (login) DO UPDATE SET failures = excluded.failures, \
+             lockouts = excluded.lockouts, locked_until = excluded.locked_until, \
+             updated_at = now()",
+        )
+        .bind(&self.login)
+        .bind(next.failures)
+        .bind(next.lockouts)
+        .bind(next.locked_until)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(tripped)
+    }
+
+    async fn succeeded(self: Box<Self>) -> Result<(), StoreError> {
+        if self.attempts == Attempts::default() {
+            return Ok(());
         }
-        self.tx.commit().await.map_err(unavailable)
+        sqlx::query("DELETE FROM login_attempts WHERE login = $1")
+            .bind(&self.login)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(unavailable)
     }
 }
 

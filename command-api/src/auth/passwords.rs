@@ -1,9 +1,12 @@
 //! Password hashing with argon2id. Hashing runs off the async threads (it is deliberately
-//! slow); an unknown login is verified against a dummy hash so it costs the same time as a
-//! wrong password.
+//! slow), at most as many at once as the memory budget holds; an unknown login is verified
+//! against a dummy hash so it costs the same time as a wrong password.
+
+use std::sync::Arc;
 
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct PasswordArgs {
@@ -16,6 +19,14 @@ pub struct PasswordArgs {
     /// argon2id lanes (OWASP: 1).
     #[arg(long = "argon2-parallelism", env = "ARGON2_PARALLELISM", default_value_t = Params::DEFAULT_P_COST)]
     pub parallelism: u32,
+    /// Memory all password checks running at once may use, in MiB: checks past it wait for
+    /// one to finish, so a burst of logins cannot exhaust memory.
+    #[arg(
+        long = "argon2-max-memory-mib",
+        env = "ARGON2_MAX_MEMORY_MIB",
+        default_value_t = 128
+    )]
+    pub max_memory_mib: u32,
 }
 
 impl Default for PasswordArgs {
@@ -24,7 +35,16 @@ impl Default for PasswordArgs {
             memory_kib: Params::DEFAULT_M_COST,
             iterations: Params::DEFAULT_T_COST,
             parallelism: Params::DEFAULT_P_COST,
+            max_memory_mib: 128,
         }
+    }
+}
+
+impl PasswordArgs {
+    /// How many hashes fit in the memory budget at once (at least one).
+    pub fn concurrency(&self) -> usize {
+        let budget_kib = u64::from(self.max_memory_mib) * 1024;
+        (budget_kib / u64::from(self.memory_kib.max(1))).max(1) as usize
     }
 }
 
@@ -50,6 +70,8 @@ pub enum PasswordError {
 pub struct Passwords {
     params: Params,
     dummy_hash: String,
+    /// One permit per hash the memory budget holds.
+    permits: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for Passwords {
@@ -65,16 +87,35 @@ impl Passwords {
         let params = Params::new(args.memory_kib, args.iterations, args.parallelism, None)
             .map_err(|e| PasswordError::Params(e.to_string()))?;
         let dummy_hash = hash_with(&params, "dummy password for unknown logins")?;
-        Ok(Self { params, dummy_hash })
+        let permits = Arc::new(Semaphore::new(args.concurrency()));
+        Ok(Self {
+            params,
+            dummy_hash,
+            permits,
+        })
+    }
+
+    /// Runs `work` on a blocking thread once the memory budget has room for it.
+    async fn bounded<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, PasswordError> + Send + 'static,
+    ) -> Result<T, PasswordError> {
+        let permit = self.permits.clone().acquire_owned().await;
+        let permit = permit.map_err(|e| PasswordError::Hash(e.to_string()))?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|e| PasswordError::Hash(e.to_string()))?
     }
 
     /// A fresh argon2id hash (PHC string) of `password`.
     pub async fn hash(&self, password: &SecretString) -> Result<String, PasswordError> {
         let params = self.params.clone();
         let password = password.clone();
-        tokio::task::spawn_blocking(move || hash_with(&params, password.expose_secret()))
+        self.bounded(move || hash_with(&params, password.expose_secret()))
             .await
-            .map_err(|e| PasswordError::Hash(e.to_string()))?
     }
 
     /// Checks `password` against `stored` — or, for an unknown login (`None`), against a dummy
@@ -88,7 +129,7 @@ impl Passwords {
         let stored = stored.unwrap_or(&self.dummy_hash).to_owned();
         let params = self.params.clone();
         let password = password.clone();
-        tokio::task::spawn_blocking(move || {
+        self.bounded(move || {
             let matches = argon2(&params)
                 .verify_password(password.expose_secret().as_bytes(), stored.as_str())
                 .is_ok();
@@ -102,7 +143,6 @@ impl Passwords {
             }
         })
         .await
-        .map_err(|e| PasswordError::Hash(e.to_string()))?
     }
 }
 
@@ -138,8 +178,21 @@ mod tests {
             memory_kib: 64,
             iterations,
             parallelism: 1,
+            ..PasswordArgs::default()
         })
         .expect("valid parameters")
+    }
+
+    #[test]
+    fn the_memory_budget_sets_how_many_hashes_run_at_once() {
+        let args = |memory_kib, max_memory_mib| PasswordArgs {
+            memory_kib,
+            max_memory_mib,
+            ..PasswordArgs::default()
+        };
+        assert_eq!(args(19_456, 128).concurrency(), 6);
+        assert_eq!(args(19_456, 16).concurrency(), 1, "at least one");
+        assert_eq!(args(1024, 8).concurrency(), 8);
     }
 
     #[tokio::test]

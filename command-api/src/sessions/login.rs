@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{Command, Outcome, RecordLockout, Rejected, SessionRunner, StartSession, execute};
 use crate::auth::credentials::{Credentials, StoredCredential};
-use crate::auth::lockout::{Attempts, LockoutArgs, LoginAttempts, Tripped};
+use crate::auth::lockout::{LockoutArgs, LoginAttempts, Tripped};
 use crate::auth::passwords::{Passwords, Verified};
 use crate::auth::refresh::RefreshToken;
 
@@ -116,10 +116,8 @@ pub async fn login(
 
     // Attempts on one login run one at a time, the password check included.
     let guard = ports.attempts.begin(&login).await?;
-    let attempts = guard.attempts();
     let now = runner.ports.clock.now();
-    if let Some(until) = attempts.locked_at(now) {
-        guard.finish(attempts).await?;
+    if let Some(until) = guard.attempts().locked_at(now) {
         return Err(LoginRefused::Locked { until, now });
     }
     let stored = ports.credentials.find(&login).await?;
@@ -133,7 +131,6 @@ pub async fn login(
         .map_err(|e| LoginRefused::Internal(e.to_string()))?;
     let credential = match (stored, verified) {
         (Some(c), Verified::Valid | Verified::ValidRehashed(_)) if c.disabled => {
-            guard.finish(attempts).await?;
             return Err(LoginRefused::InvalidCredentials);
         }
         (Some(c), Verified::ValidRehashed(hash)) => {
@@ -144,15 +141,22 @@ pub async fn login(
         }
         (Some(c), Verified::Valid) => c,
         (stored, _) => {
-            let (next, tripped) = attempts.failed(now, &ports.lockout);
-            guard.finish(next).await?;
+            let tripped = guard.failed(now, &ports.lockout).await?;
             if let (Some(tripped), Some(c)) = (tripped, stored) {
-                record_lockout(runner, c.principal_id, tripped, attempt.metadata).await;
+                // Recorded in the background: a known login's 401 must not take longer than
+                // an unknown one's.
+                let metadata = (attempt.metadata)(Some(Actor::System("login-lockout".into())));
+                tokio::spawn(record_lockout(
+                    runner.clone(),
+                    c.principal_id,
+                    tripped,
+                    metadata,
+                ));
             }
             return Err(LoginRefused::InvalidCredentials);
         }
     };
-    guard.finish(Attempts::default()).await?;
+    guard.succeeded().await?;
 
     let session_id = Uuid::now_v7();
     let refresh = RefreshToken::generate(
@@ -185,18 +189,17 @@ pub async fn login(
 
 /// Records the lockout on the principal's stream. Best effort: the lock is in force already.
 async fn record_lockout(
-    runner: &SessionRunner,
+    runner: SessionRunner,
     principal_id: Uuid,
     tripped: Tripped,
-    metadata: &(dyn Fn(Option<Actor>) -> EventMetadata + Sync),
+    metadata: EventMetadata,
 ) {
     let command = Command::RecordLockout(RecordLockout {
         failed_attempts: tripped.failures,
         lockout_count: tripped.lockouts,
         locked_until: tripped.until,
     });
-    let metadata = metadata(Some(Actor::System("login-lockout".into())));
-    if let Err(error) = execute(runner, principal_id, command, metadata).await {
+    if let Err(error) = execute(&runner, principal_id, command, metadata).await {
         tracing::warn!(error = ?error, "lockout not recorded");
     }
 }

@@ -3,6 +3,7 @@
 //! by the drill that kills it.
 
 mod event_store;
+mod login_attempts;
 mod read_model;
 mod relay;
 mod relay_processes;

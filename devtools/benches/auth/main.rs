@@ -31,6 +31,7 @@ fn keycloak_argon2() -> PasswordArgs {
         memory_kib: 7 * 1024,
         iterations: 5,
         parallelism: 1,
+        ..PasswordArgs::default()
     }
 }
 

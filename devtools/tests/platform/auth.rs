@@ -112,6 +112,7 @@ async fn bootstrapping_again_changes_nothing() {
                 memory_kib: 1024,
                 iterations: 1,
                 parallelism: 1,
+                ..command_api::auth::passwords::PasswordArgs::default()
             },
         )
         .expect("parameters"),

@@ -1,12 +1,14 @@
 //! Brute force: failed logins are counted atomically per login; past the limit the login is
-//! locked (429 with Retry-After), longer each time; a success resets the count.
+//! locked (429 with Retry-After), longer each time; a success resets the count. A burst of
+//! logins for made-up names leaves everything else answering.
 
 use chrono::Duration;
 use command_api::auth::lockout::LockoutArgs;
+use command_api::auth::passwords::PasswordArgs;
 use futures::future::join_all;
 use serde_json::Value;
 
-use crate::support::{ADMIN_LOGIN, ADMIN_PASSWORD, Options, Platform};
+use crate::support::{ADMIN_LOGIN, ADMIN_PASSWORD, Options, Platform, access};
 
 fn options() -> Options {
     Options {
@@ -107,4 +109,45 @@ async fn a_locked_login_looks_like_any_other_but_for_the_429() {
         known.bytes().await.expect("body"),
         unknown.bytes().await.expect("body")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_parallel_logins_for_made_up_names_leave_every_other_route_answering() {
+    let platform = Platform::start_with(Options {
+        // The real cost: each check takes a while, which is when connections were held.
+        passwords: PasswordArgs::default(),
+        ..Options::default()
+    })
+    .await;
+    let admin = platform.admin_session().await;
+    let other = platform.admin_session().await;
+    let refresh_token = admin["refresh_token"].as_str().expect("refresh token");
+
+    let burst = join_all((0..50).map(|i| {
+        let platform = &platform;
+        async move {
+            let login = format!("nobody-{i}-{}@example.com", uuid::Uuid::now_v7());
+            platform.login(&login, "a guess").await.status()
+        }
+    }));
+    let others = async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let refreshed = platform.refresh(refresh_token).await.status();
+        let ready = platform
+            .http
+            .get(format!("{}/readyz", platform.command))
+            .send()
+            .await
+            .expect("command-api answers")
+            .status();
+        let logout = platform.logout(access(&other)).await.status();
+        (refreshed, ready, logout)
+    };
+    let (statuses, (refreshed, ready, logout)) = tokio::join!(burst, others);
+
+    assert!(statuses.iter().all(|s| *s == 401), "{statuses:?}");
+    assert_eq!(refreshed, 200, "a refresh during the burst");
+    assert_eq!(ready, 200, "readiness during the burst");
+    assert_eq!(logout, 204, "a logout during the burst");
+    platform.until_active(access(&other), false).await;
 }

@@ -59,6 +59,7 @@ fn cheap_passwords() -> PasswordArgs {
         memory_kib: 1024,
         iterations: 1,
         parallelism: 1,
+        ..PasswordArgs::default()
     }
 }
 
@@ -75,6 +76,8 @@ pub struct Options {
     pub sessions: SessionArgs,
     pub lockout: LockoutArgs,
     pub access_token_ttl_secs: i64,
+    /// command-api's argon2id parameters (cheap unless a test needs real cost).
+    pub passwords: PasswordArgs,
     /// A Redis server of the test's own, for tests that flush it (the shared one serves the
     /// other tests running beside it).
     pub private_redis: bool,
@@ -86,6 +89,7 @@ impl Default for Options {
             sessions: SessionArgs::default(),
             lockout: LockoutArgs::default(),
             access_token_ttl_secs: 900,
+            passwords: cheap_passwords(),
             private_redis: false,
         }
     }
@@ -136,7 +140,7 @@ impl Platform {
                     issuer: ISSUER.into(),
                     access_token_ttl_secs: options.access_token_ttl_secs,
                 },
-                passwords: cheap_passwords(),
+                passwords: options.passwords.clone(),
                 sessions: options.sessions.clone(),
                 lockout: options.lockout.clone(),
                 redis: stack.redis.clone(),

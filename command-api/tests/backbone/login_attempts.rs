@@ -1,0 +1,87 @@
+//! Login attempts: an attempt in progress holds no pooled connection (the password check in
+//! between ties up none), and failures counted by several instances at once add up.
+
+use chrono::Utc;
+use command_api::auth::lockout::{LockoutArgs, LoginAttempts, PgLoginAttempts};
+use futures::future::join_all;
+use runtime::db::DatabaseArgs;
+
+use crate::support::Backbone;
+
+fn args() -> LockoutArgs {
+    LockoutArgs {
+        max_failures: 100,
+        ..LockoutArgs::default()
+    }
+}
+
+#[tokio::test]
+async fn an_attempt_in_progress_holds_no_pooled_connection() {
+    let backbone = Backbone::start().await;
+    let one = DatabaseArgs {
+        max_connections: 1,
+        ..backbone.db.db_args()
+    }
+    .pool()
+    .expect("pool");
+    let attempts = PgLoginAttempts::new(one.clone());
+
+    // An attempt waiting on its password check.
+    let attempt = attempts.begin("first@example.com").await.expect("begins");
+    sqlx::query("SELECT 1")
+        .execute(&one)
+        .await
+        .expect("the only connection is free while an attempt is in progress");
+
+    let tripped = attempt.failed(Utc::now(), &args()).await.expect("counted");
+    assert_eq!(tripped, None);
+    let again = attempts.begin("first@example.com").await.expect("begins");
+    assert_eq!(again.attempts().failures, 1);
+    again.succeeded().await.expect("cleared");
+    let cleared = attempts.begin("first@example.com").await.expect("begins");
+    assert_eq!(cleared.attempts().failures, 0);
+}
+
+#[tokio::test]
+async fn failures_counted_by_several_instances_at_once_add_up() {
+    let backbone = Backbone::start().await;
+    let instances: Vec<PgLoginAttempts> = (0..4)
+        .map(|_| PgLoginAttempts::new(backbone.db.pool.clone()))
+        .collect();
+
+    let guesses = instances.iter().flat_map(|instance| {
+        (0..3).map(move |_| async move {
+            let guard = instance.begin("target@example.com").await.expect("begins");
+            guard.failed(Utc::now(), &args()).await.expect("counted")
+        })
+    });
+    join_all(guesses).await;
+
+    let guard = instances[0]
+        .begin("target@example.com")
+        .await
+        .expect("begins");
+    assert_eq!(guard.attempts().failures, 12, "no failure lost");
+}
+
+#[tokio::test]
+async fn the_failure_that_reaches_the_limit_locks_the_login_for_every_instance() {
+    let backbone = Backbone::start().await;
+    let (a, b) = (
+        PgLoginAttempts::new(backbone.db.pool.clone()),
+        PgLoginAttempts::new(backbone.db.pool.clone()),
+    );
+    let limit = LockoutArgs {
+        max_failures: 2,
+        ..LockoutArgs::default()
+    };
+    let now = Utc::now();
+    let first = a.begin("victim@example.com").await.expect("begins");
+    assert_eq!(first.failed(now, &limit).await.expect("counted"), None);
+    let second = b.begin("victim@example.com").await.expect("begins");
+    let tripped = second.failed(now, &limit).await.expect("counted");
+    assert!(tripped.is_some(), "the second failure locks");
+
+    let seen = a.begin("victim@example.com").await.expect("begins");
+    assert!(seen.attempts().locked_at(now).is_some());
+}
