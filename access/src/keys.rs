@@ -16,8 +16,13 @@ pub struct PublicKey {
 
 /// The published keys could not be read; nothing can be verified until they can.
 #[derive(Debug, thiserror::Error)]
-#[error("the published signing keys cannot be read")]
-pub struct KeysUnavailable(#[source] pub sqlx::Error);
+pub enum KeysUnavailable {
+    #[error("the published signing keys cannot be read")]
+    Store(#[source] sqlx::Error),
+    /// The last read, a moment ago, failed; not tried again so soon.
+    #[error("the published signing keys could not be read a moment ago")]
+    Recently,
+}
 
 /// Reads the published keys from Postgres.
 #[derive(Debug, Clone)]
@@ -39,7 +44,7 @@ impl PublishedKeys {
         )
         .fetch_all(&self.pool)
         .await
-        .map_err(KeysUnavailable)?;
+        .map_err(KeysUnavailable::Store)?;
         rows.iter()
             .map(|r| {
                 Ok(PublicKey {
@@ -50,6 +55,6 @@ impl PublishedKeys {
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
-            .map_err(KeysUnavailable)
+            .map_err(KeysUnavailable::Store)
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -19,9 +20,17 @@ pub enum TokenError {
     Keys(#[from] KeysUnavailable),
 }
 
-/// How often unknown `kid`s may trigger a reload of the published keys: a token signed by a
-/// key just rotated in waits at most this long, forged `kid`s cost at most this many queries.
+/// How often unknown `kid`s may trigger a reload of the published keys. An unknown `kid` within
+/// this time of the last reload is refused at once (or answered unavailable, if that reload
+/// failed): forged `kid`s cost at most one query per interval and make nobody wait.
 const RELOAD_AT_MOST_EVERY: Duration = Duration::from_millis(200);
+
+/// The last reload of the published keys: when, and whether it worked.
+#[derive(Debug, Clone, Copy)]
+struct Reload {
+    at: Instant,
+    ok: bool,
+}
 
 /// Most verified tokens remembered; past it, expired ones are forgotten first, then all.
 const VERIFIED_CAPACITY: usize = 100_000;
@@ -32,7 +41,10 @@ pub struct TokenVerifier {
     source: PublishedKeys,
     keys: RwLock<HashMap<String, DecodingKey>>,
     validation: Validation,
-    last_reload: tokio::sync::Mutex<Option<Instant>>,
+    /// Held while the keys are read; an unknown `kid` waits for a read in flight, never more.
+    last_reload: tokio::sync::Mutex<Option<Reload>>,
+    reload_every: Duration,
+    reloads: AtomicU64,
     /// Tokens whose signature checked out, by SHA-256 of the whole token: a resource server
     /// introspects the same token on every call of its client, and the signature check is
     /// most of an introspection's cost. The expiry is checked on every use.
@@ -57,8 +69,23 @@ impl TokenVerifier {
             keys: RwLock::default(),
             validation,
             last_reload: tokio::sync::Mutex::default(),
+            reload_every: RELOAD_AT_MOST_EVERY,
+            reloads: AtomicU64::new(0),
             verified: std::sync::Mutex::default(),
         }
+    }
+
+    /// The same verifier with unknown `kid`s reloading the keys at most once per `interval`.
+    pub fn reloading_at_most_every(self, interval: Duration) -> Self {
+        Self {
+            reload_every: interval,
+            ..self
+        }
+    }
+
+    /// How many times the published keys were read.
+    pub fn reloads(&self) -> u64 {
+        self.reloads.load(Ordering::Relaxed)
     }
 
     /// Loads the published keys now.
@@ -67,28 +94,40 @@ impl TokenVerifier {
         self.load(&mut last).await
     }
 
-    async fn load(&self, last: &mut Option<Instant>) -> Result<Vec<PublicKey>, KeysUnavailable> {
-        let published = self.source.published().await?;
+    async fn load(&self, last: &mut Option<Reload>) -> Result<Vec<PublicKey>, KeysUnavailable> {
+        self.reloads.fetch_add(1, Ordering::Relaxed);
+        let published = self.source.published().await;
+        *last = Some(Reload {
+            at: Instant::now(),
+            ok: published.is_ok(),
+        });
+        let published = published?;
         let keys = published
             .iter()
             .map(|k| (k.kid.clone(), DecodingKey::from_ed_der(&k.key)))
             .collect();
         *self.keys.write().unwrap_or_else(|p| p.into_inner()) = keys;
-        *last = Some(Instant::now());
         Ok(published)
     }
 
-    /// Reloads for a `kid` not known yet, at most every [`RELOAD_AT_MOST_EVERY`]; concurrent
-    /// callers share one reload.
+    /// Reloads for a `kid` not known yet, unless the keys were read less than an interval ago;
+    /// concurrent callers share one reload. A `kid` this platform could not have made is
+    /// refused without one.
     async fn reload_for(&self, kid: &str) -> Result<(), KeysUnavailable> {
+        if !plausible_kid(kid) {
+            return Ok(());
+        }
         let mut last = self.last_reload.lock().await;
         if self.knows(kid) {
             return Ok(());
         }
-        if let Some(at) = *last {
-            tokio::time::sleep(RELOAD_AT_MOST_EVERY.saturating_sub(at.elapsed())).await;
+        match *last {
+            Some(Reload { at, ok }) if at.elapsed() < self.reload_every => match ok {
+                true => Ok(()),
+                false => Err(KeysUnavailable::Recently),
+            },
+            _ => self.load(&mut last).await.map(drop),
         }
-        self.load(&mut last).await.map(drop)
     }
 
     /// The claims of `token` if it is well formed, signed by a published key and unexpired.
@@ -144,6 +183,11 @@ impl TokenVerifier {
             .unwrap_or_else(|p| p.into_inner())
             .contains_key(kid)
     }
+}
+
+/// Whether `kid` has the shape of the ids command-api gives its keys (a UUID's 32 hex digits).
+fn plausible_kid(kid: &str) -> bool {
+    kid.len() == 32 && kid.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn fingerprint(token: &str) -> [u8; 32] {
