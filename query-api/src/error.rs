@@ -3,7 +3,6 @@
 //! them.
 
 use access::keys::KeysUnavailable;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use runtime::http::Problem;
 use store::event_store::StoreError;
@@ -17,9 +16,6 @@ pub enum QueryError {
     /// A query parameter is malformed; `code` names which rule it broke.
     #[error("{detail}")]
     Invalid { code: &'static str, detail: String },
-    /// The version asked for with `?min_version=` is not in the event store yet.
-    #[error("the requested version is not visible yet")]
-    NotYetVisible,
     /// A dependency (Postgres, Redis) could not be reached; retrying can help.
     #[error("a dependency is unavailable: {0}")]
     Unavailable(String),
@@ -66,12 +62,6 @@ impl From<QueryError> for Problem {
     fn from(e: QueryError) -> Self {
         match e {
             QueryError::Invalid { code, detail } => Problem::unprocessable(code, detail),
-            QueryError::NotYetVisible => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not_yet_visible",
-                "the requested version is not visible yet; retry",
-            )
-            .with_retry_after(RETRY_AFTER_SECS),
             QueryError::Unavailable(cause) => Problem::unavailable(cause, RETRY_AFTER_SECS),
             QueryError::Internal(cause) => Problem::internal(cause),
         }

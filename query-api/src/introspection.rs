@@ -88,6 +88,7 @@ impl Introspection {
     request_body(content = IntrospectionRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "Whether the token is active, with its claims if so", body = Introspection),
+        (status = 422, description = "min_version beyond the stream's version (version_not_reached)"),
         (status = 503, description = "Neither the cache nor the event store could be read"),
     )
 )]

@@ -1,18 +1,15 @@
 //! Sessions as the read side sees them: from the Redis cache when it holds them (new enough
 //! for `?min_version=`), else folded from the event store — the truth — and written back to
-//! the cache on the way (best effort: a cache that is down only costs speed).
+//! the cache on the way (best effort: a cache that is down only costs speed). The event store
+//! holds every committed version, so a `min_version` beyond its head is refused at once.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use store::session_cache::{self, CachedSession};
 use uuid::Uuid;
 
 use crate::error::QueryError;
 use crate::state::AppState;
-
-/// Longest wait for a `min_version` the event store does not have yet.
-const MAX_WAIT: Duration = Duration::from_secs(2);
 
 /// One session of `principal_id`.
 pub async fn session(
@@ -70,31 +67,31 @@ pub async fn sessions(
     }
 }
 
-/// Folds the principal's sessions from the event store, waiting (bounded) for `min_version`,
-/// and re-warms the cache with them.
+/// Folds the principal's sessions from the event store and re-warms the cache with them;
+/// a `min_version` the stream has not reached is refused.
 async fn from_events(
     state: &AppState,
     principal_id: Uuid,
     min_version: Option<i64>,
 ) -> Result<BTreeMap<Uuid, CachedSession>, QueryError> {
-    let deadline = tokio::time::Instant::now() + MAX_WAIT;
     // Taken before reading, so a flush meanwhile keeps what was read out of the cache.
     let epoch = state.cache.epoch().await;
-    loop {
-        let history = session_cache::history(state.store.as_ref(), principal_id).await?;
-        if min_version.is_none_or(|v| history.version >= v) {
-            let rewarmed = match epoch {
-                Ok(epoch) => state.cache.put_all(&history, &epoch).await,
-                Err(error) => Err(error),
-            };
-            if let Err(error) = rewarmed {
-                tracing::warn!(%error, "session cache not re-warmed");
-            }
-            return Ok(history.sessions);
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(QueryError::NotYetVisible);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    let history = session_cache::history(state.store.as_ref(), principal_id).await?;
+    if let Some(asked) = min_version.filter(|v| *v > history.version) {
+        return Err(QueryError::invalid(
+            "version_not_reached",
+            format!(
+                "min_version {asked} is beyond the stream's version {}",
+                history.version
+            ),
+        ));
     }
+    let rewarmed = match epoch {
+        Ok(epoch) => state.cache.put_all(&history, &epoch).await,
+        Err(error) => Err(error),
+    };
+    if let Err(error) = rewarmed {
+        tracing::warn!(%error, "session cache not re-warmed");
+    }
+    Ok(history.sessions)
 }

@@ -377,3 +377,41 @@ async fn idle_and_absolute_lifetimes_end_sessions() {
     );
     assert_eq!(platform.refresh(&refresh).await.status(), 401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_min_version_beyond_the_stream_is_refused_at_once() {
+    let platform = Platform::start().await;
+    let session = platform.admin_session().await;
+    let version = session["version"].as_i64().expect("version");
+    let token = access(&session);
+
+    let list = format!(
+        "{}?min_version={}",
+        sessions_path(&session["principal_id"]),
+        i64::MAX
+    );
+    let refused = platform.read(&list, token).await;
+    assert_eq!(refused.status(), 422);
+    let problem: Value = refused.json().await.expect("problem");
+    assert_eq!(problem["code"], "version_not_reached");
+
+    let introspected = platform
+        .http
+        .post(format!(
+            "{}/v1/tokens/introspect?min_version={}",
+            platform.query,
+            version + 1
+        ))
+        .json(&json!({ "token": token }))
+        .send()
+        .await
+        .expect("query-api answers");
+    assert_eq!(introspected.status(), 422);
+
+    assert_eq!(
+        active_ids(&platform, token, &session["principal_id"], version)
+            .await
+            .len(),
+        1
+    );
+}
