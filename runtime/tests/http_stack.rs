@@ -1,128 +1,98 @@
-//! The shared HTTP stack: a panicking handler is a problem+json 500 and the server lives on;
-//! request ids are propagated; metrics count by route template; unknown routes are 404s.
+//! What the shared HTTP stack adds to every answer: headers that keep tokens out of caches and
+//! browsers from guessing types, metric labels that made-up methods cannot multiply, and a
+//! `/readyz` that names a failed dependency without telling anyone why.
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode, header};
 use axum::routing::get;
 use prometheus_client::registry::Registry;
-use runtime::http::{HttpMetrics, Ops, Problem};
-use tokio_util::sync::CancellationToken;
+use runtime::http::{HttpMetrics, Ops, Readiness, app};
+use tower::ServiceExt;
 
-async fn serve(routes: Router) -> (String, CancellationToken) {
-    let mut registry = Registry::with_prefix("test");
+/// A dependency whose check fails with a message that must stay private.
+struct Down;
+
+#[async_trait::async_trait]
+impl Readiness for Down {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn check(&self) -> Result<(), String> {
+        Err("password authentication failed for user \"secret-user\" at 10.1.2.3".into())
+    }
+}
+
+fn stack() -> (Router, Arc<Registry>) {
+    let mut registry = Registry::default();
     let metrics = HttpMetrics::register(&mut registry);
-    let app = runtime::http::app(
-        routes,
-        Ops {
-            registry: Arc::new(registry),
-            checks: Vec::new(),
-            openapi: serde_json::json!({ "openapi": "3.1.0" }),
-            metrics,
-            body_limit_bytes: 1024,
-        },
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    let shutdown = CancellationToken::new();
-    tokio::spawn(runtime::http::serve(listener, app, shutdown.clone()));
-    (url, shutdown)
+    let registry = Arc::new(registry);
+    let routes = Router::new().route("/v1/thing", get(|| async { "thing" }));
+    let ops = Ops {
+        registry: registry.clone(),
+        checks: vec![Arc::new(Down)],
+        openapi: serde_json::json!({}),
+        metrics,
+        body_limit_bytes: 1024,
+    };
+    (app(routes, ops), registry)
 }
 
-async fn boom() -> &'static str {
-    panic!("handler bug")
-}
-
-#[tokio::test]
-async fn a_panicking_handler_is_a_500_problem_and_the_server_lives_on() {
-    let routes = Router::new()
-        .route("/boom/{id}", get(boom))
-        .route("/fine", get(|| async { "fine" }));
-    let (url, shutdown) = serve(routes).await;
-    let http = reqwest::Client::new();
-
-    let response = http
-        .get(format!("{url}/boom/7"))
-        .header("x-request-id", "req-42")
-        .send()
-        .await
-        .expect("an answer, not a dropped connection");
-    assert_eq!(response.status(), 500);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
-    );
-    assert_eq!(response.headers()["x-request-id"], "req-42");
-    let body = response.text().await.expect("body");
-    assert!(
-        !body.contains("handler bug"),
-        "the cause is logged, not shown: {body}"
-    );
-    let problem: serde_json::Value = serde_json::from_str(&body).expect("problem json");
-    assert_eq!(problem["code"], "internal");
-
-    let fine = http
-        .get(format!("{url}/fine"))
-        .send()
-        .await
-        .expect("answer");
-    assert_eq!(fine.status(), 200);
-    assert!(
-        fine.headers().contains_key("x-request-id"),
-        "ids are made when absent"
-    );
-
-    let metrics = http
-        .get(format!("{url}/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    assert!(
-        metrics.contains(
-            r#"test_http_requests_total{method="GET",route="/boom/{id}",status="500"} 1"#
-        ),
-        "{metrics}"
-    );
-    shutdown.cancel();
+async fn call(router: &Router, method: &str, path: &str) -> axum::response::Response {
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .body(Body::empty())
+        .expect("request");
+    router.clone().oneshot(request).await.expect("answer")
 }
 
 #[tokio::test]
-async fn unknown_routes_and_methods_get_problems() {
-    let routes = Router::new().route("/only-get", get(|| async { "ok" }));
-    let (url, shutdown) = serve(routes).await;
-    let http = reqwest::Client::new();
-    let missing = http
-        .get(format!("{url}/nope"))
-        .send()
-        .await
-        .expect("answer");
-    assert_eq!(missing.status(), 404);
-    assert_eq!(
-        missing.headers()["content-type"],
-        "application/problem+json"
-    );
-    let wrong_method = http
-        .delete(format!("{url}/only-get"))
-        .send()
-        .await
-        .expect("answer");
-    assert_eq!(wrong_method.status(), 405);
-    assert_eq!(
-        wrong_method.headers()["content-type"],
-        "application/problem+json"
-    );
-    shutdown.cancel();
+async fn every_answer_is_no_store_and_nosniff() {
+    let (router, _) = stack();
+    for path in ["/v1/thing", "/no/such/thing", "/healthz"] {
+        let response = call(&router, "GET", path).await;
+        assert_eq!(
+            response.headers()[header::CACHE_CONTROL],
+            "no-store",
+            "{path}"
+        );
+        assert_eq!(
+            response.headers()[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff",
+            "{path}"
+        );
+    }
 }
 
-#[test]
-fn a_503_problem_says_when_to_retry() {
-    use axum::response::IntoResponse;
-    let response = Problem::unavailable("postgres down", 3).into_response();
-    assert_eq!(response.status(), 503);
-    assert_eq!(response.headers()["retry-after"], "3");
+#[tokio::test]
+async fn made_up_methods_share_one_metric_label() {
+    let (router, registry) = stack();
+    for method in ["FOO1", "FOO2", "BREW", "GET"] {
+        call(&router, method, "/v1/thing").await;
+    }
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).expect("metrics");
+    assert!(!text.contains("FOO1") && !text.contains("BREW"), "{text}");
+    assert!(text.contains(r#"method="other""#), "{text}");
+    assert!(text.contains(r#"method="GET""#), "{text}");
+}
+
+#[tokio::test]
+async fn readyz_names_the_failed_dependency_but_not_why() {
+    let (router, _) = stack();
+    let response = call(&router, "GET", "/readyz").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .expect("body");
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("postgres"), "{body}");
+    assert!(
+        !body.contains("secret-user") && !body.contains("10.1.2.3"),
+        "{body}"
+    );
 }

@@ -40,9 +40,14 @@ pub(super) async fn readyz(State(ops): State<OpsState>) -> Response {
         (c.name(), outcome)
     }))
     .await;
-    let failed: Vec<String> = results
+    // Which dependency failed is public; why stays in the log, for operators only.
+    let failed: Vec<&str> = results
         .iter()
-        .filter_map(|(name, r)| r.as_ref().err().map(|e| format!("{name}: {e}")))
+        .filter_map(|(name, r)| {
+            let error = r.as_ref().err()?;
+            tracing::warn!(dependency = name, %error, "not ready");
+            Some(*name)
+        })
         .collect();
     if failed.is_empty() {
         let checks: serde_json::Map<_, _> = results
@@ -54,7 +59,7 @@ pub(super) async fn readyz(State(ops): State<OpsState>) -> Response {
         Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "not_ready",
-            format!("not ready: {}", failed.join("; ")),
+            format!("not ready: {} unavailable", failed.join(", ")),
         )
         .with_retry_after(1)
         .into_response()

@@ -1,5 +1,6 @@
 //! The HTTP stack every server shares: request ids, panic recovery, body limits, problem+json
-//! errors, a span and metrics per request, and the ops endpoints (`/healthz`, `/readyz`,
+//! errors, a span and metrics per request, headers every answer carries (`nosniff`, and
+//! `no-store` unless a route allows caching), and the ops endpoints (`/healthz`, `/readyz`,
 //! `/metrics`, `/openapi.json`).
 
 mod health;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use prometheus_client::registry::Registry;
@@ -23,6 +24,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use health::Readiness;
 pub use json::{Json, Path, Query};
@@ -81,6 +83,16 @@ pub fn app(routes: Router, ops: Ops) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(ops.body_limit_bytes))
+        // Tokens, sessions and profiles must not be kept by any cache (RFC 6749 §5.1); JWKS
+        // sets its own Cache-Control.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn_with_state(
             ops.metrics,
