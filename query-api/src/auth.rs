@@ -19,11 +19,12 @@ use crate::state::AppState;
 pub struct Caller(pub AccessClaims);
 
 impl Caller {
-    /// Allowed if the caller is `owner` or holds `permission`.
+    /// Allowed if the caller is `owner` or holds `permission`; else the answer for a missing
+    /// principal, so that ids do not reveal what exists.
     pub fn may_read(&self, owner: Uuid, permission: Permission) -> Result<(), Problem> {
         owner_or_permission(&self.0, owner, permission)
             .map(drop)
-            .map_err(|_| forbidden())
+            .map_err(|_| Problem::not_found("no such principal"))
     }
 
     pub fn require(&self, permission: Permission) -> Result<(), Problem> {

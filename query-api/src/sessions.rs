@@ -44,7 +44,7 @@ pub struct ActiveSession {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Active sessions, most recently used first", body = Vec<ActiveSession>),
-        (status = 403, description = "Neither the owner nor a holder of sessions:read"),
+        (status = 404, description = "Neither the owner nor a holder of sessions:read"),
         (status = 422, description = "min_version beyond the stream's version (version_not_reached)"),
         (status = 503, description = "Neither the cache nor the event store could be read; see Retry-After"),
     )

@@ -225,7 +225,24 @@ async fn revocations_by_owners_and_administrators_are_audited_with_reason_metada
             json!({ "reason": "USER_LOGOUT" }),
         )
         .await;
-    assert_eq!(others.status(), 403);
+    assert_eq!(
+        others.status(),
+        404,
+        "another's session looks like no session"
+    );
+    let missing = platform
+        .command(
+            &format!("/v1/sessions/{}/revoke", uuid::Uuid::now_v7()),
+            access(&ada_one),
+            json!({ "reason": "USER_LOGOUT" }),
+        )
+        .await;
+    assert_eq!(missing.status(), 404);
+    let (others, missing): (Value, Value) = (
+        others.json().await.expect("problem"),
+        missing.json().await.expect("problem"),
+    );
+    assert_eq!(others, missing, "the same answer, byte for byte");
     let unknown = platform
         .command(
             &path(&ada_three),

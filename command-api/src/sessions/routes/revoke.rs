@@ -50,8 +50,7 @@ pub struct RevokedAll {
     request_body = RevokeRequest,
     responses(
         (status = 200, description = "Session revoked", body = Revoked),
-        (status = 403, description = "Neither the owner nor a holder of sessions:revoke"),
-        (status = 404, description = "No such session"),
+        (status = 404, description = "No such session, or one the caller neither owns nor holds sessions:revoke for"),
         (status = 409, description = "The session has ended already"),
         (status = 422, description = "Unknown or disallowed reason, or oversized metadata"),
     )
@@ -70,7 +69,7 @@ pub async fn revoke(
         .principal_of(session_id)
         .await?
         .ok_or(ApiError::NotFound("session"))?;
-    let authority = authority(&claims, principal)?;
+    let authority = authority(&claims, principal, "session")?;
     let actor = Actor::principal(claims.principal_type, claims.sub);
     let command = Command::Revoke(Revoke {
         session_id,
@@ -101,7 +100,7 @@ pub async fn revoke(
     request_body = RevokeRequest,
     responses(
         (status = 200, description = "Every active session revoked", body = RevokedAll),
-        (status = 403, description = "Neither the owner nor a holder of sessions:revoke"),
+        (status = 404, description = "Neither the owner nor a holder of sessions:revoke"),
         (status = 422, description = "Unknown or disallowed reason, or oversized metadata"),
     )
 )]
@@ -114,7 +113,7 @@ pub async fn revoke_all(
 ) -> Result<JsonResponse<RevokedAll>, ApiError> {
     super::require_active(&state, &claims).await?;
     let reason = parse_reason(&request.reason)?;
-    let authority = authority(&claims, principal_id)?;
+    let authority = authority(&claims, principal_id, "principal")?;
     let actor = Actor::principal(claims.principal_type, claims.sub);
     let command = Command::RevokeAll(RevokeAll {
         reason,
@@ -151,10 +150,16 @@ fn parse_reason(reason: &str) -> Result<RevocationReason, ApiError> {
 
 /// Holders of `sessions:revoke` act as administrators (on anyone, themselves included); other
 /// callers only on their own sessions.
-fn authority(claims: &AccessClaims, principal: Uuid) -> Result<Authority, ApiError> {
+/// The caller's authority over `principal`'s sessions. Without any, the answer is the one for
+/// a missing `what`, so that ids do not reveal what exists.
+fn authority(
+    claims: &AccessClaims,
+    principal: Uuid,
+    what: &'static str,
+) -> Result<Authority, ApiError> {
     match access::owner_or_permission(claims, principal, Permission::SessionsRevoke) {
         Ok(access::Authority::Permission) => Ok(Authority::Administrator),
         Ok(access::Authority::Owner) => Ok(Authority::Owner),
-        Err(access::Denied(_)) => Err(ApiError::Forbidden),
+        Err(access::Denied(_)) => Err(ApiError::NotFound(what)),
     }
 }
