@@ -42,12 +42,42 @@ fn stack() -> (Router, Arc<Registry>) {
 }
 
 async fn call(router: &Router, method: &str, path: &str) -> axum::response::Response {
-    let request = Request::builder()
-        .method(method)
-        .uri(path)
-        .body(Body::empty())
-        .expect("request");
+    call_with(router, method, path, None).await
+}
+
+async fn call_with(
+    router: &Router,
+    method: &str,
+    path: &str,
+    request_id: Option<&str>,
+) -> axum::response::Response {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(id) = request_id {
+        request = request.header("x-request-id", id);
+    }
+    let request = request.body(Body::empty()).expect("request");
     router.clone().oneshot(request).await.expect("answer")
+}
+
+#[tokio::test]
+async fn a_fit_request_id_is_kept_and_an_unfit_one_replaced() {
+    let (router, _) = stack();
+    let id = |response: &axum::response::Response| {
+        response.headers()["x-request-id"]
+            .to_str()
+            .expect("ascii")
+            .to_owned()
+    };
+    let kept = call_with(&router, "GET", "/v1/thing", Some("checkout-42.retry:1")).await;
+    assert_eq!(id(&kept), "checkout-42.retry:1");
+    for unfit in ["x".repeat(129), "<script>".into(), "a b".into()] {
+        let replaced = call_with(&router, "GET", "/v1/thing", Some(&unfit)).await;
+        let replaced = id(&replaced);
+        assert!(
+            uuid::Uuid::parse_str(&replaced).is_ok(),
+            "{unfit:?} became {replaced:?}"
+        );
+    }
 }
 
 #[tokio::test]

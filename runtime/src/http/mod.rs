@@ -100,6 +100,27 @@ pub fn app(routes: Router, ops: Ops) -> Router {
         ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::map_request(drop_unfit_request_id))
+}
+
+/// Longest request id taken from a client.
+const MAX_REQUEST_ID: usize = 128;
+
+/// Removes a client's `x-request-id` that is too long or holds more than letters, digits and
+/// `-_.:`, so that a fresh one is made: the id is in every log line of the request.
+async fn drop_unfit_request_id(mut request: axum::extract::Request) -> axum::extract::Request {
+    let fit = |v: &HeaderValue| {
+        let bytes = v.as_bytes();
+        !bytes.is_empty()
+            && bytes.len() <= MAX_REQUEST_ID
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
+    };
+    if request.headers().get(&REQUEST_ID).is_some_and(|v| !fit(v)) {
+        request.headers_mut().remove(&REQUEST_ID);
+    }
+    request
 }
 
 /// Serves `app` until `shutdown` is cancelled, then lets in-flight requests finish.
