@@ -5,9 +5,9 @@
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use events::EventMetadata;
 use events::sessions::SessionEvent;
 use events::topics::Category;
+use events::{EventFamily, EventMetadata};
 use store::aggregate::{self, Aggregate, Hooks, Ports, RunError};
 use store::session_cache::{CacheError, Epoch, SessionCache, Written};
 use uuid::Uuid;
@@ -112,7 +112,6 @@ impl Hooks<Sessions> for SessionRunner {
         appended: &[events::RawEvent],
         epoch: Option<Epoch>,
     ) {
-        use events::EventFamily;
         let apply = async {
             for raw in appended {
                 let recorded = SessionEvent::from_raw(raw)?;
@@ -129,10 +128,23 @@ impl Hooks<Sessions> for SessionRunner {
             }
             Ok::<(), CacheError>(())
         };
-        match tokio::time::timeout(WRITE_THROUGH_TIMEOUT, apply).await {
+        let failure = match tokio::time::timeout(WRITE_THROUGH_TIMEOUT, apply).await {
+            Ok(Ok(())) => return,
+            Ok(Err(error)) => error.to_string(),
+            Err(_) => "timed out".to_owned(),
+        };
+        tracing::warn!(error = %failure, "session cache not written through; forgetting the entries");
+        // An entry older than these events must not stay readable (a revoked session reported
+        // active): without it, readers fold the stream from the event store.
+        let sessions: Vec<Uuid> = appended
+            .iter()
+            .filter_map(|raw| SessionEvent::from_raw(raw).ok()?.event.session_id())
+            .collect();
+        let forget = self.cache.forget(principal_id, &sessions);
+        match tokio::time::timeout(WRITE_THROUGH_TIMEOUT, forget).await {
             Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::warn!(%error, "session cache not written through"),
-            Err(_) => tracing::warn!("session cache write-through timed out"),
+            Ok(Err(error)) => tracing::error!(%error, "stale session cache entries not forgotten"),
+            Err(_) => tracing::error!("forgetting stale session cache entries timed out"),
         }
     }
 }

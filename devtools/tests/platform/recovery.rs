@@ -1,5 +1,6 @@
 //! Redis is a cache: flushed again and again while clients log in, refresh, introspect and log
-//! out, it never makes a live session inactive or a revoked one active.
+//! out, it never makes a live session inactive or a revoked one active; refusing writes while
+//! it still answers reads does not either.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -117,4 +118,43 @@ async fn expect(
     if answer["active"] != active {
         wrong.push(format!("{when}: expected active={active}, got {answer}"));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_whose_cache_write_fails_is_never_reported_active() {
+    let platform = Platform::start_with(Options {
+        private_redis: true,
+        ..Options::default()
+    })
+    .await;
+    let session = platform.admin_session().await;
+    let token = access(&session);
+    platform.until_active(token, true).await;
+
+    // Out of memory: Redis answers reads but refuses every write (deletes still go through).
+    let mut redis = platform.redis().await;
+    let configure = |name: &'static str, value: &'static str| {
+        let mut redis = redis.clone();
+        async move {
+            let () = redis::cmd("CONFIG")
+                .arg("SET")
+                .arg(name)
+                .arg(value)
+                .query_async(&mut redis)
+                .await
+                .expect("config set");
+        }
+    };
+    configure("maxmemory-policy", "noeviction").await;
+    configure("maxmemory", "1").await;
+
+    assert_eq!(platform.logout(token).await.status(), 204);
+    let answer = platform.introspect(token).await;
+    assert_eq!(answer["active"], false, "right after the logout: {answer}");
+
+    configure("maxmemory", "0").await;
+    let () = redis::cmd("PING")
+        .query_async(&mut redis)
+        .await
+        .expect("redis answers");
 }

@@ -26,6 +26,24 @@ impl SessionCache {
         Ok(())
     }
 
+    /// Drops what the cache holds of `principal_id` and of `sessions`, so that every reader
+    /// falls back to the event store (and writes it back): what a failed write-through does, so
+    /// that no entry older than the events stays readable. A bare delete, which Redis takes even
+    /// when it refuses writes for lack of memory.
+    pub async fn forget(&self, principal_id: Uuid, sessions: &[Uuid]) -> Result<(), CacheError> {
+        let keys = self.keys();
+        let mut delete = redis::cmd("DEL");
+        delete
+            .arg(keys.version(principal_id))
+            .arg(keys.sessions(principal_id));
+        for session_id in sessions {
+            delete.arg(keys.session(*session_id));
+        }
+        let mut conn = self.conn.clone();
+        let _deleted: usize = delete.query_async(&mut conn).await?;
+        Ok(())
+    }
+
     /// Deletes every key of this cache's generation (an old one, after a switch).
     pub async fn clear(&self) -> Result<usize, CacheError> {
         let mut conn = self.conn.clone();
