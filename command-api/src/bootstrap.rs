@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::credentials::Credential;
 use crate::auth::grants::{RoleAssignment, RoleGrants};
+use crate::auth::login_name::canonical_login;
 use crate::auth::passwords::{PasswordError, Passwords};
 use store::event_store::{EventStore, NewEvent, StoreError, StreamAppend, Transaction};
 
@@ -43,7 +44,7 @@ pub async fn bootstrap_admin(
     password: &SecretString,
     now: DateTime<Utc>,
 ) -> Result<Bootstrapped, BootstrapError> {
-    let login = login.trim().to_lowercase();
+    let login = canonical_login(login);
     if !login.contains('@') || login.len() > 320 {
         return Err(BootstrapError::InvalidLogin);
     }

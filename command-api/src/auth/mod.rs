@@ -6,6 +6,7 @@ pub mod credentials;
 pub mod grants;
 pub mod keys;
 pub mod lockout;
+pub mod login_name;
 pub mod passwords;
 pub mod refresh;
 pub(crate) mod refresher;

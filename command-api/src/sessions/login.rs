@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::{Command, Outcome, RecordLockout, Rejected, SessionRunner, StartSession, execute};
 use crate::auth::credentials::{Credentials, StoredCredential};
 use crate::auth::lockout::{LockoutArgs, LoginAttempts, Tripped};
+use crate::auth::login_name::canonical_login;
 use crate::auth::passwords::{Passwords, Verified};
 use crate::auth::refresh::RefreshToken;
 
@@ -101,7 +102,7 @@ pub async fn login(
     runner: &SessionRunner,
     attempt: Attempt<'_>,
 ) -> Result<LoggedIn, LoginRefused> {
-    let login = attempt.login.trim().to_lowercase();
+    let login = canonical_login(attempt.login);
     if login.is_empty() || login.chars().count() > MAX_LOGIN {
         return Err(LoginRefused::Invalid(format!(
             "login must be 1 to {MAX_LOGIN} characters"

@@ -132,3 +132,16 @@ async fn bootstrapping_again_changes_nothing() {
         401
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_typed_full_width_or_in_capitals_is_the_same_login() {
+    let platform = Platform::start().await;
+    let admin = platform.admin_session().await;
+    for spelling in [
+        "ａｄｍｉｎ＠ｅｘａｍｐｌｅ．ｔｅｓｔ",
+        " ADMIN@example.test ",
+    ] {
+        let session = platform.session_of(spelling, ADMIN_PASSWORD).await;
+        assert_eq!(session["principal_id"], admin["principal_id"], "{spelling}");
+    }
+}
