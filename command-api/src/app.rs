@@ -173,6 +173,7 @@ pub async fn run_relay_alone(
     let http = HttpArgs {
         listen: Some(args.listen),
         body_limit_bytes: 1024,
+        ..HttpArgs::default()
     };
     let server = server
         .check(PgReadiness(pool))

@@ -1,8 +1,9 @@
 //! What the shared HTTP stack adds to every answer: headers that keep tokens out of caches and
-//! browsers from guessing types, metric labels that made-up methods cannot multiply, and a
-//! `/readyz` that names a failed dependency without telling anyone why.
+//! browsers from guessing types, metric labels that made-up methods cannot multiply, a
+//! `/readyz` that names a failed dependency without telling anyone why, and a time limit.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
@@ -30,13 +31,22 @@ fn stack() -> (Router, Arc<Registry>) {
     let mut registry = Registry::default();
     let metrics = HttpMetrics::register(&mut registry);
     let registry = Arc::new(registry);
-    let routes = Router::new().route("/v1/thing", get(|| async { "thing" }));
+    let routes = Router::new()
+        .route("/v1/thing", get(|| async { "thing" }))
+        .route(
+            "/v1/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                "late"
+            }),
+        );
     let ops = Ops {
         registry: registry.clone(),
         checks: vec![Arc::new(Down)],
         openapi: serde_json::json!({}),
         metrics,
         body_limit_bytes: 1024,
+        request_timeout: Duration::from_millis(100),
     };
     (app(routes, ops), registry)
 }
@@ -125,4 +135,17 @@ async fn readyz_names_the_failed_dependency_but_not_why() {
         !body.contains("secret-user") && !body.contains("10.1.2.3"),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn a_request_past_its_time_limit_is_answered_503_timeout() {
+    let (router, _) = stack();
+    let response = call(&router, "GET", "/v1/slow").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+    let body = to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .expect("body");
+    let problem: serde_json::Value = serde_json::from_slice(&body).expect("problem+json");
+    assert_eq!(problem["code"], "timeout");
 }

@@ -39,7 +39,7 @@ pub struct Platform {
 fn ephemeral() -> HttpArgs {
     HttpArgs {
         listen: Some("127.0.0.1:0".parse().expect("address")),
-        body_limit_bytes: 64 * 1024,
+        ..HttpArgs::default()
     }
 }
 
@@ -193,6 +193,7 @@ impl Platform {
                 openapi: json!({}),
                 metrics,
                 body_limit_bytes: 64 * 1024,
+                request_timeout: std::time::Duration::from_secs(30),
             },
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -66,7 +66,7 @@ fn cheap_passwords() -> PasswordArgs {
 fn ephemeral() -> HttpArgs {
     HttpArgs {
         listen: Some("127.0.0.1:0".parse().expect("address")),
-        body_limit_bytes: 64 * 1024,
+        ..HttpArgs::default()
     }
 }
 

@@ -99,7 +99,7 @@ impl Drill {
         RunArgs {
             http: HttpArgs {
                 listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
-                body_limit_bytes: 64 * 1024,
+                ..HttpArgs::default()
             },
             db: self.stack.db.db_args(),
             kafka: self.stack.kafka.clone(),

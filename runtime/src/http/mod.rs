@@ -13,6 +13,7 @@ mod trace_context;
 use std::any::Any;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -41,6 +42,25 @@ pub struct HttpArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long = "body-limit-bytes", env = "HTTP_BODY_LIMIT_BYTES", default_value_t = 64 * 1024)]
     pub body_limit_bytes: usize,
+
+    /// Longest a request may take before it is answered 503 `timeout` (its work is dropped:
+    /// an open transaction rolls back).
+    #[arg(
+        long = "request-timeout-secs",
+        env = "HTTP_REQUEST_TIMEOUT_SECS",
+        default_value_t = 30
+    )]
+    pub request_timeout_secs: u64,
+}
+
+impl Default for HttpArgs {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            body_limit_bytes: 64 * 1024,
+            request_timeout_secs: 30,
+        }
+    }
 }
 
 /// What the ops endpoints serve.
@@ -50,6 +70,7 @@ pub struct Ops {
     pub openapi: serde_json::Value,
     pub metrics: HttpMetrics,
     pub body_limit_bytes: usize,
+    pub request_timeout: Duration,
 }
 
 impl std::fmt::Debug for Ops {
@@ -95,12 +116,34 @@ pub fn app(routes: Router, ops: Ops) -> Router {
         ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn_with_state(
+            ops.request_timeout,
+            time_limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             ops.metrics,
             observe::observe,
         ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(axum::middleware::map_request(drop_unfit_request_id))
+}
+
+/// Answers 503 `timeout` when the request takes longer than `limit`.
+async fn time_limit(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!("no answer within {} ms", limit.as_millis()),
+        )
+        .with_retry_after(1)
+        .into_response(),
+    }
 }
 
 /// Longest request id taken from a client.

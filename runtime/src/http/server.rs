@@ -68,6 +68,7 @@ impl ServerBuilder {
             openapi: serde_json::to_value(openapi).context("the OpenAPI document")?,
             metrics: self.metrics,
             body_limit_bytes: http.body_limit_bytes,
+            request_timeout: std::time::Duration::from_secs(http.request_timeout_secs),
         };
         let addr = http.listen.unwrap_or(SocketAddr::V4(SocketAddrV4::new(
             Ipv4Addr::LOCALHOST,
