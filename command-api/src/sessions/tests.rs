@@ -490,3 +490,18 @@ fn without_a_grace_period_even_an_immediate_second_use_is_reuse() {
         ]
     ));
 }
+
+#[test]
+fn without_a_grace_period_a_clock_behind_the_spender_still_sees_reuse() {
+    // Spent by an instance whose clock read t(5); presented again at one whose clock is behind.
+    let state = given(&[started(SESSION, t(0)), refreshed(SESSION, "h1", t(5))]);
+    let spent = format!("h0-{SESSION}");
+    let events = decide(&state, refresh(&spent, "h2", Duration::zero()), t(2)).expect("decides");
+    assert!(matches!(
+        events.as_slice(),
+        [
+            SessionEvent::RefreshTokenReuseDetected(_),
+            SessionEvent::Revoked(_)
+        ]
+    ));
+}
