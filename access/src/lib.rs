@@ -9,9 +9,11 @@ pub mod claims;
 pub mod guard;
 pub mod keys;
 pub mod verifier;
+pub mod watch;
 
 pub use bearer::bearer_token;
 pub use claims::AccessClaims;
 pub use guard::{Authority, Denied, owner_or_permission};
 pub use keys::{PublicKey, PublishedKeys};
 pub use verifier::{TokenError, TokenVerifier};
+pub use watch::{KeyChanges, follow};

@@ -102,11 +102,16 @@ impl TokenVerifier {
             ok: published.is_ok(),
         });
         let published = published?;
-        let keys = published
+        let keys: HashMap<String, DecodingKey> = published
             .iter()
             .map(|k| (k.kid.clone(), DecodingKey::from_ed_der(&k.key)))
             .collect();
-        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = keys;
+        let mut known = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        if known.keys().any(|kid| !keys.contains_key(kid)) {
+            // A key was withdrawn: what it signed must not verify from the cache either.
+            self.lock_verified().clear();
+        }
+        *known = keys;
         Ok(published)
     }
 

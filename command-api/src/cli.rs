@@ -43,10 +43,23 @@ pub enum Command {
     BootstrapAdmin(BootstrapArgs),
     /// Sign with a new key from now on; the old key keeps verifying until its tokens expire.
     RotateSigningKey(RotateArgs),
+    /// Withdraw a (compromised) signing key at once: its tokens stop verifying everywhere.
+    RetireSigningKey(RetireArgs),
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct RotateArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub tokens: TokenArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RetireArgs {
+    /// The `kid` of the key to withdraw.
+    #[arg(long)]
+    pub kid: String,
     #[command(flatten)]
     pub db: DatabaseArgs,
     #[command(flatten)]

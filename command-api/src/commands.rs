@@ -1,4 +1,5 @@
-//! The one-off commands an operator runs: the first admin, and a signing-key rotation.
+//! The one-off commands an operator runs: the first admin, a signing-key rotation, and the
+//! withdrawal of a compromised signing key.
 
 use std::io::Write;
 
@@ -10,7 +11,7 @@ use store::event_store::PgEventStore;
 use crate::auth::keys::{KeyStore, MasterKey};
 use crate::auth::passwords::Passwords;
 use crate::bootstrap::{Bootstrapped, bootstrap_admin};
-use crate::cli::{BootstrapArgs, RotateArgs};
+use crate::cli::{BootstrapArgs, RetireArgs, RotateArgs};
 
 /// `command-api rotate-signing-key`: a new key signs from now on; the old one keeps verifying
 /// until the last token it signed has expired.
@@ -25,6 +26,23 @@ pub async fn rotate_signing_key(args: RotateArgs) -> anyhow::Result<()> {
         .await
         .context("rotating the signing key")?;
     writeln!(std::io::stdout().lock(), "signing with key {kid}")?;
+    Ok(())
+}
+
+/// `command-api retire-signing-key --kid <kid>`: the key stops verifying at once everywhere;
+/// if it was signing, a new key does.
+pub async fn retire_signing_key(args: RetireArgs) -> anyhow::Result<()> {
+    let pool = args.db.pool()?;
+    let master = MasterKey::from_base64(&args.tokens.master_key)?;
+    let signing = KeyStore::new(pool)
+        .retire(&master, &args.kid)
+        .await
+        .context("retiring the signing key")?;
+    writeln!(
+        std::io::stdout().lock(),
+        "key {} withdrawn; signing with key {signing}",
+        args.kid
+    )?;
     Ok(())
 }
 

@@ -42,6 +42,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::BootstrapAdmin(args) => commands::bootstrap(args).await,
         Command::RotateSigningKey(args) => commands::rotate_signing_key(args).await,
+        Command::RetireSigningKey(args) => commands::retire_signing_key(args).await,
         Command::CreateTopics { kafka } => {
             runtime::kafka::ensure_topics(&kafka, &kafka.topics().all())
                 .await

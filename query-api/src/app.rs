@@ -53,6 +53,7 @@ pub struct Application {
     server: Server,
     pool: sqlx::PgPool,
     cache: SessionCache,
+    verifier: Arc<TokenVerifier>,
 }
 
 impl Application {
@@ -72,7 +73,7 @@ impl Application {
         let cache = SessionCache::new(redis.clone(), args.redis.key_prefix.clone());
         cache.use_generation(generations::live_or_first(&pool).await);
         let state = AppState {
-            verifier,
+            verifier: verifier.clone(),
             keys,
             cache: cache.clone(),
             store: Arc::new(PgEventStore::new(pool.clone())),
@@ -98,6 +99,7 @@ impl Application {
             server,
             pool,
             cache,
+            verifier,
         })
     }
 
@@ -106,6 +108,11 @@ impl Application {
     }
 
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        tokio::spawn(access::follow(
+            self.pool.clone(),
+            self.verifier,
+            shutdown.clone(),
+        ));
         tokio::spawn(generations::follow(self.pool, self.cache, shutdown.clone()));
         self.server.serve(shutdown).await?;
         Ok(())

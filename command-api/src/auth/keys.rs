@@ -26,6 +26,8 @@ pub enum KeyError {
     Generate,
     #[error("no active signing key")]
     NoActiveKey,
+    #[error("no signing key {0}")]
+    UnknownKey(String),
     #[error("key store: {0}")]
     Store(#[from] sqlx::Error),
 }
@@ -152,13 +154,44 @@ impl KeyStore {
         .execute(&mut *tx)
         .await?;
         let kid = insert_new_key(&mut tx, master).await?;
-        // Every instance reloads its keys on this (and on a timer, should it be missed).
-        sqlx::query("SELECT pg_notify('signing_keys', $1)")
-            .bind(&kid)
-            .execute(&mut *tx)
-            .await?;
+        announce(&mut tx, &kid).await?;
         tx.commit().await?;
         Ok(kid)
+    }
+
+    /// Withdraws `kid` at once (a compromised key): it is no longer published, so every token
+    /// it signed stops verifying as each instance reloads; if it was signing, a new key does.
+    /// Returns the key that signs now.
+    pub async fn retire(&self, master: &MasterKey, kid: &str) -> Result<String, KeyError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('signing_keys', 0))")
+            .execute(&mut *tx)
+            .await?;
+        let was_active: bool =
+            sqlx::query_scalar("SELECT retired_at IS NULL FROM signing_keys WHERE kid = $1")
+                .bind(kid)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| KeyError::UnknownKey(kid.to_owned()))?;
+        sqlx::query(
+            "UPDATE signing_keys SET published_until = now(), \
+             retired_at = coalesce(retired_at, now()) WHERE kid = $1",
+        )
+        .bind(kid)
+        .execute(&mut *tx)
+        .await?;
+        let signing = match was_active {
+            true => insert_new_key(&mut tx, master).await?,
+            false => {
+                sqlx::query_scalar("SELECT kid FROM signing_keys WHERE retired_at IS NULL")
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
+        };
+        announce(&mut tx, kid).await?;
+        tx.commit().await?;
+        tracing::warn!(%kid, "signing key withdrawn");
+        Ok(signing)
     }
 
     pub async fn active(&self, master: &MasterKey) -> Result<ActiveKey, KeyError> {
@@ -174,6 +207,16 @@ impl KeyStore {
             pkcs8: master.open(&sealed)?,
         })
     }
+}
+
+/// Every instance reloads its keys on this (and on a timer, should it be missed).
+async fn announce(tx: &mut sqlx::PgConnection, kid: &str) -> Result<(), KeyError> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(access::watch::CHANNEL)
+        .bind(kid)
+        .execute(tx)
+        .await?;
+    Ok(())
 }
 
 async fn insert_new_key(

@@ -1,5 +1,5 @@
 //! Key rotation: the new key signs, the old one keeps verifying until its tokens expire, and
-//! JWKS publishes both until then.
+//! JWKS publishes both until then. A withdrawn key stops verifying at once, everywhere.
 
 use std::time::Duration;
 
@@ -83,4 +83,46 @@ async fn a_rotated_key_keeps_verifying_its_tokens_until_they_expire() {
         false,
         "expired with its key"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawn_key_stops_verifying_everywhere_at_once() {
+    let platform = Platform::start().await;
+    let before = platform.admin_session().await;
+    let token = access(&before);
+    let compromised = kid(token);
+    // Verified once, so the query side has it cached.
+    assert_eq!(platform.introspect(token).await["active"], true);
+
+    let master = MasterKey::from_base64(&platform.master_key.clone().into()).expect("master key");
+    let signing = KeyStore::new(platform.stack.db.pool.clone())
+        .retire(&master, &compromised)
+        .await
+        .expect("retired");
+    assert_ne!(signing, compromised, "a new key signs");
+
+    eventually(
+        Duration::from_secs(10),
+        "introspection to refuse the token",
+        || async { (platform.introspect(token).await["active"] == false).then_some(()) },
+    )
+    .await;
+    eventually(
+        Duration::from_secs(10),
+        "command-api to refuse the token",
+        || async {
+            let logout = platform.logout(token).await.status();
+            (logout == 401).then_some(())
+        },
+    )
+    .await;
+    assert!(!kids(&platform).await.contains(&compromised));
+    let after = platform.admin_session().await;
+    assert_eq!(kid(access(&after)), signing);
+    assert_eq!(platform.introspect(access(&after)).await["active"], true);
+
+    let unknown = KeyStore::new(platform.stack.db.pool.clone())
+        .retire(&master, "0123456789abcdef0123456789abcdef")
+        .await;
+    assert!(unknown.is_err(), "an unknown kid is refused");
 }
