@@ -120,9 +120,7 @@ impl KeyStore {
     /// process wins, the others find its key.
     pub async fn ensure_active(&self, master: &MasterKey) -> Result<(), KeyError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('signing_keys', 0))")
-            .execute(&mut *tx)
-            .await?;
+        lock_keys(&mut tx).await?;
         let active: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL)",
         )
@@ -143,9 +141,7 @@ impl KeyStore {
         valid_for: chrono::Duration,
     ) -> Result<String, KeyError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('signing_keys', 0))")
-            .execute(&mut *tx)
-            .await?;
+        lock_keys(&mut tx).await?;
         sqlx::query(
             "UPDATE signing_keys SET retired_at = now(), published_until = now() + $1 \
              WHERE retired_at IS NULL",
@@ -164,9 +160,7 @@ impl KeyStore {
     /// Returns the key that signs now.
     pub async fn retire(&self, master: &MasterKey, kid: &str) -> Result<String, KeyError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('signing_keys', 0))")
-            .execute(&mut *tx)
-            .await?;
+        lock_keys(&mut tx).await?;
         let was_active: bool =
             sqlx::query_scalar("SELECT retired_at IS NULL FROM signing_keys WHERE kid = $1")
                 .bind(kid)
@@ -207,6 +201,14 @@ impl KeyStore {
             pkcs8: master.open(&sealed)?,
         })
     }
+}
+
+/// Serialises changes to the signing keys across instances until `tx` ends.
+async fn lock_keys(tx: &mut sqlx::PgConnection) -> Result<(), KeyError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('signing_keys', 0))")
+        .execute(tx)
+        .await?;
+    Ok(())
 }
 
 /// Every instance reloads its keys on this (and on a timer, should it be missed).

@@ -113,6 +113,11 @@ async fn logins(backbone: &Backbone, login: &str) -> Vec<Uuid> {
         .expect("credentials readable")
 }
 
+async fn user_stream(store: &impl EventStore, user_id: Uuid) -> Vec<events::RawEvent> {
+    let stream = events::topics::Category::Users.stream_id(user_id);
+    store.read_stream(&stream, 1).await.expect("read")
+}
+
 #[tokio::test]
 async fn a_commit_whose_credential_is_taken_writes_none_of_its_events() {
     let backbone = Backbone::start().await;
@@ -131,13 +136,9 @@ async fn a_commit_whose_credential_is_taken_writes_none_of_its_events() {
         matches!(refused, Err(StoreError::Taken("login"))),
         "a held login is taken, not {refused:?}"
     );
-    let stream = events::topics::Category::Users.stream_id(second);
     assert!(
-        store
-            .read_stream(&stream, 1)
-            .await
-            .expect("read")
-            .is_empty()
+        user_stream(&store, second).await.is_empty(),
+        "no event written"
     );
     assert_eq!(logins(&backbone, "taken@example.com").await, vec![first]);
 }
@@ -176,13 +177,9 @@ async fn the_runner_commits_a_hooks_writes_with_the_events_or_neither() {
         matches!(refused, Err(RunError::Store(StoreError::Taken("login")))),
         "a held login is taken, not {refused:?}"
     );
-    let stream = events::topics::Category::Users.stream_id(second);
     assert!(
-        store
-            .read_stream(&stream, 1)
-            .await
-            .expect("read")
-            .is_empty()
+        user_stream(&store, second).await.is_empty(),
+        "no event written"
     );
 
     let again = run(first, "other@example.com").await;
