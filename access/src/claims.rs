@@ -7,6 +7,8 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
     pub iss: String,
+    /// The services the token is for.
+    pub aud: String,
     /// The principal.
     pub sub: Uuid,
     /// The session the token belongs to.

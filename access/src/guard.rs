@@ -44,6 +44,7 @@ mod tests {
     fn claims(sub: Uuid, permissions: Vec<Permission>) -> AccessClaims {
         AccessClaims {
             iss: "test".into(),
+            aud: "test".into(),
             sub,
             sid: Uuid::now_v7(),
             principal_type: PrincipalType::User,

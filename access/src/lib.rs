@@ -8,6 +8,7 @@ pub mod bearer;
 pub mod claims;
 pub mod guard;
 pub mod keys;
+pub mod rules;
 pub mod verifier;
 pub mod watch;
 
@@ -15,5 +16,6 @@ pub use bearer::bearer_token;
 pub use claims::AccessClaims;
 pub use guard::{Authority, Denied, owner_or_permission};
 pub use keys::{PublicKey, PublishedKeys};
+pub use rules::TokenRules;
 pub use verifier::{TokenError, TokenVerifier};
 pub use watch::{KeyChanges, follow};

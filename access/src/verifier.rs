@@ -1,5 +1,6 @@
 //! Verification of access tokens against every published key: only EdDSA, a known `kid`, the
-//! right issuer, not expired. Whether the token's session is still active is for the caller.
+//! right issuer and audience, not expired, not issued in the future. Whether the token's
+//! session is still active is for the caller.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -9,8 +10,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
-use crate::AccessClaims;
 use crate::keys::{KeysUnavailable, PublicKey, PublishedKeys};
+use crate::{AccessClaims, TokenRules};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -31,6 +32,11 @@ struct Reload {
     at: Instant,
     ok: bool,
 }
+
+/// How far ahead of this clock another instance's clock may be: a token whose `iat` is later
+/// than this is refused (it was made by a clock no instance should have, or forged). `exp` and
+/// `nbf` are checked without leeway.
+const CLOCK_SKEW_SECS: i64 = 30;
 
 /// Most verified tokens remembered; past it, expired ones are forgotten first, then all.
 const VERIFIED_CAPACITY: usize = 100_000;
@@ -58,12 +64,13 @@ impl std::fmt::Debug for TokenVerifier {
 }
 
 impl TokenVerifier {
-    pub fn new(source: PublishedKeys, issuer: &str) -> Self {
+    pub fn new(source: PublishedKeys, rules: &TokenRules) -> Self {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.leeway = 0;
-        validation.validate_aud = false;
-        validation.set_issuer(&[issuer]);
-        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss"]);
+        validation.validate_nbf = true;
+        validation.set_issuer(&[&rules.issuer]);
+        validation.set_audience(&[&rules.audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
         Self {
             source,
             keys: RwLock::default(),
@@ -141,14 +148,14 @@ impl TokenVerifier {
         let fingerprint = fingerprint(token);
         let now = Utc::now().timestamp();
         if let Some(claims) = self.lock_verified().get(&fingerprint)
-            && claims.exp >= now
+            && claims.exp > now
         {
             return Ok(claims.clone());
         }
         let claims = self.verify_signed(token).await?;
         let mut verified = self.lock_verified();
         if verified.len() >= VERIFIED_CAPACITY {
-            verified.retain(|_, c| c.exp >= now);
+            verified.retain(|_, c| c.exp > now);
             if verified.len() >= VERIFIED_CAPACITY {
                 verified.clear();
             }
@@ -177,9 +184,19 @@ impl TokenVerifier {
         let key = keys
             .get(&kid)
             .ok_or_else(|| TokenError::Invalid("unknown kid".into()))?;
-        jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|e| TokenError::Invalid(e.to_string()))
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
+            .map_err(|e| TokenError::Invalid(e.to_string()))?
+            .claims;
+        let now = Utc::now().timestamp();
+        // RFC 7519 §4.1.4: not accepted *on or after* `exp`; the library still accepts at
+        // `exp` itself.
+        if claims.exp <= now {
+            return Err(TokenError::Invalid("expired".into()));
+        }
+        if claims.iat > now + CLOCK_SKEW_SECS {
+            return Err(TokenError::Invalid("issued in the future".into()));
+        }
+        Ok(claims)
     }
 
     fn knows(&self, kid: &str) -> bool {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use access::{PublishedKeys, TokenError, TokenVerifier};
+use access::{PublishedKeys, TokenError, TokenRules, TokenVerifier};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::future::join_all;
@@ -26,8 +26,14 @@ fn verifier() -> TokenVerifier {
         .acquire_timeout(Duration::from_secs(2))
         .connect_lazy("postgres://postgres@127.0.0.1:9/nowhere")
         .expect("pool");
-    TokenVerifier::new(PublishedKeys::new(nowhere), "identity")
-        .reloading_at_most_every(Duration::from_secs(3600))
+    TokenVerifier::new(
+        PublishedKeys::new(nowhere),
+        &TokenRules {
+            issuer: "identity".into(),
+            audience: "platform".into(),
+        },
+    )
+    .reloading_at_most_every(Duration::from_secs(3600))
 }
 
 #[tokio::test]

@@ -21,6 +21,7 @@ use crate::auth::keys::{KeyError, KeyStore, MasterKey};
 use crate::auth::lockout::PgLoginAttempts;
 use crate::auth::passwords::Passwords;
 use crate::auth::refresher::KeyRefresher;
+use crate::auth::throttle::RedisThrottle;
 use crate::auth::tokens::TokenIssuer;
 use crate::cli::{RelayOnlyArgs, ServeArgs};
 use crate::relay::{Publisher, Relay, RelayArgs, RelayMetrics};
@@ -65,18 +66,23 @@ impl Application {
         .context("loading the signing key")?;
         let issuer = Arc::new(TokenIssuer::new(
             &active,
-            args.tokens.issuer.clone(),
+            args.tokens.rules.clone(),
             chrono::Duration::seconds(args.tokens.access_token_ttl_secs),
         ));
         let verifier = Arc::new(TokenVerifier::new(
             PublishedKeys::new(pool.clone()),
-            &args.tokens.issuer,
+            &args.tokens.rules,
         ));
         verifier.reload().await.context("loading the public keys")?;
 
-        let cache = SessionCache::new(
-            args.redis.connect().context("configuring Redis")?,
-            args.redis.key_prefix.clone(),
+        let redis = args.redis.connect().context("configuring Redis")?;
+        let cache = SessionCache::new(redis.clone(), args.redis.key_prefix.clone());
+        let mut server = ServerBuilder::default();
+        let throttle = RedisThrottle::new(
+            redis,
+            &args.redis.key_prefix,
+            args.throttle.clone(),
+            server.registry(),
         );
         let state = AppState {
             sessions: SessionRunner {
@@ -94,13 +100,13 @@ impl Application {
                 credentials: Arc::new(PgCredentials::new(pool.clone())),
                 passwords: Passwords::new(&args.passwords)?,
                 lockout: args.lockout.clone(),
+                throttle: Arc::new(throttle),
             },
             issuer: issuer.clone(),
             verifier: verifier.clone(),
         };
         cache.use_generation(generations::live_or_first(&pool).await);
 
-        let mut server = ServerBuilder::default();
         let relay = if args.relay_enabled {
             Some(build_relay(
                 &args.db,

@@ -10,6 +10,7 @@ use runtime::telemetry::TelemetryArgs;
 use crate::auth::config::TokenArgs;
 use crate::auth::lockout::LockoutArgs;
 use crate::auth::passwords::PasswordArgs;
+use crate::auth::throttle::ThrottleArgs;
 use crate::relay::RelayArgs;
 use crate::sessions::SessionArgs;
 
@@ -26,7 +27,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the command API, with the relay to Kafka running beside it.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run only the relay (several may run; one publishes at a time).
     Relay(RelayOnlyArgs),
     /// Apply the database migrations.
@@ -102,6 +103,8 @@ pub struct ServeArgs {
     pub sessions: SessionArgs,
     #[command(flatten)]
     pub lockout: LockoutArgs,
+    #[command(flatten)]
+    pub throttle: ThrottleArgs,
     #[command(flatten)]
     pub redis: RedisArgs,
     /// Run the relay inside this process.

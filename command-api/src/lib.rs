@@ -20,7 +20,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             let shutdown = runtime::shutdown::on_signal();
-            let app = Application::build(args).await?;
+            let app = Application::build(*args).await?;
             tracing::info!(addr = %app.local_addr(), "command-api listening");
             app.run(shutdown).await
         }

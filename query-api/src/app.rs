@@ -65,7 +65,7 @@ impl Application {
         let pool = args.db.pool()?;
         let redis = args.redis.connect().context("configuring Redis")?;
         let keys = PublishedKeys::new(pool.clone());
-        let verifier = Arc::new(TokenVerifier::new(keys.clone(), &args.token_issuer));
+        let verifier = Arc::new(TokenVerifier::new(keys.clone(), &args.tokens));
         if let Err(error) = verifier.reload().await {
             // Keys are loaded again on the first token that names one.
             tracing::warn!(%error, "signing keys not loaded yet");

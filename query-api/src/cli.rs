@@ -1,5 +1,6 @@
 //! Command line and environment configuration of the `query-api` binary.
 
+use access::TokenRules;
 use clap::{Args, Parser, Subcommand};
 use runtime::db::DatabaseArgs;
 use runtime::http::HttpArgs;
@@ -30,13 +31,9 @@ pub struct ServeArgs {
     pub db: DatabaseArgs,
     #[command(flatten)]
     pub redis: RedisArgs,
-    /// The `iss` claim access tokens must carry.
-    #[arg(
-        long = "token-issuer",
-        env = "TOKEN_ISSUER",
-        default_value = "identity-platform"
-    )]
-    pub token_issuer: String,
+    /// The `iss` and `aud` claims access tokens must carry.
+    #[command(flatten)]
+    pub tokens: TokenRules,
 }
 
 #[cfg(test)]

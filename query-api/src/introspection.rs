@@ -52,6 +52,7 @@ pub struct ActiveToken {
     pub iat: i64,
     pub jti: Uuid,
     pub iss: String,
+    pub aud: String,
     pub token_type: &'static str,
 }
 
@@ -75,6 +76,7 @@ impl Introspection {
                 iat: claims.iat,
                 jti: claims.jti,
                 iss: claims.iss,
+                aud: claims.aud,
                 token_type: "access_token",
             }),
         }

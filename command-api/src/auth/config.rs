@@ -1,5 +1,6 @@
 //! Configuration of tokens and keys.
 
+use access::TokenRules;
 use secrecy::SecretString;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -8,13 +9,8 @@ pub struct TokenArgs {
     /// without it the stored keys cannot be used.
     #[arg(long = "master-key", env = "MASTER_KEY", hide_env_values = true, value_parser = secret)]
     pub master_key: SecretString,
-    /// The `iss` claim of access tokens; verifiers require it.
-    #[arg(
-        long = "token-issuer",
-        env = "TOKEN_ISSUER",
-        default_value = "identity-platform"
-    )]
-    pub issuer: String,
+    #[command(flatten)]
+    pub rules: TokenRules,
     /// Lifetime of an access token.
     #[arg(
         long = "access-token-ttl-secs",

@@ -10,4 +10,5 @@ pub mod login_name;
 pub mod passwords;
 pub mod refresh;
 pub(crate) mod refresher;
+pub mod throttle;
 pub mod tokens;

@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, RwLock};
 
-use access::AccessClaims;
-use chrono::{DateTime, Utc};
+use access::{AccessClaims, TokenRules};
+use chrono::Utc;
 use events::{Permission, PrincipalType};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use uuid::Uuid;
@@ -19,24 +19,24 @@ pub struct SignError(String);
 /// Signs access tokens with the active key.
 pub struct TokenIssuer {
     key: RwLock<Arc<(String, EncodingKey)>>,
-    issuer: String,
+    rules: TokenRules,
     ttl: chrono::Duration,
 }
 
 impl std::fmt::Debug for TokenIssuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenIssuer")
-            .field("issuer", &self.issuer)
+            .field("rules", &self.rules)
             .field("ttl", &self.ttl)
             .finish_non_exhaustive()
     }
 }
 
 impl TokenIssuer {
-    pub fn new(active: &ActiveKey, issuer: String, ttl: chrono::Duration) -> Self {
+    pub fn new(active: &ActiveKey, rules: TokenRules, ttl: chrono::Duration) -> Self {
         Self {
             key: RwLock::new(Arc::new(encoding(active))),
-            issuer,
+            rules,
             ttl,
         }
     }
@@ -60,10 +60,13 @@ impl TokenIssuer {
         principal_type: PrincipalType,
         session_id: Uuid,
         permissions: Vec<Permission>,
-        now: DateTime<Utc>,
     ) -> Result<(String, AccessClaims), SignError> {
+        // The real clock, not the domain's: every verifier, downstream ones included, checks
+        // `iat` and `exp` against its own.
+        let now = Utc::now();
         let claims = AccessClaims {
-            iss: self.issuer.clone(),
+            iss: self.rules.issuer.clone(),
+            aud: self.rules.audience.clone(),
             sub: principal_id,
             sid: session_id,
             principal_type,

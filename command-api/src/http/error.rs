@@ -6,6 +6,8 @@ use runtime::http::Problem;
 
 use store::event_store::StoreError;
 
+use crate::auth::throttle::Throttled;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 401 `invalid_credentials`: the same answer for an unknown login and a wrong password.
@@ -23,6 +25,10 @@ pub enum ApiError {
     /// 429 `locked`: too many failed logins; retry after the given seconds.
     #[error("locked")]
     Locked { retry_after_secs: u64 },
+    /// 429 `rate_limited` with `Retry-After`: too many requests from one address or on one
+    /// account.
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
     /// 404 `not_found`.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -41,6 +47,15 @@ pub enum ApiError {
     /// 500 `internal`: a defect; the cause is logged, never shown.
     #[error("internal: {0}")]
     Internal(String),
+}
+
+impl From<Throttled> for ApiError {
+    fn from(throttled: Throttled) -> Self {
+        let millis = throttled.retry_after.as_millis();
+        Self::RateLimited {
+            retry_after_secs: u64::try_from(millis.div_ceil(1000).max(1)).unwrap_or(u64::MAX),
+        }
+    }
 }
 
 impl From<StoreError> for ApiError {
@@ -90,6 +105,13 @@ impl IntoResponse for ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 "locked",
                 "too many failed logins; retry later",
+            )
+            .with_retry_after(retry_after_secs)
+            .into_response(),
+            Self::RateLimited { retry_after_secs } => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many requests; retry later",
             )
             .with_retry_after(retry_after_secs)
             .into_response(),

@@ -1,7 +1,9 @@
-//! A password login as a use case: attempts on one login are counted and run one at a time,
-//! the password check included; past the limit the login is locked and the lockout recorded on
-//! the principal's stream; a hash made with older parameters is upgraded; then a session starts.
-//! Nothing here knows HTTP: the route maps [`LoginRefused`] to its answers.
+//! A password login as a use case: rate limits per address and per account first; attempts on
+//! one login are counted per source and run one at a time, the password check included; past
+//! the limit the login is locked for that source (or for unknown sources, past the account's
+//! limit) and the lockout recorded on the principal's stream; a hash made with older
+//! parameters is upgraded; then a session starts. Nothing here knows HTTP: the route maps
+//! [`LoginRefused`] to its answers.
 
 use std::sync::Arc;
 
@@ -17,6 +19,7 @@ use crate::auth::lockout::{LockoutArgs, LoginAttempts, Tripped};
 use crate::auth::login_name::canonical_login;
 use crate::auth::passwords::{Passwords, Verified};
 use crate::auth::refresh::RefreshToken;
+use crate::auth::throttle::{Limit, Throttle, Throttled, account_subject, address_subject};
 
 /// Longest accepted login and password, in characters.
 const MAX_LOGIN: usize = 320;
@@ -29,6 +32,8 @@ pub struct LoginPorts {
     pub credentials: Arc<dyn Credentials>,
     pub passwords: Passwords,
     pub lockout: LockoutArgs,
+    /// Rate limits per client address and per account.
+    pub throttle: Arc<dyn Throttle>,
 }
 
 impl std::fmt::Debug for LoginPorts {
@@ -65,6 +70,8 @@ pub enum LoginRefused {
     Invalid(String),
     /// Unknown login, wrong password or disabled principal: one answer for all of them.
     InvalidCredentials,
+    /// Too many attempts from the client's address or on the account.
+    Throttled(Throttled),
     /// Too many failed attempts; the login is locked until then.
     Locked {
         until: DateTime<Utc>,
@@ -79,6 +86,12 @@ pub enum LoginRefused {
 impl From<StoreError> for LoginRefused {
     fn from(e: StoreError) -> Self {
         Self::Store(e)
+    }
+}
+
+impl From<Throttled> for LoginRefused {
+    fn from(t: Throttled) -> Self {
+        Self::Throttled(t)
     }
 }
 
@@ -115,10 +128,20 @@ pub async fn login(
         )));
     }
 
+    // The address first: one address trying many accounts spends its own bucket, not theirs.
+    let source = address_subject(attempt.ip.as_deref()).unwrap_or_default();
+    if !source.is_empty() {
+        ports.throttle.take(Limit::LoginPerAddress, &source).await?;
+    }
+    ports
+        .throttle
+        .take(Limit::LoginPerAccount, &account_subject(&login))
+        .await?;
+
     // Attempts on one login run one at a time, the password check included.
-    let guard = ports.attempts.begin(&login).await?;
+    let guard = ports.attempts.begin(&login, &source).await?;
     let now = runner.ports.clock.now();
-    if let Some(until) = guard.attempts().locked_at(now) {
+    if let Some(until) = guard.standing().locked_at(now) {
         return Err(LoginRefused::Locked { until, now });
     }
     let stored = ports.credentials.find(&login).await?;

@@ -1,5 +1,6 @@
 //! Login attempts: an attempt in progress holds no pooled connection (the password check in
-//! between ties up none), and failures counted by several instances at once add up.
+//! between ties up none), failures counted by several instances at once add up, and counters
+//! are kept per source with the account's beside them.
 
 use chrono::Utc;
 use command_api::auth::lockout::{LockoutArgs, LoginAttempts, PgLoginAttempts};
@@ -7,6 +8,8 @@ use futures::future::join_all;
 use runtime::db::DatabaseArgs;
 
 use crate::support::Backbone;
+
+const SOURCE: &str = "192.0.2.1";
 
 fn args() -> LockoutArgs {
     LockoutArgs {
@@ -27,7 +30,10 @@ async fn an_attempt_in_progress_holds_no_pooled_connection() {
     let attempts = PgLoginAttempts::new(one.clone());
 
     // An attempt waiting on its password check.
-    let attempt = attempts.begin("first@example.com").await.expect("begins");
+    let attempt = attempts
+        .begin("first@example.com", SOURCE)
+        .await
+        .expect("begins");
     sqlx::query("SELECT 1")
         .execute(&one)
         .await
@@ -35,11 +41,17 @@ async fn an_attempt_in_progress_holds_no_pooled_connection() {
 
     let tripped = attempt.failed(Utc::now(), &args()).await.expect("counted");
     assert_eq!(tripped, None);
-    let again = attempts.begin("first@example.com").await.expect("begins");
-    assert_eq!(again.attempts().failures, 1);
+    let again = attempts
+        .begin("first@example.com", SOURCE)
+        .await
+        .expect("begins");
+    assert_eq!(again.standing().source.failures, 1);
     again.succeeded().await.expect("cleared");
-    let cleared = attempts.begin("first@example.com").await.expect("begins");
-    assert_eq!(cleared.attempts().failures, 0);
+    let cleared = attempts
+        .begin("first@example.com", SOURCE)
+        .await
+        .expect("begins");
+    assert_eq!(cleared.standing().source.failures, 0);
 }
 
 #[tokio::test]
@@ -51,17 +63,20 @@ async fn failures_counted_by_several_instances_at_once_add_up() {
 
     let guesses = instances.iter().flat_map(|instance| {
         (0..3).map(move |_| async move {
-            let guard = instance.begin("target@example.com").await.expect("begins");
+            let guard = instance
+                .begin("target@example.com", SOURCE)
+                .await
+                .expect("begins");
             guard.failed(Utc::now(), &args()).await.expect("counted")
         })
     });
     join_all(guesses).await;
 
     let guard = instances[0]
-        .begin("target@example.com")
+        .begin("target@example.com", SOURCE)
         .await
         .expect("begins");
-    assert_eq!(guard.attempts().failures, 12, "no failure lost");
+    assert_eq!(guard.standing().source.failures, 12, "no failure lost");
 }
 
 #[tokio::test]
@@ -76,12 +91,56 @@ async fn the_failure_that_reaches_the_limit_locks_the_login_for_every_instance()
         ..LockoutArgs::default()
     };
     let now = Utc::now();
-    let first = a.begin("victim@example.com").await.expect("begins");
+    let first = a.begin("victim@example.com", SOURCE).await.expect("begins");
     assert_eq!(first.failed(now, &limit).await.expect("counted"), None);
-    let second = b.begin("victim@example.com").await.expect("begins");
+    let second = b.begin("victim@example.com", SOURCE).await.expect("begins");
     let tripped = second.failed(now, &limit).await.expect("counted");
     assert!(tripped.is_some(), "the second failure locks");
 
-    let seen = a.begin("victim@example.com").await.expect("begins");
-    assert!(seen.attempts().locked_at(now).is_some());
+    let seen = a.begin("victim@example.com", SOURCE).await.expect("begins");
+    assert!(seen.standing().locked_at(now).is_some());
+}
+
+#[tokio::test]
+async fn counters_are_per_source_and_a_success_makes_its_source_known() {
+    let backbone = Backbone::start().await;
+    let attempts = PgLoginAttempts::new(backbone.db.pool.clone());
+    let now = Utc::now();
+    for source in ["192.0.2.1", "192.0.2.2", "192.0.2.2"] {
+        let guard = attempts
+            .begin("owner@example.com", source)
+            .await
+            .expect("begins");
+        guard.failed(now, &args()).await.expect("counted");
+    }
+    let second = attempts
+        .begin("owner@example.com", "192.0.2.2")
+        .await
+        .expect("begins")
+        .standing();
+    assert_eq!((second.source.failures, second.account.failures), (2, 3));
+    assert!(!second.known_source);
+
+    let home = attempts
+        .begin("owner@example.com", "198.51.100.7")
+        .await
+        .expect("begins");
+    assert_eq!(home.standing().source.failures, 0);
+    home.succeeded().await.expect("cleared");
+    let home = attempts
+        .begin("owner@example.com", "198.51.100.7")
+        .await
+        .expect("begins")
+        .standing();
+    assert!(home.known_source, "a source that logged in is known");
+    assert_eq!(
+        home.account.failures, 0,
+        "a success clears the account's count"
+    );
+    let other = attempts
+        .begin("owner@example.com", "192.0.2.2")
+        .await
+        .expect("begins")
+        .standing();
+    assert_eq!(other.source.failures, 2, "and leaves other sources' counts");
 }

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use access::TokenRules;
 use axum::Router;
 use axum::routing::post;
 use command_api::auth::config::TokenArgs;
@@ -11,6 +12,7 @@ use command_api::auth::credentials::Credential;
 use command_api::auth::keys::MasterKey;
 use command_api::auth::lockout::LockoutArgs;
 use command_api::auth::passwords::{PasswordArgs, Passwords};
+use command_api::auth::throttle::ThrottleArgs;
 use command_api::relay::RelayArgs;
 use command_api::sessions::SessionArgs;
 use devtools::metrics;
@@ -34,6 +36,13 @@ pub struct Platform {
     http: reqwest::Client,
     _shutdown: tokio_util::sync::DropGuard,
     _telemetry: runtime::telemetry::Telemetry,
+}
+
+fn rules() -> TokenRules {
+    TokenRules {
+        issuer: "bench".into(),
+        audience: "bench".into(),
+    }
 }
 
 fn ephemeral() -> HttpArgs {
@@ -66,12 +75,18 @@ impl Platform {
             relay: RelayArgs::default(),
             tokens: TokenArgs {
                 master_key: master_key.into(),
-                issuer: "bench".into(),
+                rules: rules(),
                 access_token_ttl_secs: 900,
             },
             passwords: passwords.clone(),
             sessions: SessionArgs::default(),
             lockout: LockoutArgs::default(),
+            // The benchmarks measure throughput from one address: no limit.
+            throttle: ThrottleArgs {
+                login_per_address: 0,
+                login_per_account: 0,
+                refresh_per_address: 0,
+            },
             redis: stack.redis.clone(),
             relay_enabled: true,
         })
@@ -95,7 +110,7 @@ impl Platform {
             http: ephemeral(),
             db: stack.db.db_args(),
             redis: stack.redis.clone(),
-            token_issuer: "bench".into(),
+            tokens: rules(),
         })
         .await?;
         let platform = Self {

@@ -18,6 +18,7 @@ fn options() -> Options {
             max_failures: 5,
             lockout_secs: 60,
             lockout_max_secs: 3600,
+            ..LockoutArgs::default()
         },
         ..Options::default()
     }

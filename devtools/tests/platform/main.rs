@@ -2,8 +2,11 @@
 //! against a fresh database, a real broker, the dev registry and Redis, driven over HTTP as a
 //! client would.
 
+mod attacks;
 mod auth;
+mod forge;
 mod hygiene;
+mod limits;
 mod lockout;
 mod recovery;
 mod rotation;

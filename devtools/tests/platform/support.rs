@@ -4,9 +4,11 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
+use access::TokenRules;
 use command_api::auth::config::TokenArgs;
 use command_api::auth::lockout::LockoutArgs;
 use command_api::auth::passwords::{PasswordArgs, Passwords};
+use command_api::auth::throttle::ThrottleArgs;
 use command_api::relay::RelayArgs;
 use command_api::sessions::SessionArgs;
 use devtools::testing::{ManualClock, TestRedis, TestStack, eventually};
@@ -19,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 pub const ADMIN_LOGIN: &str = "admin@example.test";
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 pub const ISSUER: &str = "identity-test";
+pub const AUDIENCE: &str = "platform-test";
 pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Run platform tests on a multi-threaded runtime: dropping a platform waits for its services
@@ -63,6 +66,14 @@ fn cheap_passwords() -> PasswordArgs {
     }
 }
 
+/// The issuer and audience every service of a test platform agrees on.
+pub fn rules() -> TokenRules {
+    TokenRules {
+        issuer: ISSUER.into(),
+        audience: AUDIENCE.into(),
+    }
+}
+
 fn ephemeral() -> HttpArgs {
     HttpArgs {
         listen: Some("127.0.0.1:0".parse().expect("address")),
@@ -75,6 +86,8 @@ fn ephemeral() -> HttpArgs {
 pub struct Options {
     pub sessions: SessionArgs,
     pub lockout: LockoutArgs,
+    /// Rate limits; high enough by default that only the tests of the limits meet them.
+    pub throttle: ThrottleArgs,
     pub access_token_ttl_secs: i64,
     /// command-api's argon2id parameters (cheap unless a test needs real cost).
     pub passwords: PasswordArgs,
@@ -88,6 +101,11 @@ impl Default for Options {
         Self {
             sessions: SessionArgs::default(),
             lockout: LockoutArgs::default(),
+            throttle: ThrottleArgs {
+                login_per_address: 100_000,
+                login_per_account: 100_000,
+                refresh_per_address: 100_000,
+            },
             access_token_ttl_secs: 900,
             passwords: cheap_passwords(),
             private_redis: false,
@@ -137,12 +155,13 @@ impl Platform {
                 },
                 tokens: TokenArgs {
                     master_key: master_key.clone().into(),
-                    issuer: ISSUER.into(),
+                    rules: rules(),
                     access_token_ttl_secs: options.access_token_ttl_secs,
                 },
                 passwords: options.passwords.clone(),
                 sessions: options.sessions.clone(),
                 lockout: options.lockout.clone(),
+                throttle: options.throttle.clone(),
                 redis: stack.redis.clone(),
                 relay_enabled: true,
             },
@@ -171,7 +190,7 @@ impl Platform {
                 http: ephemeral(),
                 db: stack.db.db_args(),
                 redis: stack.redis.clone(),
-                token_issuer: ISSUER.into(),
+                tokens: rules(),
             },
             clock.clone(),
         )

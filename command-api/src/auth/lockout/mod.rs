@@ -1,18 +1,17 @@
-//! Brute-force protection: failed logins are counted per login (known or not, so answers do
-//! not tell them apart). Attempts on one login run one at a time — checking the password
-//! included — so parallel guesses cannot exceed the limit. Reaching it locks the login for a
-//! while, twice as long after each consecutive lockout; a success clears the counters.
-
-use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+//! Brute-force protection that an attacker cannot turn against the account's owner. Failed
+//! logins are counted per login (known or not, so answers do not tell them apart) and source
+//! (the client's address): reaching `--login-max-failures` locks the login *for that source*,
+//! twice as long after each consecutive lockout. Across sources, consecutive failures on the
+//! account are counted too; reaching `--login-account-max-failures` (100, NIST SP 800-63B
+//! §5.2.2) locks the account for every source it has never logged in from, while its owner's
+//! known sources still get in. A success clears the source's counters and the account's, and
+//! makes the source known. Rate limits per address and per account bound the rest.
+//! docs/SECURITY.md weighs this against OWASP's guidance.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Row};
-use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use store::event_store::{StoreError, unavailable};
+use store::event_store::StoreError;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct LockoutArgs {
@@ -37,6 +36,14 @@ pub struct LockoutArgs {
         default_value_t = 3600
     )]
     pub lockout_max_secs: i64,
+    /// Consecutive failed logins on an account, from every source together, before it is
+    /// locked for sources it never logged in from.
+    #[arg(
+        long = "login-account-max-failures",
+        env = "LOGIN_ACCOUNT_MAX_FAILURES",
+        default_value_t = 100
+    )]
+    pub account_max_failures: i32,
 }
 
 impl Default for LockoutArgs {
@@ -45,11 +52,12 @@ impl Default for LockoutArgs {
             max_failures: 5,
             lockout_secs: 60,
             lockout_max_secs: 3600,
+            account_max_failures: 100,
         }
     }
 }
 
-/// A login's counters.
+/// The counters of a login from one source, or of the whole account.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Attempts {
     /// Consecutive failed logins since the last success or lockout.
@@ -73,11 +81,16 @@ impl Attempts {
         self.locked_until.filter(|until| *until > now)
     }
 
-    /// The counters after a wrong password; reaching the limit locks the login, each
+    /// The counters after a wrong password; reaching `limit` failures locks, each
     /// consecutive lockout twice as long as the last (up to the cap).
-    pub fn failed(self, now: DateTime<Utc>, args: &LockoutArgs) -> (Self, Option<Tripped>) {
+    pub fn failed(
+        self,
+        now: DateTime<Utc>,
+        limit: i32,
+        args: &LockoutArgs,
+    ) -> (Self, Option<Tripped>) {
         let failures = self.failures + 1;
-        if failures < args.max_failures {
+        if failures < limit {
             return (Self { failures, ..self }, None);
         }
         let doubling = 1_i64 << self.lockouts.clamp(0, 30);
@@ -104,12 +117,48 @@ impl Attempts {
     }
 }
 
-/// The counters of one login, read when an attempt begins; no other attempt on the same login
+/// Where a login stands for one source when an attempt begins.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Standing {
+    /// The counters of this login from this source.
+    pub source: Attempts,
+    /// The counters of this login from every source together.
+    pub account: Attempts,
+    /// Whether the login succeeded from this source before.
+    pub known_source: bool,
+}
+
+impl Standing {
+    /// Until when this source may not try the login at `now`, if it may not: its own lock,
+    /// or the account's lock when the source is not one the owner logged in from.
+    pub fn locked_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let account = match self.known_source {
+            true => None,
+            false => self.account.locked_at(now),
+        };
+        self.source.locked_at(now).max(account)
+    }
+
+    /// The counters after a wrong password from this source, and the lockout it caused (the
+    /// source's, else the account's).
+    pub fn failed(self, now: DateTime<Utc>, args: &LockoutArgs) -> (Self, Option<Tripped>) {
+        let (source, by_source) = self.source.failed(now, args.max_failures, args);
+        let (account, by_account) = self.account.failed(now, args.account_max_failures, args);
+        let next = Self {
+            source,
+            account,
+            ..self
+        };
+        (next, by_source.or(by_account))
+    }
+}
+
+/// The counters of one login from one source, read when an attempt begins; no other attempt on the same login
 /// runs in this process until the guard is finished or dropped (dropping changes nothing).
 /// It holds no database connection, so the password check in between ties up none.
 #[async_trait]
 pub trait AttemptGuard: Send {
-    fn attempts(&self) -> Attempts;
+    fn standing(&self) -> Standing;
     /// Counts a wrong password on top of the counters as stored now (other instances may have
     /// counted meanwhile); the lockout it caused, if any.
     async fn failed(
@@ -117,134 +166,21 @@ pub trait AttemptGuard: Send {
         now: DateTime<Utc>,
         args: &LockoutArgs,
     ) -> Result<Option<Tripped>, StoreError>;
-    /// Clears the counters after a right password.
+    /// Clears the source's and the account's counters after a right password, and remembers
+    /// the source as known.
     async fn succeeded(self: Box<Self>) -> Result<(), StoreError>;
 }
 
 #[async_trait]
 pub trait LoginAttempts: Send + Sync + 'static {
-    /// Waits until no other attempt on `login` runs in this process, then reads its counters.
-    async fn begin(&self, login: &str) -> Result<Box<dyn AttemptGuard>, StoreError>;
+    /// Waits until no other attempt on `login` runs in this process, then reads its counters
+    /// for `source` (a client address, or empty when it is unknown).
+    async fn begin(&self, login: &str, source: &str) -> Result<Box<dyn AttemptGuard>, StoreError>;
 }
 
-/// Counters in Postgres. Attempts on one login are serialised by an in-process lock per login
-/// stripe, held across the password check but without a connection; a failure is counted in a
-/// short transaction under an advisory lock, so instances counting at once add up. Across
-/// instances, guesses already in flight when a login locks are still checked: at most one per
-/// other instance, and the rate limits bound them too.
-#[derive(Debug, Clone)]
-pub struct PgLoginAttempts {
-    pool: PgPool,
-    stripes: Arc<Vec<Arc<Mutex<()>>>>,
-}
+mod postgres;
 
-const STRIPES: usize = 64;
-
-impl PgLoginAttempts {
-    pub fn new(pool: PgPool) -> Self {
-        Self {
-            pool,
-            stripes: Arc::new((0..STRIPES).map(|_| Arc::new(Mutex::new(()))).collect()),
-        }
-    }
-}
-
-struct PgAttemptGuard {
-    _stripe: OwnedMutexGuard<()>,
-    pool: PgPool,
-    login: String,
-    attempts: Attempts,
-}
-
-const SELECT: &str = "SELECT failures, lockouts, locked_until FROM login_attempts WHERE login = $1";
-
-fn attempts(row: Option<PgRow>) -> Result<Attempts, StoreError> {
-    let Some(row) = row else {
-        return Ok(Attempts::default());
-    };
-    Ok(Attempts {
-        failures: row.try_get("failures").map_err(unavailable)?,
-        lockouts: row.try_get("lockouts").map_err(unavailable)?,
-        locked_until: row.try_get("locked_until").map_err(unavailable)?,
-    })
-}
-
-#[async_trait]
-impl LoginAttempts for PgLoginAttempts {
-    async fn begin(&self, login: &str) -> Result<Box<dyn AttemptGuard>, StoreError> {
-        let stripe = {
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            login.hash(&mut hasher);
-            self.stripes[(hasher.finish() as usize) % STRIPES].clone()
-        };
-        let stripe = stripe.lock_owned().await;
-        let row = sqlx::query(SELECT)
-            .bind(login)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        Ok(Box::new(PgAttemptGuard {
-            _stripe: stripe,
-            pool: self.pool.clone(),
-            login: login.to_owned(),
-            attempts: attempts(row)?,
-        }))
-    }
-}
-
-#[async_trait]
-impl AttemptGuard for PgAttemptGuard {
-    fn attempts(&self) -> Attempts {
-        self.attempts
-    }
-
-    async fn failed(
-        self: Box<Self>,
-        now: DateTime<Utc>,
-        args: &LockoutArgs,
-    ) -> Result<Option<Tripped>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('login:' || $1, 0))")
-            .bind(&self.login)
-            .execute(&mut *tx)
-            .await
-            .map_err(unavailable)?;
-        let row = sqlx::query(SELECT)
-            .bind(&self.login)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(unavailable)?;
-        let (next, tripped) = attempts(row)?.failed(now, args);
-        sqlx::query(
-            "INSERT INTO login_attempts (login, failures, lockouts, locked_until) \
-             VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (login) DO UPDATE SET failures = excluded.failures, \
-             lockouts = excluded.lockouts, locked_until = excluded.locked_until, \
-             updated_at = now()",
-        )
-        .bind(&self.login)
-        .bind(next.failures)
-        .bind(next.lockouts)
-        .bind(next.locked_until)
-        .execute(&mut *tx)
-        .await
-        .map_err(unavailable)?;
-        tx.commit().await.map_err(unavailable)?;
-        Ok(tripped)
-    }
-
-    async fn succeeded(self: Box<Self>) -> Result<(), StoreError> {
-        if self.attempts == Attempts::default() {
-            return Ok(());
-        }
-        sqlx::query("DELETE FROM login_attempts WHERE login = $1")
-            .bind(&self.login)
-            .execute(&self.pool)
-            .await
-            .map(drop)
-            .map_err(unavailable)
-    }
-}
+pub use postgres::PgLoginAttempts;
 
 #[cfg(test)]
 mod tests;

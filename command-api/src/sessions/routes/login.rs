@@ -70,7 +70,6 @@ pub(super) fn tokens(
             grant.principal_type,
             grant.session_id,
             grant.permissions,
-            outcome.now,
         )
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let evicted_session_ids = outcome
@@ -105,7 +104,7 @@ pub(super) fn tokens(
         (status = 200, description = "Session started", body = TokenResponse),
         (status = 401, description = "Unknown login or wrong password (identical answers)"),
         (status = 422, description = "Missing or oversized login or password"),
-        (status = 429, description = "Too many failed logins; see Retry-After"),
+        (status = 429, description = "Too many failed logins (`locked`) or too many attempts from the address or on the account (`rate_limited`); see Retry-After"),
     )
 )]
 pub async fn login(
@@ -152,6 +151,7 @@ fn refused(refused: LoginRefused) -> ApiError {
                 retry_after_secs: u64::try_from(seconds).unwrap_or(1),
             }
         }
+        LoginRefused::Throttled(t) => t.into(),
         LoginRefused::Store(e) => e.into(),
         LoginRefused::Session(r) => r.into(),
         LoginRefused::Internal(detail) => ApiError::Internal(detail),

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::login::{Grant, TokenResponse, tokens};
 use crate::auth::refresh::RefreshToken;
+use crate::auth::throttle::{Limit, address_subject};
 use crate::http::{ApiError, RequestContext};
 use crate::sessions::{Command, Refresh, Rejected, SessionError, execute};
 
@@ -29,6 +30,7 @@ pub struct RefreshRequest {
     responses(
         (status = 200, description = "New tokens; the presented refresh token is spent", body = TokenResponse),
         (status = 401, description = "Unknown, spent or expired refresh token; a spent one revokes its session"),
+        (status = 429, description = "Too many refreshes from the address (`rate_limited`); see Retry-After"),
     )
 )]
 pub async fn refresh(
@@ -36,6 +38,13 @@ pub async fn refresh(
     context: RequestContext,
     Json(request): Json<RefreshRequest>,
 ) -> Result<JsonResponse<TokenResponse>, ApiError> {
+    if let Some(address) = address_subject(context.ip.as_deref()) {
+        state
+            .login
+            .throttle
+            .take(Limit::RefreshPerAddress, &address)
+            .await?;
+    }
     let presented = RefreshToken::parse(request.refresh_token.expose_secret())
         .map_err(|_| ApiError::InvalidRefreshToken)?;
     let credential = match state
