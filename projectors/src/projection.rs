@@ -1,5 +1,6 @@
 //! What a read model implements to be fed by the projector runtime: apply one decoded event,
-//! and replay a stream from the event store when an operator redrives it. Everything else —
+//! replay a stream from the event store when an operator redrives it, and say whether its
+//! store answers. Everything else —
 //! ordering, concurrency, retries, dead letters, parking, offsets, shutdown, spans, metrics —
 //! is the runtime's ([`crate::engine`]), written once for every projection.
 
@@ -52,4 +53,9 @@ pub trait Projection: Send + Sync + 'static {
     /// Re-applies `stream_id` from `from_version` on, read from the event store (the source of
     /// truth), in order: what redriving a parked stream does. Returns the last version applied.
     async fn redrive(&self, stream_id: &str, from_version: i64) -> Result<i64, ApplyError>;
+
+    /// Whether the read model's store answers now. An event that fails while it does not is a
+    /// victim of the outage, not a poison: the runtime keeps retrying it, however long the
+    /// outage lasts, and dead-letters only what fails on a store that answers.
+    async fn sink_available(&self) -> bool;
 }

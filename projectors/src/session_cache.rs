@@ -89,6 +89,10 @@ impl Projection for SessionCacheProjection {
         }
     }
 
+    async fn sink_available(&self) -> bool {
+        self.cache.reachable().await
+    }
+
     async fn redrive(&self, stream_id: &str, from_version: i64) -> Result<i64, ApplyError> {
         if principal_of(stream_id).is_none() {
             return Err(ApplyError::Permanent(format!(

@@ -18,7 +18,9 @@ pub struct EngineArgs {
         default_value_t = 5_000
     )]
     pub max_backoff_ms: u64,
-    /// How long one event may keep failing for a passing reason before it is dead-lettered.
+    /// How long one event may keep failing for a passing reason, on a read model that
+    /// answers, before it is dead-lettered. While the read model's store is down, events are
+    /// retried however long that lasts.
     #[arg(
         long = "retry-budget-secs",
         env = "RETRY_BUDGET_SECS",

@@ -97,6 +97,9 @@ impl<P: Projection> Worker<P> {
         let mut backoff = self.backoff();
         let mut attempts = 0;
         let mut first_failure = None;
+        // Whether the store was down when last asked: the budget counts only time during which
+        // it answered, so a record that failed in the outage gets a whole budget after it.
+        let mut store_was_down = false;
         loop {
             attempts += 1;
             let error = match self.apply(message).await {
@@ -112,8 +115,21 @@ impl<P: Projection> Worker<P> {
                 tracing::info!(%error, "partition revoked; its next owner retries the event");
                 return Handled::Interrupted;
             }
-            if error.is_transient() && first.0.elapsed() < self.retry_budget {
-                tracing::warn!(%error, attempts, "applying failed; retrying");
+            let within_budget = error.is_transient() && first.0.elapsed() < self.retry_budget;
+            // Past the budget, or a permanent failure: the record is at fault only if the
+            // read model's store answers, and answered all along. While it does not, the outage
+            // is, however long.
+            let outage = !within_budget && {
+                let down = !self.projection.sink_available().await;
+                std::mem::replace(&mut store_was_down, down) || down
+            };
+            if within_budget || outage {
+                if outage {
+                    first_failure = None;
+                    tracing::warn!(%error, attempts, "read model unavailable; waiting for it");
+                } else {
+                    tracing::warn!(%error, attempts, "applying failed; retrying");
+                }
                 self.metrics
                     .retries
                     .get_or_create(&ProjectionLabels {

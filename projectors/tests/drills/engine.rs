@@ -71,6 +71,11 @@ impl Projection for Probe {
     async fn redrive(&self, _: &str, from_version: i64) -> Result<i64, ApplyError> {
         Ok(from_version)
     }
+
+    /// The probe's failures are its records' fault: its store always answers.
+    async fn sink_available(&self) -> bool {
+        true
+    }
 }
 
 /// An engine of the probe consuming in the background, in the drill's probe group.

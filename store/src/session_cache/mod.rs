@@ -204,6 +204,15 @@ impl SessionCache {
         }
     }
 
+    /// Whether Redis answers now.
+    pub async fn reachable(&self) -> bool {
+        let mut conn = self.conn.clone();
+        redis::cmd("PING")
+            .query_async::<String>(&mut conn)
+            .await
+            .is_ok()
+    }
+
     /// The stream version the cache reflects for `principal_id`; `None` if it holds nothing of
     /// the principal (never cached, expired or flushed).
     pub async fn applied_version(&self, principal_id: Uuid) -> Result<Option<i64>, CacheError> {

@@ -2,16 +2,16 @@
 //! master key. The first start generates one; an operator rotates them; retired keys keep
 //! verifying (and stay in JWKS) until the last token they signed has expired.
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, Nonce, RandomizedNonceKey};
+mod master;
+
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use secrecy::{ExposeSecret, SecretString};
 use sqlx::{PgPool, Row};
 
+use master::Binding;
+pub use master::MasterKey;
+
 pub const ALGORITHM: &str = "EdDSA";
-const NONCE_LEN: usize = 12;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -19,7 +19,8 @@ pub enum KeyError {
     BadMasterKey,
     #[error(
         "a signing key in this database could not be unsealed with this master key: MASTER_KEY \
-         is not the key that sealed it (start with the master key this database was set up with)"
+         is not the key that sealed it (start with the master key this database was set up with), \
+         or its row was altered"
     )]
     Unseal,
     #[error("key generation failed")]
@@ -36,58 +37,6 @@ impl KeyError {
     /// Whether trying again can help: a database fault can pass, a wrong master key cannot.
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Store(_))
-    }
-}
-
-/// Seals private keys at rest (AES-256-GCM).
-pub struct MasterKey(RandomizedNonceKey);
-
-impl std::fmt::Debug for MasterKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MasterKey(..)")
-    }
-}
-
-impl MasterKey {
-    pub fn from_base64(encoded: &SecretString) -> Result<Self, KeyError> {
-        let bytes = STANDARD
-            .decode(encoded.expose_secret().trim())
-            .map_err(|_| KeyError::BadMasterKey)?;
-        if bytes.len() != 32 {
-            return Err(KeyError::BadMasterKey);
-        }
-        RandomizedNonceKey::new(&AES_256_GCM, &bytes)
-            .map(Self)
-            .map_err(|_| KeyError::BadMasterKey)
-    }
-
-    /// A new random master key, base64-encoded (for `./dev up` and tests).
-    pub fn generate() -> Result<String, KeyError> {
-        let mut bytes = [0u8; 32];
-        aws_lc_rs::rand::fill(&mut bytes).map_err(|_| KeyError::Generate)?;
-        Ok(STANDARD.encode(bytes))
-    }
-
-    fn seal(&self, plain: &[u8]) -> Result<Vec<u8>, KeyError> {
-        let mut sealed = plain.to_vec();
-        let nonce = self
-            .0
-            .seal_in_place_append_tag(Aad::empty(), &mut sealed)
-            .map_err(|_| KeyError::Generate)?;
-        let mut out = nonce.as_ref().to_vec();
-        out.extend_from_slice(&sealed);
-        Ok(out)
-    }
-
-    fn open(&self, sealed: &[u8]) -> Result<Vec<u8>, KeyError> {
-        let (nonce, ciphertext) = sealed.split_at_checked(NONCE_LEN).ok_or(KeyError::Unseal)?;
-        let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| KeyError::Unseal)?;
-        let mut buffer = ciphertext.to_vec();
-        let plain = self
-            .0
-            .open_in_place(Nonce::from(&nonce), Aad::empty(), &mut buffer)
-            .map_err(|_| KeyError::Unseal)?;
-        Ok(plain.to_vec())
     }
 }
 
@@ -188,17 +137,45 @@ impl KeyStore {
         Ok(signing)
     }
 
+    /// The key that signs now, opened for its row. A key sealed before keys were bound to
+    /// their rows is sealed again, bound.
     pub async fn active(&self, master: &MasterKey) -> Result<ActiveKey, KeyError> {
         let row = sqlx::query(
-            "SELECT kid, private_key_sealed FROM signing_keys WHERE retired_at IS NULL",
+            "SELECT kid, algorithm, public_key, private_key_sealed FROM signing_keys \
+             WHERE retired_at IS NULL",
         )
         .fetch_optional(&self.pool)
         .await?
         .ok_or(KeyError::NoActiveKey)?;
+        let kid: String = row.try_get("kid")?;
+        let algorithm: String = row.try_get("algorithm")?;
+        let public_key: Vec<u8> = row.try_get("public_key")?;
         let sealed: Vec<u8> = row.try_get("private_key_sealed")?;
+        let binding = Binding {
+            kid: &kid,
+            algorithm: &algorithm,
+            public_key: &public_key,
+        };
+        let opened = master.open(&sealed, binding)?;
+        let pair = Ed25519KeyPair::from_pkcs8(&opened.plain).map_err(|_| KeyError::Unseal)?;
+        if pair.public_key().as_ref() != public_key.as_slice() {
+            return Err(KeyError::Unseal);
+        }
+        if opened.legacy {
+            sqlx::query(
+                "UPDATE signing_keys SET private_key_sealed = $2 \
+                 WHERE kid = $1 AND private_key_sealed = $3",
+            )
+            .bind(&kid)
+            .bind(master.seal(&opened.plain, binding)?)
+            .bind(&sealed)
+            .execute(&self.pool)
+            .await?;
+            tracing::info!(%kid, "signing key sealed again, bound to its row");
+        }
         Ok(ActiveKey {
-            kid: row.try_get("kid")?,
-            pkcs8: master.open(&sealed)?,
+            kid,
+            pkcs8: opened.plain,
         })
     }
 }
@@ -229,6 +206,11 @@ async fn insert_new_key(
         Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| KeyError::Generate)?;
     let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|_| KeyError::Generate)?;
     let kid = uuid::Uuid::now_v7().simple().to_string();
+    let binding = Binding {
+        kid: &kid,
+        algorithm: ALGORITHM,
+        public_key: pair.public_key().as_ref(),
+    };
     sqlx::query(
         "INSERT INTO signing_keys (kid, algorithm, public_key, private_key_sealed) \
          VALUES ($1, $2, $3, $4)",
@@ -236,32 +218,9 @@ async fn insert_new_key(
     .bind(&kid)
     .bind(ALGORITHM)
     .bind(pair.public_key().as_ref())
-    .bind(master.seal(pkcs8.as_ref())?)
+    .bind(master.seal(pkcs8.as_ref(), binding)?)
     .execute(tx)
     .await?;
     tracing::info!(%kid, "new signing key is active");
     Ok(kid)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sealed_keys_open_only_with_their_master_key() {
-        let new = || MasterKey::generate().expect("random key");
-        let master = MasterKey::from_base64(&new().into()).expect("key");
-        let other = MasterKey::from_base64(&new().into()).expect("key");
-        let sealed = master.seal(b"private key bytes").expect("seal");
-        assert_eq!(master.open(&sealed).expect("open"), b"private key bytes");
-        assert!(matches!(other.open(&sealed), Err(KeyError::Unseal)));
-        assert!(matches!(master.open(&sealed[..8]), Err(KeyError::Unseal)));
-    }
-
-    #[test]
-    fn a_master_key_must_be_32_base64_bytes() {
-        assert!(MasterKey::from_base64(&STANDARD.encode([0u8; 16]).into()).is_err());
-        assert!(MasterKey::from_base64(&"not base64!".into()).is_err());
-        assert!(MasterKey::from_base64(&STANDARD.encode([7u8; 32]).into()).is_ok());
-    }
 }
