@@ -7,11 +7,11 @@
 #![allow(unused_qualifications)]
 
 use access::{AccessClaims, TokenError};
-use axum::extract::{FromRequest, Query, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::{Form, Json};
 use events::{Permission, PrincipalType};
-use runtime::http::Problem;
+use runtime::http::{Problem, Query};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;

@@ -8,7 +8,6 @@ pub mod keys;
 pub mod lockout;
 pub mod login_name;
 pub mod passwords;
-pub mod refresh;
 pub(crate) mod refresher;
 pub mod throttle;
 pub mod tokens;

@@ -18,8 +18,8 @@ use crate::auth::credentials::{Credentials, StoredCredential};
 use crate::auth::lockout::{LockoutArgs, LoginAttempts, Tripped};
 use crate::auth::login_name::canonical_login;
 use crate::auth::passwords::{Passwords, Verified};
-use crate::auth::refresh::RefreshToken;
 use crate::auth::throttle::{Limit, Throttle, Throttled, account_subject, address_subject};
+use access::refresh::RefreshToken;
 
 /// Longest accepted login and password, in characters.
 const MAX_LOGIN: usize = 320;

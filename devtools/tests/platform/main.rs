@@ -4,6 +4,7 @@
 
 mod attacks;
 mod auth;
+mod contract;
 mod forge;
 mod hygiene;
 mod limits;

@@ -6,6 +6,7 @@
 mod health;
 mod json;
 mod observe;
+mod openapi;
 pub mod problem;
 mod server;
 mod trace_context;

@@ -65,7 +65,9 @@ impl ServerBuilder {
         let ops = Ops {
             registry: Arc::new(self.registry),
             checks: self.checks,
-            openapi: serde_json::to_value(openapi).context("the OpenAPI document")?,
+            openapi: super::openapi::with_stack_answers(
+                serde_json::to_value(openapi).context("the OpenAPI document")?,
+            ),
             metrics: self.metrics,
             body_limit_bytes: http.body_limit_bytes,
             request_timeout: std::time::Duration::from_secs(http.request_timeout_secs),

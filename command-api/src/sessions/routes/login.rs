@@ -13,10 +13,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AppState;
-use crate::auth::refresh::RefreshToken;
 use crate::http::{ApiError, RequestContext};
 use crate::sessions::login::{Attempt, LoggedIn, LoginRefused};
 use crate::sessions::{self, Outcome};
+use access::refresh::RefreshToken;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {

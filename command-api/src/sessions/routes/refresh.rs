@@ -12,10 +12,10 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::login::{Grant, TokenResponse, tokens};
-use crate::auth::refresh::RefreshToken;
 use crate::auth::throttle::{Limit, address_subject};
 use crate::http::{ApiError, RequestContext};
 use crate::sessions::{Command, Refresh, Rejected, SessionError, execute};
+use access::refresh::RefreshToken;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RefreshRequest {

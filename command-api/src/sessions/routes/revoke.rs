@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 
 use axum::Json as JsonResponse;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use events::sessions::{RevocationReason, SessionEvent};
 use events::{Actor, Permission};
-use runtime::http::Json;
+use runtime::http::{Json, Path};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
