@@ -41,7 +41,6 @@ const DEFAULT_PORT: u16 = 8082;
         audit::RevokedBy,
         introspection::IntrospectionRequest,
         introspection::Introspection,
-        introspection::ActiveToken,
         jwks::JwkSet,
         jwks::Jwk
     ))

@@ -40,6 +40,7 @@ pub struct AuditQuery {
     /// Revocations recorded before this time (RFC 3339).
     pub until: Option<DateTime<Utc>>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// The `cursor` of the `Link: rel="next"` header of the previous page.
     pub cursor: Option<String>,

@@ -29,56 +29,58 @@ pub struct IntrospectionRequest {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct Consistency {
     /// Answer from state at least this new (the stream version a command returned).
+    #[param(minimum = 0)]
+    #[serde(default, deserialize_with = "lookup::min_version")]
     pub min_version: Option<i64>,
 }
 
 /// RFC 7662 answer; every field but `active` is absent for an inactive token.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub struct Introspection {
     pub active: bool,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub details: Option<ActiveToken>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ActiveToken {
-    pub sub: Uuid,
-    pub sid: Uuid,
-    #[schema(value_type = String)]
-    pub principal_type: PrincipalType,
-    #[schema(value_type = Vec<String>)]
-    pub permissions: Vec<Permission>,
-    pub exp: i64,
-    pub iat: i64,
-    pub jti: Uuid,
-    pub iss: String,
-    pub aud: String,
-    pub token_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub principal_type: Option<PrincipalType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub permissions: Option<Vec<Permission>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    /// `access_token` when active.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<&'static str>,
 }
 
 impl Introspection {
     fn inactive() -> Self {
-        Self {
-            active: false,
-            details: None,
-        }
+        Self::default()
     }
 
     fn active(claims: AccessClaims) -> Self {
         Self {
             active: true,
-            details: Some(ActiveToken {
-                sub: claims.sub,
-                sid: claims.sid,
-                principal_type: claims.principal_type,
-                permissions: claims.permissions,
-                exp: claims.exp,
-                iat: claims.iat,
-                jti: claims.jti,
-                iss: claims.iss,
-                aud: claims.aud,
-                token_type: "access_token",
-            }),
+            sub: Some(claims.sub),
+            sid: Some(claims.sid),
+            principal_type: Some(claims.principal_type),
+            permissions: Some(claims.permissions),
+            exp: Some(claims.exp),
+            iat: Some(claims.iat),
+            jti: Some(claims.jti),
+            iss: Some(claims.iss),
+            aud: Some(claims.aud),
+            token_type: Some("access_token"),
         }
     }
 }

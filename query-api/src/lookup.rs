@@ -11,6 +11,18 @@ use uuid::Uuid;
 use crate::error::QueryError;
 use crate::state::AppState;
 
+/// `?min_version=` as a query string carries it: a stream version, never negative (a negative
+/// one is refused as a malformed query, 400 `invalid_query`).
+pub fn min_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let version = <Option<i64> as serde::Deserialize>::deserialize(d)?;
+    match version {
+        Some(v) if v < 0 => Err(serde::de::Error::custom(
+            "min_version is a stream version (0 or more)",
+        )),
+        other => Ok(other),
+    }
+}
+
 /// One session of `principal_id`.
 pub async fn session(
     state: &AppState,

@@ -21,6 +21,8 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SessionsQuery {
     /// Answer from state at least this new (the version a command returned).
+    #[param(minimum = 0)]
+    #[serde(default, deserialize_with = "lookup::min_version")]
     pub min_version: Option<i64>,
 }
 

@@ -37,16 +37,25 @@ async fn malformed_paths_and_query_strings_get_a_problem_on_every_server() {
         .await;
     assert_problem(response, 400, "invalid_query", "revocations").await;
     let response = platform
-        .http
-        .post(format!(
-            "{}/v1/tokens/introspect?min_version=soon",
-            platform.query
-        ))
-        .json(&serde_json::json!({ "token": token }))
-        .send()
-        .await
-        .expect("answer");
-    assert_problem(response, 400, "invalid_query", "introspection").await;
+        .read(
+            &format!(
+                "/v1/principals/{}/sessions?min_version=-1",
+                session["principal_id"].as_str().expect("principal")
+            ),
+            token,
+        )
+        .await;
+    assert_problem(response, 400, "invalid_query", "negative min_version").await;
+    for query in ["min_version=soon", "min_version=-1"] {
+        let response = platform
+            .http
+            .post(format!("{}/v1/tokens/introspect?{query}", platform.query))
+            .json(&serde_json::json!({ "token": token }))
+            .send()
+            .await
+            .expect("answer");
+        assert_problem(response, 400, "invalid_query", query).await;
+    }
     assert_eq!(platform.event_count().await, before, "no event was written");
 }
 
