@@ -217,6 +217,7 @@ impl Platform {
             listener,
             app,
             CancellationToken::new(),
+            std::time::Duration::from_secs(10),
         ));
         Ok(addr)
     }

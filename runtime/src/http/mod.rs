@@ -8,6 +8,7 @@ mod json;
 mod observe;
 mod openapi;
 pub mod problem;
+mod serve;
 mod server;
 mod trace_context;
 
@@ -22,8 +23,6 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use prometheus_client::registry::Registry;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -32,6 +31,7 @@ pub use health::Readiness;
 pub use json::{Json, Path, Query};
 pub use observe::HttpMetrics;
 pub use problem::Problem;
+pub use serve::serve;
 pub use server::{Server, ServerBuilder};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -52,6 +52,15 @@ pub struct HttpArgs {
         default_value_t = 30
     )]
     pub request_timeout_secs: u64,
+
+    /// Longest a connection may take to send a request's head (line and headers) before it is
+    /// closed: a slow-loris client holds nothing for longer.
+    #[arg(
+        long = "header-read-timeout-secs",
+        env = "HTTP_HEADER_READ_TIMEOUT_SECS",
+        default_value_t = 10
+    )]
+    pub header_read_timeout_secs: u64,
 }
 
 impl Default for HttpArgs {
@@ -60,6 +69,7 @@ impl Default for HttpArgs {
             listen: None,
             body_limit_bytes: 64 * 1024,
             request_timeout_secs: 30,
+            header_read_timeout_secs: 10,
         }
     }
 }
@@ -165,20 +175,6 @@ async fn drop_unfit_request_id(mut request: axum::extract::Request) -> axum::ext
         request.headers_mut().remove(&REQUEST_ID);
     }
     request
-}
-
-/// Serves `app` until `shutdown` is cancelled, then lets in-flight requests finish.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: CancellationToken,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown.cancelled_owned())
-    .await
 }
 
 async fn not_found() -> Problem {

@@ -1,5 +1,5 @@
-//! What a server's OpenAPI document cannot know on its own: the answers this stack gives on
-//! every route. Each operation gains the problem answers of the shared extractors and middleware
+//! What a server's OpenAPI document cannot know on its own: the ops endpoints this stack
+//! serves beside its routes, and the answers it gives on every route. Each operation gains the problem answers of the shared extractors and middleware
 //! (a malformed, oversized or non-JSON body; a malformed path or query; a missing or invalid
 //! bearer token; a dependency or the time limit failing), and every error answer is documented
 //! as `application/problem+json` with the RFC 9457 shape, so clients and schema-driven tests
@@ -13,7 +13,13 @@ const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 /// `document` with the stack's answers added where an operation does not document them itself.
 pub fn with_stack_answers(mut document: Value) -> Value {
-    if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
+    let paths = document
+        .as_object_mut()
+        .map(|root| root.entry("paths").or_insert_with(|| json!({})));
+    if let Some(Value::Object(paths)) = paths {
+        for (path, item) in ops_paths() {
+            paths.entry(path).or_insert(item);
+        }
         for item in paths.values_mut() {
             for method in METHODS {
                 if let Some(operation) = item.get_mut(method) {
@@ -33,6 +39,54 @@ pub fn with_stack_answers(mut document: Value) -> Value {
         }
     }
     document
+}
+
+/// `/healthz`, `/readyz`, `/metrics` and `/openapi.json`, as `super::app` serves them.
+fn ops_paths() -> [(String, Value); 4] {
+    let operation = |summary: &str, content_type: &str, schema: Value| {
+        json!({ "get": {
+            "tags": ["ops"],
+            "summary": summary,
+            "responses": { "200": {
+                "description": summary,
+                "content": { content_type: { "schema": schema } }
+            } }
+        } })
+    };
+    let mut readyz = operation(
+        "Ready: every dependency answers",
+        "application/json",
+        json!({ "type": "object", "required": ["status", "checks"] }),
+    );
+    readyz["get"]["responses"]["503"] =
+        json!({ "description": "A dependency (named in `detail`) does not answer" });
+    [
+        (
+            "/healthz".into(),
+            operation(
+                "Alive",
+                "application/json",
+                json!({ "type": "object", "required": ["status"] }),
+            ),
+        ),
+        ("/readyz".into(), readyz),
+        (
+            "/metrics".into(),
+            operation(
+                "Prometheus metrics",
+                "application/openmetrics-text",
+                json!({ "type": "string" }),
+            ),
+        ),
+        (
+            "/openapi.json".into(),
+            operation(
+                "This document",
+                "application/json",
+                json!({ "type": "object" }),
+            ),
+        ),
+    ]
 }
 
 fn add_answers(operation: &mut Value) {
@@ -161,5 +215,21 @@ mod tests {
         let mut statuses: Vec<_> = responses.keys().cloned().collect();
         statuses.sort();
         assert_eq!(statuses, ["200", "503"]);
+    }
+
+    #[test]
+    fn the_ops_endpoints_are_documented_even_in_an_empty_document() {
+        let document = with_stack_answers(json!({ "openapi": "3.1.0" }));
+        for path in ["/healthz", "/readyz", "/metrics", "/openapi.json"] {
+            assert!(
+                document["paths"][path]["get"]["responses"]["200"].is_object(),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            document["paths"]["/readyz"]["get"]["responses"]["503"]["content"][CONTENT_TYPE]["schema"]
+                ["$ref"],
+            "#/components/schemas/Problem"
+        );
     }
 }

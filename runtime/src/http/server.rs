@@ -82,6 +82,7 @@ impl ServerBuilder {
         Ok(Server {
             listener,
             router: super::app(routes, ops),
+            header_read_timeout: std::time::Duration::from_secs(http.header_read_timeout_secs),
         })
     }
 }
@@ -91,6 +92,7 @@ impl ServerBuilder {
 pub struct Server {
     listener: TcpListener,
     router: Router,
+    header_read_timeout: std::time::Duration,
 }
 
 impl Server {
@@ -102,6 +104,12 @@ impl Server {
 
     /// Serves until `shutdown` is cancelled, then lets in-flight requests finish.
     pub async fn serve(self, shutdown: CancellationToken) -> std::io::Result<()> {
-        super::serve(self.listener, self.router, shutdown).await
+        super::serve(
+            self.listener,
+            self.router,
+            shutdown,
+            self.header_read_timeout,
+        )
+        .await
     }
 }
