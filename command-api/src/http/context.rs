@@ -1,14 +1,13 @@
 //! What a command learns from its request besides the body: who called from where, and the
 //! trace it belongs to. It becomes the metadata of the events the command appends.
 
-use std::convert::Infallible;
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::header::USER_AGENT;
 use axum::http::request::Parts;
 use events::{Actor, EventMetadata};
+use runtime::http::ClientAddr;
 use runtime::telemetry::TraceContext;
+use std::convert::Infallible;
 use uuid::Uuid;
 
 const MAX_USER_AGENT: usize = 512;
@@ -52,10 +51,11 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
             .get(USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(MAX_USER_AGENT).collect());
+        // The peer, or behind our own proxies the client they forward (`--trusted-proxies`).
         let ip = parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
+            .get::<ClientAddr>()
+            .map(|ClientAddr(ip)| ip.to_string());
         // The request id the middleware set (a UUID) correlates everything this request causes.
         let correlation_id = parts
             .headers

@@ -217,7 +217,7 @@ impl Platform {
             listener,
             app,
             CancellationToken::new(),
-            std::time::Duration::from_secs(10),
+            runtime::http::ServeOptions::from_args(&HttpArgs::default()),
         ));
         Ok(addr)
     }

@@ -3,6 +3,7 @@
 //! `no-store` unless a route allows caching), and the ops endpoints (`/healthz`, `/readyz`,
 //! `/metrics`, `/openapi.json`).
 
+mod client;
 mod health;
 mod json;
 mod observe;
@@ -27,11 +28,12 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+pub use client::{ClientAddr, client_addr, parse_proxy};
 pub use health::Readiness;
 pub use json::{Json, Path, Query};
 pub use observe::HttpMetrics;
 pub use problem::Problem;
-pub use serve::serve;
+pub use serve::{ServeOptions, serve};
 pub use server::{Server, ServerBuilder};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -61,6 +63,17 @@ pub struct HttpArgs {
         default_value_t = 10
     )]
     pub header_read_timeout_secs: u64,
+
+    /// Our own proxies (load balancers, ingress), as addresses or networks, comma-separated:
+    /// behind them the client is read from `X-Forwarded-For` (the rightmost address not
+    /// ours). Empty: the TCP peer is the client.
+    #[arg(
+        long = "trusted-proxies",
+        env = "HTTP_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = parse_proxy
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for HttpArgs {
@@ -70,6 +83,7 @@ impl Default for HttpArgs {
             body_limit_bytes: 64 * 1024,
             request_timeout_secs: 30,
             header_read_timeout_secs: 10,
+            trusted_proxies: Vec::new(),
         }
     }
 }

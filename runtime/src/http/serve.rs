@@ -5,6 +5,7 @@
 //! finish their in-flight requests.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -18,23 +19,46 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
+use super::HttpArgs;
+use super::client::client_addr;
+
 /// How long `accept` backs off after an error (e.g. out of file descriptors).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
+/// How connections are served.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// A connection whose request head has not fully arrived this long after the server
+    /// started waiting for it is closed.
+    pub header_read_timeout: Duration,
+    /// Proxies whose `X-Forwarded-For` is believed (see [`super::ClientAddr`]).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+impl ServeOptions {
+    pub fn from_args(http: &HttpArgs) -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(http.header_read_timeout_secs),
+            trusted_proxies: http.trusted_proxies.clone(),
+        }
+    }
+}
+
 /// Serves `app` on `listener` until `shutdown` is cancelled, then lets in-flight requests
-/// finish. A connection whose request head has not fully arrived `header_read_timeout` after
-/// it started waiting for one is closed.
+/// finish. Each request carries `ConnectInfo<SocketAddr>` (the peer) and a
+/// [`super::ClientAddr`].
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: CancellationToken,
-    header_read_timeout: Duration,
+    options: ServeOptions,
 ) -> std::io::Result<()> {
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(header_read_timeout);
+        .header_read_timeout(options.header_read_timeout);
+    let trusted: Arc<[ipnet::IpNet]> = options.trusted_proxies.into();
     let graceful = GracefulShutdown::new();
     loop {
         let (stream, remote) = tokio::select! {
@@ -48,12 +72,14 @@ pub async fn serve(
             },
             () = shutdown.cancelled() => break,
         };
+        let trusted = trusted.clone();
         let service = app
             .clone()
             .map_request(move |mut request: Request<Incoming>| {
-                request
-                    .extensions_mut()
-                    .insert(ConnectInfo::<SocketAddr>(remote));
+                let client = client_addr(remote, request.headers(), &trusted);
+                let extensions = request.extensions_mut();
+                extensions.insert(ConnectInfo::<SocketAddr>(remote));
+                extensions.insert(client);
                 request
             });
         let connection = builder

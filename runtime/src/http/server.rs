@@ -82,7 +82,7 @@ impl ServerBuilder {
         Ok(Server {
             listener,
             router: super::app(routes, ops),
-            header_read_timeout: std::time::Duration::from_secs(http.header_read_timeout_secs),
+            options: super::ServeOptions::from_args(http),
         })
     }
 }
@@ -92,7 +92,7 @@ impl ServerBuilder {
 pub struct Server {
     listener: TcpListener,
     router: Router,
-    header_read_timeout: std::time::Duration,
+    options: super::ServeOptions,
 }
 
 impl Server {
@@ -104,12 +104,6 @@ impl Server {
 
     /// Serves until `shutdown` is cancelled, then lets in-flight requests finish.
     pub async fn serve(self, shutdown: CancellationToken) -> std::io::Result<()> {
-        super::serve(
-            self.listener,
-            self.router,
-            shutdown,
-            self.header_read_timeout,
-        )
-        .await
+        super::serve(self.listener, self.router, shutdown, self.options).await
     }
 }
