@@ -105,7 +105,7 @@ impl Application {
             issuer: issuer.clone(),
             verifier: verifier.clone(),
         };
-        cache.use_generation(generations::live_or_first(&pool).await);
+        cache.use_live(&generations::live_or_first(&pool).await);
 
         let relay = if args.relay_enabled {
             Some(build_relay(

@@ -21,6 +21,7 @@ use utoipa::OpenApi;
 
 use crate::cli::{RunArgs, SessionCacheArgs};
 use crate::engine::{Engine, EngineArgs, Progress, Source};
+use crate::instance::InstanceKeeper;
 use crate::metrics::ProjectorMetrics;
 use crate::projection::Mode;
 use crate::session_cache::{NAME, SessionCacheProjection};
@@ -82,9 +83,17 @@ impl Application {
 
     /// Runs until `shutdown`; the projector commits what it applied before this returns.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let keeper = InstanceKeeper {
+            pool: self.supervisor.pool.clone(),
+            cache: self.supervisor.cache.clone(),
+            store: self.supervisor.store.clone(),
+            window: chrono::Duration::seconds(self.supervisor.session_cache.rebuild_window_secs),
+        };
+        let keeper = tokio::spawn(keeper.run(shutdown.clone()));
         let projector = tokio::spawn(self.supervisor.run(shutdown.clone()));
         self.server.serve(shutdown).await?;
         projector.await.context("projector task")??;
+        keeper.await.context("instance keeper task")?;
         Ok(())
     }
 }
@@ -132,8 +141,9 @@ impl std::fmt::Debug for Supervisor {
 impl Supervisor {
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut watcher = Watcher::new(self.pool.clone(), NAME);
-        let mut generation = generations::live_or_first(&self.pool).await;
+        let mut live = generations::live_or_first(&self.pool).await;
         loop {
+            let generation = live.generation;
             let projection = Arc::new(SessionCacheProjection::new(
                 self.cache.on_generation(generation),
                 self.store.clone(),
@@ -158,13 +168,23 @@ impl Supervisor {
             tracing::info!(generation, "session-cache projection running");
             let stop = shutdown.child_token();
             let running = tokio::spawn(engine.run(stop.clone()));
-            let next = watcher.changed(generation, &shutdown).await;
+            // A newly trusted instance changes nothing here; a switch moves the engine.
+            let next = loop {
+                match watcher.changed(&live, &shutdown).await {
+                    Some(next) if next.generation == generation => live = next,
+                    next => break next,
+                }
+            };
             stop.cancel();
             running.await.context("projector engine")??;
             match next {
                 Some(next) => {
-                    tracing::info!(from = generation, to = next, "switching cache generation");
-                    generation = next;
+                    tracing::info!(
+                        from = generation,
+                        to = next.generation,
+                        "switching cache generation"
+                    );
+                    live = next;
                 }
                 None => return Ok(()),
             }

@@ -7,6 +7,7 @@
 mod app;
 pub mod cli;
 pub mod engine;
+mod instance;
 pub mod metrics;
 pub mod ops;
 pub mod projection;

@@ -196,6 +196,8 @@ pub async fn rebuild(args: RebuildArgs, shutdown: CancellationToken) -> anyhow::
     let live = generations::live(&pool, NAME).await?;
     let target = generations::allocate(&pool, NAME).await?;
     let base = SessionCache::new(args.redis.connect()?, args.redis.key_prefix.clone());
+    // Readers trust the new generation in the Redis instance it was filled in, only.
+    let instance = base.instance().await?;
     let fresh = base.on_generation(target);
     fresh.clear().await?;
 
@@ -248,7 +250,11 @@ pub async fn rebuild(args: RebuildArgs, shutdown: CancellationToken) -> anyhow::
     );
 
     fresh.mark_filled().await?;
-    generations::switch(&pool, NAME, target).await?;
+    anyhow::ensure!(
+        fresh.instance().await? == instance,
+        "Redis restarted during the rebuild; nothing switched"
+    );
+    generations::switch(&pool, NAME, target, &instance).await?;
     tracing::info!(generation = target, "switched to the rebuilt generation");
     // Every process follows within a poll; the old keys go once none writes them.
     tokio::time::sleep(generations::POLL * 2).await;

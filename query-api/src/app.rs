@@ -70,7 +70,7 @@ impl Application {
             tracing::warn!(%error, "signing keys not loaded yet");
         }
         let cache = SessionCache::new(redis.clone(), args.redis.key_prefix.clone());
-        cache.use_generation(generations::live_or_first(&pool).await);
+        cache.use_live(&generations::live_or_first(&pool).await);
         let state = AppState {
             verifier: verifier.clone(),
             keys,

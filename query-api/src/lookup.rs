@@ -1,11 +1,12 @@
 //! Sessions as the read side sees them: from the Redis cache when it holds them (new enough
-//! for `?min_version=`), else folded from the event store — the truth — and written back to
-//! the cache on the way (best effort: a cache that is down only costs speed). The event store
-//! holds every committed version, so a `min_version` beyond its head is refused at once.
+//! for `?min_version=`, and Redis is the instance the cache was filled in), else folded from
+//! the event store — the truth — and written back to the cache on the way (best effort: a
+//! cache that is down only costs speed). The event store holds every committed version, so a
+//! `min_version` beyond its head is refused at once.
 
 use std::collections::BTreeMap;
 
-use store::session_cache::{self, CachedSession};
+use store::session_cache::{self, CacheError, CachedSession};
 use uuid::Uuid;
 
 use crate::error::QueryError;
@@ -48,7 +49,7 @@ pub async fn session(
                 return Ok(Some(session));
             }
         }
-        Ok(None) => {}
+        Ok(None) | Err(CacheError::Distrusted) => {}
         Err(error) => tracing::warn!(%error, "session cache unreadable; using the event store"),
     }
     Ok(from_events(state, principal_id, min_version)
@@ -64,7 +65,7 @@ pub async fn sessions(
 ) -> Result<Vec<CachedSession>, QueryError> {
     let cached = match state.cache.sessions_of(principal_id).await {
         Ok(Some((version, sessions))) if min_version.is_none_or(|v| version >= v) => Some(sessions),
-        Ok(_) => None,
+        Ok(_) | Err(CacheError::Distrusted) => None,
         Err(error) => {
             tracing::warn!(%error, "session cache unreadable; using the event store");
             None

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use command_api::relay::StepOutcome;
+use devtools::testing::assert_per_stream_order;
 use devtools::testing::eventually;
 use events::EventFamily;
 use events::codec::{AnyEvent, AvroCodec};
@@ -15,8 +16,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::support::{
-    Backbone, BackboneExt, TRACEPARENT, append_events, assert_per_stream_order, relay_events,
-    session_event, stream,
+    Backbone, BackboneExt, TRACEPARENT, append_events, relay_events, session_event, stream,
 };
 
 const READ_TIMEOUT: Duration = Duration::from_secs(60);

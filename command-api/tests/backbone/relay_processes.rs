@@ -5,11 +5,12 @@ use std::collections::HashSet;
 use std::process::Stdio;
 use std::time::Duration;
 
+use devtools::testing::assert_per_stream_order;
 use devtools::testing::eventually;
 use tokio::process::{Child, Command};
 use uuid::Uuid;
 
-use crate::support::{Backbone, BackboneExt, assert_per_stream_order, session_event, stream};
+use crate::support::{Backbone, BackboneExt, session_event, stream};
 use store::event_store::EventStore;
 
 struct RelayProcess {

@@ -12,11 +12,14 @@ use uuid::Uuid;
 
 use crate::support::{Backbone, BackboneExt, append_events, stream};
 
+/// A cache trusting the Redis instance that runs now (no projector records one here).
 async fn cache(backbone: &Backbone) -> SessionCache {
-    SessionCache::new(
+    let cache = SessionCache::new(
         backbone.redis.connect().expect("redis"),
         backbone.redis.key_prefix.clone(),
-    )
+    );
+    cache.trust_instance(Some(cache.instance().await.expect("run_id")));
+    cache
 }
 
 /// Appends `event` to the principal's stream after `after` events.

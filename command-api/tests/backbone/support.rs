@@ -1,6 +1,5 @@
 //! One isolated backbone per test, and events to put through it.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use command_api::relay::{Publisher, Relay, RelayArgs, RelayMetrics, StepOutcome};
@@ -123,28 +122,6 @@ pub async fn append_events(store: &impl EventStore, principal_id: Uuid, count: i
             .expect("append");
     }
     ids
-}
-
-/// Asserts that, per stream, the first delivery of each version comes in version order with
-/// no version missing. Redeliveries (at-least-once) are allowed anywhere after the first.
-pub fn assert_per_stream_order(records: &[Record]) {
-    let mut next: HashMap<&str, i64> = HashMap::new();
-    for r in records {
-        let stream = r.header("stream_id").expect("stream_id header");
-        let version: i64 = r
-            .header("stream_version")
-            .and_then(|v| v.parse().ok())
-            .expect("stream_version header");
-        let expected = next.entry(stream).or_insert(1);
-        if version == *expected {
-            *expected += 1;
-        } else {
-            assert!(
-                version < *expected,
-                "stream {stream}: version {version} arrived before version {expected}"
-            );
-        }
-    }
 }
 
 /// Steps `relay` until it has published `expected` events. The commit horizon is cluster-wide,

@@ -1,6 +1,6 @@
 //! Reads what is on a topic, every partition from the beginning, without joining a group.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -91,4 +91,26 @@ fn read_blocking(
         });
     }
     records
+}
+
+/// Asserts that, per stream, the first delivery of each version comes in version order with
+/// no version missing. Redeliveries (at-least-once) are allowed anywhere after the first.
+pub fn assert_per_stream_order(records: &[Record]) {
+    let mut next: HashMap<&str, i64> = HashMap::new();
+    for r in records {
+        let stream = r.header("stream_id").expect("stream_id header");
+        let version: i64 = r
+            .header("stream_version")
+            .and_then(|v| v.parse().ok())
+            .expect("stream_version header");
+        let expected = next.entry(stream).or_insert(1);
+        if version == *expected {
+            *expected += 1;
+        } else {
+            assert!(
+                version < *expected,
+                "stream {stream}: version {version} arrived before version {expected}"
+            );
+        }
+    }
 }

@@ -6,14 +6,16 @@ mod broker;
 mod clock;
 mod kafka;
 mod postgres;
+mod postgres_server;
 mod redis;
 mod registry;
 mod stack;
 
 pub use broker::{TestBroker, free_port, shared_broker};
 pub use clock::ManualClock;
-pub use kafka::{Record, read_topic};
+pub use kafka::{Record, assert_per_stream_order, read_topic};
 pub use postgres::TestDatabase;
+pub use postgres_server::TestPostgres;
 pub use redis::TestRedis;
 pub use registry::TestRegistry;
 pub use stack::TestStack;

@@ -17,7 +17,13 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// Creates `test_<unique>` and applies every platform migration.
     pub async fn create() -> Self {
-        let db = Self::create_empty().await;
+        Self::create_on(&admin_url()).await
+    }
+
+    /// Creates `test_<unique>` on the server of `admin_url` (a test's own server) and applies
+    /// every platform migration.
+    pub async fn create_on(admin_url: &str) -> Self {
+        let db = Self::create_empty_on(admin_url).await;
         runtime::db::MIGRATOR
             .run(&db.pool)
             .await
@@ -27,7 +33,10 @@ impl TestDatabase {
 
     /// Creates `test_<unique>` without migrations.
     pub async fn create_empty() -> Self {
-        let admin_url = std::env::var(ADMIN_URL_ENV).unwrap_or_else(|_| DEFAULT_ADMIN_URL.into());
+        Self::create_empty_on(&admin_url()).await
+    }
+
+    async fn create_empty_on(admin_url: &str) -> Self {
         let admin: PgConnectOptions = admin_url.parse().expect("valid admin database URL");
         let name = format!("test_{}", super::unique_suffix());
         let mut conn = admin
@@ -39,7 +48,7 @@ impl TestDatabase {
             .expect("create test database");
         conn.close().await.ok();
         let options = admin.clone().database(&name);
-        let url = database_url(&admin_url, &name);
+        let url = database_url(admin_url, &name);
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .connect_with(options)
@@ -80,6 +89,10 @@ impl Drop for TestDatabase {
             tracing::warn!(database = %self.name, "test database not dropped");
         }
     }
+}
+
+fn admin_url() -> String {
+    std::env::var(ADMIN_URL_ENV).unwrap_or_else(|_| DEFAULT_ADMIN_URL.into())
 }
 
 fn database_url(admin_url: &str, name: &str) -> String {

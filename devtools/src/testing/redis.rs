@@ -1,7 +1,9 @@
 //! A Redis server of one test's own (a real `redis-server` process on a free loopback port), for
 //! drills that stop and restart it. Its append-only file is synced on every write, so a
-//! restart comes back with everything it had acknowledged, as a production Redis would.
+//! restart comes back with everything it had acknowledged, as a production Redis would; a
+//! restore brings it back with an older snapshot instead.
 
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -23,7 +25,7 @@ impl TestRedis {
             dir: tempfile::tempdir().expect("temporary directory for Redis"),
             child: None,
         };
-        redis.spawn().await;
+        redis.spawn(true).await;
         redis
     }
 
@@ -41,17 +43,45 @@ impl TestRedis {
     /// Starts the server again on the same port and data.
     pub async fn restart(&mut self) {
         self.stop().await;
-        self.spawn().await;
+        self.spawn(true).await;
     }
 
-    async fn spawn(&mut self) {
+    /// An RDB snapshot of what the server holds now (`SAVE`), kept aside under `name`.
+    pub async fn snapshot(&self, name: &str) -> PathBuf {
+        let saved = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string(), "SAVE"])
+            .output()
+            .await
+            .expect("redis-cli runs");
+        assert_eq!(
+            String::from_utf8_lossy(&saved.stdout).trim(),
+            "OK",
+            "SAVE: {}",
+            String::from_utf8_lossy(&saved.stderr)
+        );
+        let kept = self.dir.path().join(format!("{name}.rdb"));
+        std::fs::copy(self.dir.path().join("dump.rdb"), &kept).expect("snapshot kept");
+        kept
+    }
+
+    /// Stops the server and starts it again from `snapshot` alone (its append-only file
+    /// deleted): a Redis restored from an old backup, or a replica promoted with what it had.
+    pub async fn restore(&mut self, snapshot: &Path) {
+        self.stop().await;
+        std::fs::remove_dir_all(self.dir.path().join("appendonlydir")).ok();
+        std::fs::copy(snapshot, self.dir.path().join("dump.rdb")).expect("snapshot restored");
+        self.spawn(false).await;
+    }
+
+    async fn spawn(&mut self, append_only: bool) {
+        let append_only = if append_only { "yes" } else { "no" };
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args([
                 "--save",
                 "",
                 "--appendonly",
-                "yes",
+                append_only,
                 "--appendfsync",
                 "always",
             ])

@@ -33,6 +33,13 @@ impl TestStack {
         Self::on(broker.bootstrap(), Some(broker)).await
     }
 
+    /// A stack whose database lives on the Postgres server of `admin_url` (a test's own, for
+    /// drills that restart it).
+    pub async fn start_on_postgres(admin_url: &str) -> Self {
+        let db = TestDatabase::create_on(admin_url).await;
+        Self::with(db, shared_broker().to_owned(), None).await
+    }
+
     /// The test's own broker; panics when the stack shares the process's broker.
     pub fn broker(&mut self) -> &mut TestBroker {
         self.own_broker
@@ -41,8 +48,11 @@ impl TestStack {
     }
 
     async fn on(brokers: String, own_broker: Option<TestBroker>) -> Self {
+        Self::with(TestDatabase::create().await, brokers, own_broker).await
+    }
+
+    async fn with(db: TestDatabase, brokers: String, own_broker: Option<TestBroker>) -> Self {
         runtime::telemetry::init_for_tests();
-        let db = TestDatabase::create().await;
         let registry = TestRegistry::start().await;
         let suffix = unique_suffix();
         let kafka = KafkaArgs {

@@ -38,7 +38,7 @@ pub struct Platform {
     shutdown: CancellationToken,
     services: Vec<JoinHandle<anyhow::Result<()>>>,
     /// Stopped after the services (fields drop in order).
-    _redis_server: Option<TestRedis>,
+    redis_server: Option<TestRedis>,
 }
 
 impl Drop for Platform {
@@ -94,6 +94,9 @@ pub struct Options {
     /// A Redis server of the test's own, for tests that flush it (the shared one serves the
     /// other tests running beside it).
     pub private_redis: bool,
+    /// The admin URL of a Postgres server of the test's own (`TestPostgres`), for drills that
+    /// restart it; the shared server otherwise.
+    pub postgres_admin_url: Option<String>,
 }
 
 impl Default for Options {
@@ -109,6 +112,7 @@ impl Default for Options {
             access_token_ttl_secs: 900,
             passwords: cheap_passwords(),
             private_redis: false,
+            postgres_admin_url: None,
         }
     }
 }
@@ -120,7 +124,10 @@ impl Platform {
 
     pub async fn start_with(options: Options) -> Self {
         let clock = Arc::new(ManualClock::new());
-        let mut stack = TestStack::start().await;
+        let mut stack = match &options.postgres_admin_url {
+            Some(url) => TestStack::start_on_postgres(url).await,
+            None => TestStack::start().await,
+        };
         let redis_server = match options.private_redis {
             true => {
                 let server = TestRedis::start().await;
@@ -212,7 +219,7 @@ impl Platform {
             shutdown,
             stack,
             clock,
-            _redis_server: redis_server,
+            redis_server,
         }
     }
 
@@ -267,6 +274,13 @@ impl Platform {
             .fetch_one(&self.stack.db.pool)
             .await
             .expect("count events")
+    }
+
+    /// The Redis server of a platform started with `private_redis`.
+    pub fn redis_server(&mut self) -> &mut TestRedis {
+        self.redis_server
+            .as_mut()
+            .expect("started with private_redis")
     }
 
     pub async fn redis(&self) -> redis::aio::ConnectionManager {

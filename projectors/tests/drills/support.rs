@@ -20,7 +20,7 @@ use projectors::engine::EngineArgs;
 use runtime::http::HttpArgs;
 use runtime::redis::RedisArgs;
 use store::event_store::{EventStore, NewEvent, PgEventStore};
-use store::session_cache::{CachedSession, SessionCache, from_events};
+use store::session_cache::{CachedSession, SessionCache, from_events, generations};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -115,8 +115,16 @@ impl Drill {
         }
     }
 
+    /// The session cache as query-api reads it: on the live generation, answering only from
+    /// the Redis instance the projector filled it in.
     pub fn cache(&self, redis: &RedisArgs) -> SessionCache {
-        SessionCache::new(redis.connect().expect("redis"), redis.key_prefix.clone())
+        let cache = SessionCache::new(redis.connect().expect("redis"), redis.key_prefix.clone());
+        tokio::spawn(generations::follow(
+            self.stack.db.pool.clone(),
+            cache.clone(),
+            self.shutdown.clone(),
+        ));
+        cache
     }
 
     async fn append(&self, principal: Uuid, event: SessionEvent) {

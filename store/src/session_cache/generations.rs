@@ -1,6 +1,8 @@
-//! Which generation of the session cache is live. A rebuild fills generation n+1 beside the
-//! live n and switches here once caught up; every process follows the switch (notification,
-//! and a poll should one be missed) and reads and writes the new keys from then on.
+//! Which generation of the session cache is live, and in which Redis instance it was filled. A
+//! rebuild fills generation n+1 beside the live n and switches here once caught up; every
+//! process follows the switch (notification, and a poll should one be missed) and reads and
+//! writes the new keys from then on. Readers trust only the recorded instance: a Redis that
+//! restarted (from an old snapshot, say) holds what it held then, not what was written since.
 
 use std::time::Duration;
 
@@ -15,22 +17,42 @@ const CHANNEL: &str = "projection_generation";
 /// How often the live generation is read should a notification be missed.
 pub const POLL: Duration = Duration::from_secs(2);
 
-/// The live generation of `projection` (0 until a rebuild switched).
-pub async fn live(pool: &PgPool, projection: &str) -> Result<u32, sqlx::Error> {
-    let generation: Option<i32> =
-        sqlx::query_scalar("SELECT generation FROM projection_generations WHERE projection = $1")
-            .bind(projection)
-            .fetch_optional(pool)
-            .await?;
-    Ok(generation.map_or(0, |g| u32::try_from(g).unwrap_or(0)))
+/// What readers of a projection's cache go by.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Live {
+    /// 0 until a rebuild switched.
+    pub generation: u32,
+    /// The Redis `run_id` the generation was filled in; `None` until a projector filled it.
+    pub instance: Option<String>,
 }
 
-/// The live generation of the session cache for a process starting; generation 0 if Postgres
-/// cannot say yet ([`follow`] moves the cache once it can).
-pub async fn live_or_first(pool: &PgPool) -> u32 {
-    live(pool, PROJECTION).await.unwrap_or_else(|error| {
+/// The live generation of `projection` and the instance it was filled in.
+pub async fn live_state(pool: &PgPool, projection: &str) -> Result<Live, sqlx::Error> {
+    let row: Option<(i32, Option<String>)> = sqlx::query_as(
+        "SELECT generation, instance FROM projection_generations WHERE projection = $1",
+    )
+    .bind(projection)
+    .fetch_optional(pool)
+    .await?;
+    Ok(
+        row.map_or_else(Live::default, |(generation, instance)| Live {
+            generation: u32::try_from(generation).unwrap_or(0),
+            instance,
+        }),
+    )
+}
+
+/// The live generation of `projection` (0 until a rebuild switched).
+pub async fn live(pool: &PgPool, projection: &str) -> Result<u32, sqlx::Error> {
+    Ok(live_state(pool, projection).await?.generation)
+}
+
+/// The live state of the session cache for a process starting; generation 0 and no trusted
+/// instance if Postgres cannot say yet ([`follow`] moves the cache once it can).
+pub async fn live_or_first(pool: &PgPool) -> Live {
+    live_state(pool, PROJECTION).await.unwrap_or_else(|error| {
         tracing::warn!(%error, "cannot read the live cache generation yet");
-        0
+        Live::default()
     })
 }
 
@@ -49,23 +71,61 @@ pub async fn allocate(pool: &PgPool, projection: &str) -> Result<u32, sqlx::Erro
     Ok(u32::try_from(generation).unwrap_or(0))
 }
 
-/// Makes `generation` live and tells every process.
-pub async fn switch(pool: &PgPool, projection: &str, generation: u32) -> Result<(), sqlx::Error> {
+/// Makes `generation`, filled in Redis `instance`, live and tells every process.
+pub async fn switch(
+    pool: &PgPool,
+    projection: &str,
+    generation: u32,
+    instance: &str,
+) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query(
-        "INSERT INTO projection_generations (projection, generation) VALUES ($1, $2) \
-         ON CONFLICT (projection) DO UPDATE SET generation = excluded.generation, switched_at = now()",
+        "INSERT INTO projection_generations (projection, generation, instance) VALUES ($1, $2, $3) \
+         ON CONFLICT (projection) DO UPDATE \
+         SET generation = excluded.generation, instance = excluded.instance, switched_at = now()",
     )
     .bind(projection)
     .bind(i32::try_from(generation).unwrap_or(i32::MAX))
+    .bind(instance)
     .execute(&mut *tx)
     .await?;
+    notify(&mut tx, projection).await?;
+    tx.commit().await
+}
+
+/// Records that the live `generation` was (re)filled in Redis `instance`, and tells every
+/// process; `false` if another generation went live meanwhile (nothing recorded).
+pub async fn trust(
+    pool: &PgPool,
+    projection: &str,
+    generation: u32,
+    instance: &str,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let recorded = sqlx::query(
+        "INSERT INTO projection_generations (projection, generation, instance) VALUES ($1, $2, $3) \
+         ON CONFLICT (projection) DO UPDATE SET instance = excluded.instance \
+         WHERE projection_generations.generation = excluded.generation",
+    )
+    .bind(projection)
+    .bind(i32::try_from(generation).unwrap_or(i32::MAX))
+    .bind(instance)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    notify(&mut tx, projection).await?;
+    tx.commit().await?;
+    Ok(recorded)
+}
+
+async fn notify(tx: &mut sqlx::PgConnection, projection: &str) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(CHANNEL)
         .bind(projection)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await
+        .execute(tx)
+        .await
+        .map(drop)
 }
 
 /// Watches the live generation of one projection.
@@ -85,14 +145,14 @@ impl Watcher {
         }
     }
 
-    /// The live generation once it differs from `current`; `None` on shutdown.
-    pub async fn changed(&mut self, current: u32, shutdown: &CancellationToken) -> Option<u32> {
+    /// The live state once it differs from `current`; `None` on shutdown.
+    pub async fn changed(&mut self, current: &Live, shutdown: &CancellationToken) -> Option<Live> {
         loop {
             if self.listener.is_none() {
                 self.listener = self.listen().await;
             }
-            match live(&self.pool, self.projection).await {
-                Ok(g) if g != current => return Some(g),
+            match live_state(&self.pool, self.projection).await {
+                Ok(live) if live != *current => return Some(live),
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "cannot read the live cache generation"),
             }
@@ -121,11 +181,12 @@ impl Watcher {
     }
 }
 
-/// Keeps `cache` on the live generation until `shutdown`.
+/// Keeps `cache` on the live generation, trusting the instance it was filled in, until
+/// `shutdown`.
 pub async fn follow(pool: PgPool, cache: SessionCache, shutdown: CancellationToken) {
     let mut watcher = Watcher::new(pool, PROJECTION);
-    while let Some(generation) = watcher.changed(cache.generation(), &shutdown).await {
-        tracing::info!(generation, "session cache switched generation");
-        cache.use_generation(generation);
+    while let Some(live) = watcher.changed(&cache.live(), &shutdown).await {
+        tracing::info!(live.generation, ?live.instance, "session cache follows");
+        cache.use_live(&live);
     }
 }

@@ -6,13 +6,13 @@ pub mod generations;
 mod history;
 mod keys;
 mod maintenance;
+mod read;
 mod recent;
 mod script;
 mod view;
 
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, RwLock};
 
 use crate::event_store::StoreError;
 use chrono::{DateTime, Duration, Utc};
@@ -25,7 +25,7 @@ use uuid::Uuid;
 pub use history::{History, from_events, history, principal_of};
 use keys::Keys;
 pub use recent::{RecentSessions, SessionSource};
-use script::{Mode, Target, parse_read};
+use script::{Mode, Target};
 pub use view::{CachedSession, Change, Update, change, fold};
 
 /// Entries of sessions that already ended stay this long, so repeated introspections of their
@@ -42,13 +42,15 @@ pub enum CacheError {
     Events(#[from] events::EventError),
     #[error("the session cache was emptied while being written; nothing written")]
     Flushed,
+    #[error("Redis is not the instance the session cache was filled in; not read")]
+    Distrusted,
 }
 
 impl CacheError {
     /// Whether retrying later can help (a dependency was unreachable).
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Redis(_) | Self::Flushed => true,
+            Self::Redis(_) | Self::Flushed | Self::Distrusted => true,
             Self::Store(StoreError::Unavailable(_)) => true,
             Self::Store(_) | Self::Events(_) => false,
         }
@@ -79,6 +81,8 @@ pub struct SessionCache {
     conn: ConnectionManager,
     prefix: String,
     generation: Arc<AtomicU32>,
+    /// The Redis `run_id` reads are answered from (see [`generations::Live`]).
+    trusted: Arc<RwLock<Option<String>>>,
     script: Script,
     read_script: Script,
 }
@@ -93,12 +97,14 @@ impl std::fmt::Debug for SessionCache {
 }
 
 impl SessionCache {
-    /// A cache on generation 0; [`SessionCache::follow`] keeps it on the active one.
+    /// A cache on generation 0 trusting no Redis instance (every read is
+    /// [`CacheError::Distrusted`]); [`generations::follow`] keeps it on the live state.
     pub fn new(conn: ConnectionManager, prefix: impl Into<String>) -> Self {
         Self {
             conn,
             prefix: prefix.into(),
             generation: Arc::default(),
+            trusted: Arc::default(),
             script: Script::new(include_str!("apply.lua")),
             read_script: Script::new(include_str!("read.lua")),
         }
@@ -119,6 +125,32 @@ impl SessionCache {
     /// Moves this cache (and its clones) to `generation`.
     pub fn use_generation(&self, generation: u32) {
         self.generation.store(generation, Ordering::Release);
+    }
+
+    /// The generation and trusted instance this cache (and its clones) goes by.
+    pub fn live(&self) -> generations::Live {
+        generations::Live {
+            generation: self.generation(),
+            instance: self.trusted_instance(),
+        }
+    }
+
+    /// Moves this cache (and its clones) to the live state.
+    pub fn use_live(&self, live: &generations::Live) {
+        self.trust_instance(live.instance.clone());
+        self.use_generation(live.generation);
+    }
+
+    /// Answers reads only from the Redis server with this `run_id`.
+    pub fn trust_instance(&self, instance: Option<String>) {
+        *self.trusted.write().unwrap_or_else(|e| e.into_inner()) = instance;
+    }
+
+    fn trusted_instance(&self) -> Option<String> {
+        self.trusted
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Every key of this cache's generation starts with this.
@@ -213,35 +245,6 @@ impl SessionCache {
             .is_ok()
     }
 
-    /// The stream version the cache reflects for `principal_id`; `None` if it holds nothing of
-    /// the principal (never cached, expired or flushed).
-    pub async fn applied_version(&self, principal_id: Uuid) -> Result<Option<i64>, CacheError> {
-        let mut conn = self.conn.clone();
-        let version: Option<i64> = redis::cmd("GET")
-            .arg(self.keys().version(principal_id))
-            .query_async(&mut conn)
-            .await?;
-        Ok(version)
-    }
-
-    /// Every cached session of `principal_id` with the stream version the cache reflects for
-    /// it, read atomically; `None` if the cache holds nothing of it.
-    pub async fn sessions_of(
-        &self,
-        principal_id: Uuid,
-    ) -> Result<Option<(i64, Vec<CachedSession>)>, CacheError> {
-        let mut conn = self.conn.clone();
-        let keys = self.keys();
-        let read: Option<redis::Value> = self
-            .read_script
-            .key(keys.version(principal_id))
-            .key(keys.sessions(principal_id))
-            .arg(keys.session_prefix())
-            .invoke_async(&mut conn)
-            .await?;
-        Ok(read.map(parse_read).transpose()?)
-    }
-
     /// When an entry of `session` expires: with the session, and not before ended sessions'
     /// retention.
     fn entry_expiry(session: &CachedSession) -> DateTime<Utc> {
@@ -265,14 +268,5 @@ impl SessionCache {
             session.fields(),
         )
         .await
-    }
-
-    pub async fn get(&self, session_id: Uuid) -> Result<Option<CachedSession>, CacheError> {
-        let mut conn = self.conn.clone();
-        let fields: HashMap<String, String> = redis::cmd("HGETALL")
-            .arg(self.keys().session(session_id))
-            .query_async(&mut conn)
-            .await?;
-        Ok(CachedSession::from_fields(session_id, &fields))
     }
 }

@@ -1,17 +1,31 @@
--- Reads a principal's cached sessions in one step, so a flush or an expiry in between cannot
--- make a partial answer look whole.
--- KEYS[1]  the principal's applied stream version
--- KEYS[2]  the principal's set of session ids
--- ARGV[1]  the prefix of session keys (followed by the session id)
--- Returns nil when the cache holds nothing of the principal, else
--- {version, id1, {field, value, ...}, id2, {...}, ...}; ids whose entry expired are left out.
+-- Reads the session cache in one step (a flush or an expiry in between cannot make a partial
+-- answer look whole), but only from the Redis instance the live generation was filled in: a
+-- restarted Redis (its run_id is new at every start) may hold an older snapshot, with sessions
+-- that were revoked since. The caller then reads the event store instead.
+-- ARGV[1]  the run_id readers trust ("" for none)
+-- ARGV[2]  "entry": the hash KEYS[1]; "version": the string KEYS[1]; "sessions": the
+--          principal's version (KEYS[1]) and the hash of each id in its set (KEYS[2]), each
+--          hash's key being ARGV[3] .. id
+-- Returns -1 when the instance is not the trusted one; else what was asked for ("sessions":
+-- nil if the cache holds nothing of the principal, else {version, id1, {field, value, ...},
+-- id2, {...}, ...}; ids whose entry expired are left out).
+local server = redis.call('INFO', 'server')
+if ARGV[1] == '' or string.match(server, 'run_id:(%x+)') ~= ARGV[1] then
+  return -1
+end
+if ARGV[2] == 'entry' then
+  return redis.call('HGETALL', KEYS[1])
+end
+if ARGV[2] == 'version' then
+  return redis.call('GET', KEYS[1])
+end
 local version = redis.call('GET', KEYS[1])
 if not version then
   return nil
 end
 local out = {version}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  local fields = redis.call('HGETALL', ARGV[1] .. id)
+  local fields = redis.call('HGETALL', ARGV[3] .. id)
   if #fields > 0 then
     table.insert(out, id)
     table.insert(out, fields)

@@ -1,12 +1,10 @@
 //! The cache's writes and atomic reads, through its Lua scripts (`apply.lua`, `read.lua`): what
 //! a write is for, how it treats the entry and the principal's index, and what it answers.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{CacheError, CachedSession, Epoch, SessionCache, Written};
+use super::{CacheError, Epoch, SessionCache, Written};
 
 /// How a write treats the entry and the principal's index (see `apply.lua`).
 #[derive(Debug, Clone, Copy)]
@@ -99,29 +97,3 @@ end
 redis.call('SET', KEYS[2], ARGV[2])
 return 1
 ";
-
-/// The answer of `read.lua`: the version, then the id and fields of each entry.
-pub(super) fn parse_read(
-    value: redis::Value,
-) -> Result<(i64, Vec<CachedSession>), redis::RedisError> {
-    use redis::FromRedisValue;
-    let mut items = Vec::<redis::Value>::from_redis_value(value)?.into_iter();
-    let version = i64::from_redis_value(
-        items
-            .next()
-            .ok_or((redis::ErrorKind::UnexpectedReturnType, "empty session read"))?,
-    )?;
-    let mut sessions = Vec::new();
-    while let (Some(id), Some(fields)) = (items.next(), items.next()) {
-        let id = String::from_redis_value(id)?;
-        let fields = HashMap::<String, String>::from_redis_value(fields)?;
-        if let Some(session) = id
-            .parse()
-            .ok()
-            .and_then(|id| CachedSession::from_fields(id, &fields))
-        {
-            sessions.push(session);
-        }
-    }
-    Ok((version, sessions))
-}
