@@ -2,6 +2,8 @@
 //! one, whatever the commit order, the broker or the relay itself does.
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use command_api::relay::StepOutcome;
@@ -230,6 +232,45 @@ async fn a_broker_outage_mid_stream_delays_events_but_loses_none() {
         .filter_map(|r| r.header("event_id"))
         .collect();
     assert_eq!(seen.len(), ids.len());
+    assert_per_stream_order(&records);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_killed_under_load_and_started_again_loses_nothing_and_keeps_order() {
+    let mut backbone = Backbone::start_with_own_broker().await;
+    let shutdown = CancellationToken::new();
+    let relay = tokio::spawn(backbone.relay().run(shutdown.clone()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (store, stop) = (backbone.store(), stop.clone());
+        tokio::spawn(async move {
+            let principals: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
+            let mut ids = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                append_round(&store, &principals, &mut ids).await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            ids
+        })
+    };
+
+    // SIGKILL while the relay is publishing what the writer appends.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    backbone.broker().kill().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    backbone.broker().restart().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.store(true, Ordering::Relaxed);
+    let ids = writer.await.expect("writer");
+
+    let records = backbone.read_until_all(&ids, READ_TIMEOUT).await;
+    shutdown.cancel();
+    relay.await.expect("relay stops on shutdown");
+    let seen: HashSet<&str> = records
+        .iter()
+        .filter_map(|r| r.header("event_id"))
+        .collect();
+    assert_eq!(seen.len(), ids.len(), "every appended event was published");
     assert_per_stream_order(&records);
 }
 
