@@ -18,7 +18,7 @@ use utoipa::OpenApi;
 
 use crate::auth::credentials::PgCredentials;
 use crate::auth::keys::{KeyError, KeyStore, MasterKey};
-use crate::auth::lockout::PgLoginAttempts;
+use crate::auth::lockout::{Forgetting, LoginAttempts, PgLoginAttempts};
 use crate::auth::passwords::Passwords;
 use crate::auth::refresher::KeyRefresher;
 use crate::auth::throttle::RedisThrottle;
@@ -43,6 +43,7 @@ pub struct Application {
     keys: KeyRefresher,
     pool: PgPool,
     cache: SessionCache,
+    forgetting: Forgetting,
 }
 
 impl Application {
@@ -84,6 +85,11 @@ impl Application {
             args.throttle.clone(),
             server.registry(),
         );
+        let attempts: Arc<dyn LoginAttempts> = Arc::new(PgLoginAttempts::new(pool.clone()));
+        let forgetting = Forgetting {
+            attempts: attempts.clone(),
+            args: args.lockout.clone(),
+        };
         let state = AppState {
             sessions: SessionRunner {
                 ports: Ports {
@@ -96,7 +102,7 @@ impl Application {
             },
             directory: Arc::new(PgSessionDirectory::new(pool.clone())),
             login: LoginPorts {
-                attempts: Arc::new(PgLoginAttempts::new(pool.clone())),
+                attempts: attempts.clone(),
                 credentials: Arc::new(PgCredentials::new(pool.clone())),
                 passwords: Passwords::new(&args.passwords)?,
                 lockout: args.lockout.clone(),
@@ -138,6 +144,7 @@ impl Application {
             },
             pool,
             cache,
+            forgetting,
         })
     }
 
@@ -154,6 +161,7 @@ impl Application {
             shutdown.clone(),
         ));
         tokio::spawn(self.keys.run(shutdown.clone(), self.pool));
+        tokio::spawn(self.forgetting.run(shutdown.clone()));
         self.server.serve(shutdown.clone()).await?;
         if let Some(relay) = relay {
             relay.await.context("relay task")?;

@@ -144,3 +144,103 @@ async fn counters_are_per_source_and_a_success_makes_its_source_known() {
         .standing();
     assert_eq!(other.source.failures, 2, "and leaves other sources' counts");
 }
+
+#[tokio::test]
+async fn counters_and_known_sources_unused_past_the_retention_are_forgotten() {
+    let backbone = Backbone::start().await;
+    let attempts = PgLoginAttempts::new(backbone.db.pool.clone());
+    let begin = |login: &'static str| attempts.begin(login, SOURCE);
+    begin("known@example.com")
+        .await
+        .expect("begins")
+        .succeeded()
+        .await
+        .expect("known");
+    begin("guessed@example.com")
+        .await
+        .expect("begins")
+        .failed(Utc::now(), &args())
+        .await
+        .expect("counted");
+    let locking = LockoutArgs {
+        max_failures: 1,
+        lockout_secs: 3600,
+        ..LockoutArgs::default()
+    };
+    begin("locked@example.com")
+        .await
+        .expect("begins")
+        .failed(Utc::now(), &locking)
+        .await
+        .expect("locked");
+    begin("recent@example.com")
+        .await
+        .expect("begins")
+        .succeeded()
+        .await
+        .expect("known");
+    sqlx::query(
+        "UPDATE login_attempts SET updated_at = now() - interval '100 days' \
+         WHERE login <> 'recent@example.com'",
+    )
+    .execute(&backbone.db.pool)
+    .await
+    .expect("aged");
+
+    let retention = LockoutArgs::default().retained_since(Utc::now());
+    let forgotten = attempts.forget_unused(retention).await.expect("forgotten");
+    assert_eq!(
+        forgotten, 4,
+        "the known source, the counters and the lock's account row"
+    );
+    let standing = |login| async move { begin(login).await.expect("begins").standing() };
+    assert!(!standing("known@example.com").await.known_source);
+    assert_eq!(standing("guessed@example.com").await.source.failures, 0);
+    assert!(
+        standing("locked@example.com")
+            .await
+            .source
+            .locked_until
+            .is_some(),
+        "a lock still running stays"
+    );
+    assert!(standing("recent@example.com").await.known_source);
+}
+
+#[tokio::test]
+async fn a_known_source_logging_in_again_after_a_day_is_marked_used() {
+    let backbone = Backbone::start().await;
+    let attempts = PgLoginAttempts::new(backbone.db.pool.clone());
+    let login = "returning@example.com";
+    for _ in 0..2 {
+        attempts
+            .begin(login, SOURCE)
+            .await
+            .expect("begins")
+            .succeeded()
+            .await
+            .expect("known");
+    }
+    let used_at = || async {
+        sqlx::query_scalar::<_, chrono::DateTime<Utc>>(
+            "SELECT updated_at FROM login_attempts WHERE login = $1",
+        )
+        .bind(login)
+        .fetch_one(&backbone.db.pool)
+        .await
+        .expect("row")
+    };
+    sqlx::query("UPDATE login_attempts SET updated_at = now() - interval '2 days'")
+        .execute(&backbone.db.pool)
+        .await
+        .expect("aged");
+    let before = used_at().await;
+    attempts
+        .begin(login, SOURCE)
+        .await
+        .expect("begins")
+        .succeeded()
+        .await
+        .expect("known");
+    assert!(used_at().await > before + chrono::Duration::days(1));
+}

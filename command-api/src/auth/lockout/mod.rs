@@ -5,8 +5,11 @@
 //! account are counted too; reaching `--login-account-max-failures` (100, NIST SP 800-63B
 //! §5.2.2) locks the account for every source it has never logged in from, while its owner's
 //! known sources still get in. A success clears the source's counters and the account's, and
-//! makes the source known. Rate limits per address and per account bound the rest.
+//! makes the source known. Rate limits per address and per account bound the rest. Counters
+//! and known sources unused for `--login-attempts-retention-days` (90) are forgotten.
 //! docs/SECURITY.md weighs this against OWASP's guidance.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -44,6 +47,14 @@ pub struct LockoutArgs {
         default_value_t = 100
     )]
     pub account_max_failures: i32,
+    /// Counters and known sources unused this long are forgotten (a forgotten source is
+    /// treated as new by the account-wide lock; a forgotten counter starts again at 0).
+    #[arg(
+        long = "login-attempts-retention-days",
+        env = "LOGIN_ATTEMPTS_RETENTION_DAYS",
+        default_value_t = 90
+    )]
+    pub retention_days: i64,
 }
 
 impl Default for LockoutArgs {
@@ -53,7 +64,15 @@ impl Default for LockoutArgs {
             lockout_secs: 60,
             lockout_max_secs: 3600,
             account_max_failures: 100,
+            retention_days: 90,
         }
+    }
+}
+
+impl LockoutArgs {
+    /// Rows last used before this are forgotten.
+    pub fn retained_since(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now - Duration::days(self.retention_days)
     }
 }
 
@@ -176,6 +195,46 @@ pub trait LoginAttempts: Send + Sync + 'static {
     /// Waits until no other attempt on `login` runs in this process, then reads its counters
     /// for `source` (a client address, or empty when it is unknown).
     async fn begin(&self, login: &str, source: &str) -> Result<Box<dyn AttemptGuard>, StoreError>;
+    /// Forgets the counters and known sources last used before `before` (locks still running
+    /// stay); how many were forgotten.
+    async fn forget_unused(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+/// Forgets unused counters and known sources once an hour (and at start), until shutdown.
+#[derive(Clone)]
+pub struct Forgetting {
+    pub attempts: Arc<dyn LoginAttempts>,
+    pub args: LockoutArgs,
+}
+
+impl std::fmt::Debug for Forgetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Forgetting")
+            .field("args", &self.args)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Forgetting {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+    pub async fn run(self, shutdown: tokio_util::sync::CancellationToken) {
+        loop {
+            match self
+                .attempts
+                .forget_unused(self.args.retained_since(Utc::now()))
+                .await
+            {
+                Ok(0) => {}
+                Ok(forgotten) => tracing::info!(forgotten, "unused login counters forgotten"),
+                Err(error) => tracing::warn!(%error, "cannot forget unused login counters"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(Self::EVERY) => {}
+            }
+        }
+    }
 }
 
 mod postgres;

@@ -44,15 +44,23 @@ struct PgAttemptGuard {
     login: String,
     source: String,
     standing: Standing,
+    /// When the source's row was last written (`None`: it has none).
+    source_used_at: Option<DateTime<Utc>>,
 }
 
+/// A known source's row is written again on a success at most this often, so that its last use
+/// is known (to forget unused ones) without a write per login.
+const TOUCH_EVERY: chrono::Duration = chrono::Duration::hours(24);
+
+/// The counters of `login` from `source` and of its account, and when the source's row was
+/// last written.
 async fn standing(
     conn: &mut PgConnection,
     login: &str,
     source: &str,
-) -> Result<Standing, StoreError> {
+) -> Result<(Standing, Option<DateTime<Utc>>), StoreError> {
     let rows = sqlx::query(
-        "SELECT source, failures, lockouts, locked_until, known FROM login_attempts \
+        "SELECT source, failures, lockouts, locked_until, known, updated_at FROM login_attempts \
          WHERE login = $1 AND source IN ($2, $3)",
     )
     .bind(login)
@@ -62,6 +70,7 @@ async fn standing(
     .await
     .map_err(unavailable)?;
     let mut standing = Standing::default();
+    let mut used_at = None;
     for row in rows {
         let attempts = attempts(&row).map_err(unavailable)?;
         match row.try_get::<&str, _>("source").map_err(unavailable)? {
@@ -69,10 +78,11 @@ async fn standing(
             _ => {
                 standing.source = attempts;
                 standing.known_source = row.try_get("known").map_err(unavailable)?;
+                used_at = row.try_get("updated_at").map_err(unavailable)?;
             }
         }
     }
-    Ok(standing)
+    Ok((standing, used_at))
 }
 
 fn attempts(row: &PgRow) -> Result<Attempts, sqlx::Error> {
@@ -119,14 +129,27 @@ impl LoginAttempts for PgLoginAttempts {
         };
         let stripe = stripe.lock_owned().await;
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
-        let standing = standing(&mut conn, login, source).await?;
+        let (standing, source_used_at) = standing(&mut conn, login, source).await?;
         Ok(Box::new(PgAttemptGuard {
             _stripe: stripe,
             pool: self.pool.clone(),
             login: login.to_owned(),
             source: source.to_owned(),
             standing,
+            source_used_at,
         }))
+    }
+
+    async fn forget_unused(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        sqlx::query(
+            "DELETE FROM login_attempts WHERE updated_at < $1 \
+             AND (locked_until IS NULL OR locked_until < now())",
+        )
+        .bind(before)
+        .execute(&self.pool)
+        .await
+        .map(|done| done.rows_affected())
+        .map_err(unavailable)
     }
 }
 
@@ -147,7 +170,7 @@ impl AttemptGuard for PgAttemptGuard {
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
-        let current = standing(&mut tx, &self.login, &self.source).await?;
+        let (current, _) = standing(&mut tx, &self.login, &self.source).await?;
         let (next, tripped) = current.failed(now, args);
         store(
             &mut tx,
@@ -164,9 +187,13 @@ impl AttemptGuard for PgAttemptGuard {
 
     async fn succeeded(self: Box<Self>) -> Result<(), StoreError> {
         let clean = Attempts::default();
+        let recently_used = self
+            .source_used_at
+            .is_some_and(|at| at > Utc::now() - TOUCH_EVERY);
         if self.standing.known_source
             && self.standing.source == clean
             && self.standing.account == clean
+            && recently_used
         {
             return Ok(());
         }

@@ -16,6 +16,7 @@ fn args() -> LockoutArgs {
         lockout_secs: 60,
         lockout_max_secs: 200,
         account_max_failures: 5,
+        ..LockoutArgs::default()
     }
 }
 
