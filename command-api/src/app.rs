@@ -98,6 +98,7 @@ impl Application {
                     clock,
                 },
                 cache: cache.clone(),
+                history: Arc::new(PgEventStore::new(pool.clone())),
                 policy: (&args.sessions).into(),
             },
             directory: Arc::new(PgSessionDirectory::new(pool.clone())),

@@ -1,5 +1,5 @@
 //! Projector metrics, labelled by projection: events by outcome, retries, apply latency, lag
-//! (in offsets and in seconds) and events in flight.
+//! (in offsets and in seconds), events in flight, partitions assigned and revoked.
 
 use std::sync::atomic::AtomicU64;
 
@@ -27,6 +27,13 @@ pub struct PartitionLabels {
     pub partition: i32,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RebalanceLabels {
+    pub projection: &'static str,
+    /// `assigned` or `revoked`.
+    pub change: &'static str,
+}
+
 #[derive(Debug, Clone)]
 pub struct ProjectorMetrics {
     /// Outcomes: applied, already_applied, rebuilt, ignored, parked, dead_lettered.
@@ -40,6 +47,8 @@ pub struct ProjectorMetrics {
     /// Records on the partition past the consumer's position.
     pub lag_offsets: Family<PartitionLabels, Gauge>,
     pub in_flight: Family<ProjectionLabels, Gauge>,
+    /// Partitions assigned to and revoked from this member.
+    pub rebalanced_partitions: Family<RebalanceLabels, Counter>,
 }
 
 impl Default for ProjectorMetrics {
@@ -57,6 +66,7 @@ impl Default for ProjectorMetrics {
             lag_seconds: Family::default(),
             lag_offsets: Family::default(),
             in_flight: Family::default(),
+            rebalanced_partitions: Family::default(),
         }
     }
 }
@@ -99,7 +109,18 @@ impl ProjectorMetrics {
             "Events being applied now",
             m.in_flight.clone(),
         );
+        registry.register(
+            "projector_rebalanced_partitions",
+            "Partitions assigned to or revoked from this member",
+            m.rebalanced_partitions.clone(),
+        );
         m
+    }
+
+    pub fn rebalanced(&self, projection: &'static str, change: &'static str, partitions: usize) {
+        self.rebalanced_partitions
+            .get_or_create(&RebalanceLabels { projection, change })
+            .inc_by(partitions as u64);
     }
 
     pub fn outcome(&self, projection: &'static str, outcome: &'static str) {

@@ -4,8 +4,7 @@ use std::sync::Arc;
 
 use access::{PublishedKeys, TokenVerifier};
 use runtime::clock::Clock;
-use store::event_store::EventStore;
-use store::session_cache::SessionCache;
+use store::session_cache::{SessionCache, SessionSource};
 
 use crate::revocations::RevocationLog;
 
@@ -14,7 +13,7 @@ pub struct AppState {
     pub verifier: Arc<TokenVerifier>,
     pub keys: PublishedKeys,
     pub cache: SessionCache,
-    pub store: Arc<dyn EventStore>,
+    pub store: Arc<dyn SessionSource>,
     pub revocations: Arc<dyn RevocationLog>,
     pub clock: Arc<dyn Clock>,
 }

@@ -2,6 +2,7 @@
 //! its hooks (the session cache's epoch before an append, the write-through after it). Nothing
 //! here knows HTTP: callers map [`Rejected`] to their answers.
 
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
@@ -9,7 +10,7 @@ use events::sessions::SessionEvent;
 use events::topics::Category;
 use events::{EventFamily, EventMetadata};
 use store::aggregate::{self, Aggregate, Hooks, Ports, RunError};
-use store::session_cache::{CacheError, Epoch, SessionCache, Written};
+use store::session_cache::{CacheError, Epoch, SessionCache, SessionSource, Written};
 use uuid::Uuid;
 
 use super::{Command, SessionError, SessionPolicy, Sessions, decide};
@@ -58,6 +59,8 @@ pub struct SessionRunner {
     /// Written through after each command, so a login or revocation is visible to
     /// introspection at once; the projector makes it right if this write is lost.
     pub cache: SessionCache,
+    /// What a lost entry is rebuilt from: the events, after the read side's snapshot.
+    pub history: Arc<dyn SessionSource>,
     pub policy: SessionPolicy,
 }
 
@@ -121,7 +124,7 @@ impl Hooks<Sessions> for SessionRunner {
                 };
                 if written == Written::Missing {
                     self.cache
-                        .rebuild(self.ports.store.as_ref(), principal_id)
+                        .rebuild(self.history.as_ref(), principal_id)
                         .await?;
                     break;
                 }

@@ -8,6 +8,7 @@ mod read_model;
 mod relay;
 mod relay_processes;
 mod session_cache;
+mod session_history;
 mod signing_keys;
 mod support;
 mod topics;

@@ -42,6 +42,15 @@ pub struct EngineArgs {
         default_value_t = 10_000
     )]
     pub session_timeout_ms: u64,
+    /// How long the group waits for a member that answers but stopped polling. The engine
+    /// keeps polling while its buffer is full (its partitions paused), so this bounds only a
+    /// stuck process.
+    #[arg(
+        long = "kafka-max-poll-interval-ms",
+        env = "KAFKA_MAX_POLL_INTERVAL_MS",
+        default_value_t = 600_000
+    )]
+    pub max_poll_interval_ms: u64,
 }
 
 impl Default for EngineArgs {
@@ -52,6 +61,7 @@ impl Default for EngineArgs {
             retry_budget_secs: 300,
             shutdown_grace_secs: 10,
             session_timeout_ms: 10_000,
+            max_poll_interval_ms: 600_000,
         }
     }
 }

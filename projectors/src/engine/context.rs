@@ -68,6 +68,8 @@ impl ConsumerContext for EngineContext {
         if let Rebalance::Revoke(list) = rebalance {
             let partitions: Vec<i32> = list.elements().iter().map(|e| e.partition()).collect();
             tracing::info!(?partitions, "partitions revoked");
+            self.metrics
+                .rebalanced(self.projection, "revoked", partitions.len());
             lock(&self.offsets).revoke(partitions.iter().copied());
             if !self.hand_over(&partitions) {
                 tracing::warn!(
@@ -82,6 +84,8 @@ impl ConsumerContext for EngineContext {
         if let Rebalance::Assign(list) = rebalance {
             let partitions: Vec<i32> = list.elements().iter().map(|e| e.partition()).collect();
             tracing::info!(?partitions, "partitions assigned");
+            self.metrics
+                .rebalanced(self.projection, "assigned", partitions.len());
             self.handover.assign(partitions.iter().copied());
             lock(&self.offsets).assign(partitions);
             self.reassigned.store(true, Ordering::Release);

@@ -13,8 +13,10 @@ mod job;
 mod lanes;
 pub mod offsets;
 pub mod parking;
+mod room;
 mod worker;
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -108,7 +110,10 @@ impl<P: Projection> Engine<P> {
             .set("auto.commit.interval.ms", "1000")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
-            .set("max.poll.interval.ms", "600000")
+            .set(
+                "max.poll.interval.ms",
+                args.max_poll_interval_ms.to_string(),
+            )
             // Settings chosen for Apache Kafka, with why: docs/KAFKA.md.
             .set("partition.assignment.strategy", "cooperative-sticky")
             .set("fetch.min.bytes", "1")
@@ -154,18 +159,22 @@ impl<P: Projection> Engine<P> {
         let applying = Arc::new(Semaphore::new(self.concurrency));
         let lanes = Arc::new(Mutex::new(Lanes::default()));
         let mut tasks = JoinSet::new();
+        // Records delivered while the buffer was full, taken first.
+        let mut aside = VecDeque::new();
         loop {
-            let permit = tokio::select! {
-                _ = shutdown.cancelled() => break,
-                permit = permits.clone().acquire_owned() => permit?,
+            let Some(permit) = self.room(&permits, &mut aside, &shutdown).await else {
+                break;
             };
-            let message = tokio::select! {
-                _ = shutdown.cancelled() => break,
-                message = self.consumer.recv() => message,
+            let message = match aside.pop_front() {
+                Some(message) => Ok(message),
+                None => tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    message = self.consumer.recv() => message.map(|m| m.detach()),
+                },
             };
             while tasks.try_join_next().is_some() {}
             let message = match message {
-                Ok(message) => message.detach(),
+                Ok(message) => message,
                 Err(error) => {
                     tracing::warn!(%error, "Kafka consumer error");
                     continue;

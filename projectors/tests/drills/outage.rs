@@ -129,3 +129,67 @@ async fn keep_writing(drill: Arc<Drill>, principals: Vec<Uuid>, stop: Arc<Atomic
         tokio::time::sleep(Duration::from_millis(400)).await;
     }
 }
+
+/// With Redis down, a full buffer pauses the partitions and keeps polling: the member stays in
+/// the group past `max.poll.interval.ms` (before, it stopped polling, was taken for stuck and
+/// its partitions were revoked), and nothing is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_buffer_waiting_on_redis_keeps_its_partitions() {
+    let drill = Drill::start().await;
+    let mut server = TestRedis::start().await;
+    let redis = RedisArgs {
+        url: server.url(),
+        key_prefix: "drill:".into(),
+    };
+    let cache = drill.cache(&redis);
+    let mut args = drill.run_args(&redis);
+    args.engine.retry_budget_secs = 1;
+    // A buffer of 16 records, and a poll interval the outage outlasts twice.
+    args.engine.concurrency = 1;
+    args.engine.session_timeout_ms = 6_000;
+    args.engine.max_poll_interval_ms = 7_000;
+    let projectors = Running::start(args).await;
+    let principals: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
+    for p in &principals {
+        drill.start_session(*p).await;
+    }
+    drill.wait_until_cache_matches(&cache).await;
+
+    server.stop().await;
+    for _ in 0..10 {
+        for p in &principals {
+            drill.start_session(*p).await;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    server.restart().await;
+    drill.wait_until_cache_matches(&cache).await;
+    // A member that left the group hears of it at its next polls: let a few happen.
+    drill.start_session(principals[0]).await;
+    drill.wait_until_cache_matches(&cache).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let page = metrics_page(&projectors.base).await;
+    let rebalanced = |change| {
+        metrics::sum(
+            &page,
+            "identity_projector_rebalanced_partitions_total",
+            &[("change", change)],
+        )
+    };
+    assert_eq!(rebalanced("revoked"), 0.0, "the member kept its partitions");
+    assert_eq!(
+        rebalanced("assigned"),
+        3.0,
+        "the topic's three partitions, assigned once"
+    );
+    assert_eq!(
+        metrics::sum(
+            &page,
+            "identity_projector_events_total",
+            &[("outcome", "dead_lettered")]
+        ),
+        0.0
+    );
+    projectors.stop().await;
+}

@@ -12,7 +12,6 @@ use super::{
     CacheError, CachedSession, ENDED_RETENTION, Epoch, History, SessionCache, SessionSource,
     history, principal_of,
 };
-use crate::event_store::EventStore;
 
 impl SessionCache {
     /// Marks this generation filled (a rebuild filled it from the topic).
@@ -115,7 +114,7 @@ impl SessionCache {
     /// returns them: what a missing entry falls back to.
     pub async fn rebuild(
         &self,
-        store: &dyn EventStore,
+        store: &dyn SessionSource,
         principal_id: Uuid,
     ) -> Result<BTreeMap<Uuid, CachedSession>, CacheError> {
         let epoch = self.epoch().await?;

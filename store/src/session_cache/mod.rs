@@ -22,11 +22,11 @@ use redis::Script;
 use redis::aio::ConnectionManager;
 use uuid::Uuid;
 
-pub use history::{History, from_events, history, principal_of};
+pub use history::{HISTORY_SNAPSHOT_FORMAT, History, from_events, history, principal_of};
 use keys::Keys;
 pub use recent::{RecentSessions, SessionSource};
 use script::{Mode, Target};
-pub use view::{CachedSession, Change, Update, change, fold};
+pub use view::{CachedSession, Change, Update, change, fold, fold_onto};
 
 /// Entries of sessions that already ended stay this long, so repeated introspections of their
 /// tokens are answered from the cache.

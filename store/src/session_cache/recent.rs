@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::event_store::{EventStore, PgEventStore, StoreError, unavailable};
+use crate::event_store::{EventStore, PgEventStore, Snapshots, StoreError, unavailable};
 
 #[async_trait]
 pub trait RecentSessions: Send + Sync + 'static {
@@ -12,10 +12,11 @@ pub trait RecentSessions: Send + Sync + 'static {
     async fn streams_since(&self, since: DateTime<Utc>) -> Result<Vec<String>, StoreError>;
 }
 
-/// What a cache fills from: the events, and where the recent sessions are.
-pub trait SessionSource: EventStore + RecentSessions {}
+/// What a cache fills from: the events, where the recent sessions are, and the snapshots that
+/// spare a fold the whole stream.
+pub trait SessionSource: EventStore + RecentSessions + Snapshots {}
 
-impl<T: EventStore + RecentSessions> SessionSource for T {}
+impl<T: EventStore + RecentSessions + Snapshots> SessionSource for T {}
 
 #[async_trait]
 impl RecentSessions for PgEventStore {

@@ -9,7 +9,7 @@ use events::{PrincipalType, Recorded};
 use uuid::Uuid;
 
 /// One session as the cache holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CachedSession {
     pub session_id: Uuid,
     pub principal_id: Uuid,
@@ -157,7 +157,13 @@ pub fn change(recorded: &Recorded<SessionEvent>) -> Change {
 /// Every session of a stream, each at the version of the last event that changed it: exactly
 /// what applying the events one by one writes, so a cache built either way is the same.
 pub fn fold(history: &[Recorded<SessionEvent>]) -> BTreeMap<Uuid, CachedSession> {
-    let mut sessions: BTreeMap<Uuid, CachedSession> = BTreeMap::new();
+    let mut sessions = BTreeMap::new();
+    fold_onto(&mut sessions, history);
+    sessions
+}
+
+/// [`fold`], continuing from `sessions` (a snapshot's).
+pub fn fold_onto(sessions: &mut BTreeMap<Uuid, CachedSession>, history: &[Recorded<SessionEvent>]) {
     for recorded in history {
         match change(recorded) {
             Change::Put(session) => {
@@ -176,7 +182,6 @@ pub fn fold(history: &[Recorded<SessionEvent>]) -> BTreeMap<Uuid, CachedSession>
             Change::None => {}
         }
     }
-    sessions
 }
 
 #[cfg(test)]
