@@ -10,6 +10,7 @@ mod commands;
 pub mod http;
 pub mod relay;
 pub mod sessions;
+pub mod users;
 
 pub use app::Application;
 pub use cli::{Cli, Command, ServeArgs};

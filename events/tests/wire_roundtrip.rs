@@ -10,7 +10,7 @@ use apache_avro::writer::datum::GenericDatumWriter;
 use chrono::{DateTime, TimeZone, Utc};
 use events::roles::{RoleCreated, RoleEvent};
 use events::sessions::*;
-use events::users::{UserEvent, UserRegistered, UserRoleAssigned};
+use events::users::*;
 use events::{Actor, Envelope, EventFamily, EventMetadata, Permission, PrincipalType, RawEvent};
 use uuid::Uuid;
 
@@ -111,6 +111,51 @@ fn user_samples() -> Vec<(Envelope, UserEvent)> {
                 user_id,
                 role_id: Uuid::now_v7(),
                 assigned_at: at(2),
+            }),
+        ),
+        (
+            envelope(3, Some(Actor::User(Uuid::now_v7()))),
+            UserEvent::RoleUnassigned(UserRoleUnassigned {
+                user_id,
+                role_id: Uuid::now_v7(),
+                unassigned_at: at(3),
+            }),
+        ),
+        (
+            envelope(4, Some(Actor::User(user_id))),
+            UserEvent::DisplayNameChanged(UserDisplayNameChanged {
+                user_id,
+                display_name: "Ada Lovelace".into(),
+                changed_at: at(4),
+            }),
+        ),
+        (
+            envelope(5, Some(Actor::User(user_id))),
+            UserEvent::EmailChanged(UserEmailChanged {
+                user_id,
+                email: "ada.lovelace@example.test".into(),
+                changed_at: at(5),
+            }),
+        ),
+        (
+            envelope(6, Some(Actor::User(user_id))),
+            UserEvent::PasswordChanged(UserPasswordChanged {
+                user_id,
+                changed_at: at(6),
+            }),
+        ),
+        (
+            envelope(7, Some(Actor::User(Uuid::now_v7()))),
+            UserEvent::Disabled(UserDisabled {
+                user_id,
+                disabled_at: at(7),
+            }),
+        ),
+        (
+            envelope(8, Some(Actor::User(Uuid::now_v7()))),
+            UserEvent::Enabled(UserEnabled {
+                user_id,
+                enabled_at: at(8),
             }),
         ),
     ]

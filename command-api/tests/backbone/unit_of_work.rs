@@ -70,7 +70,7 @@ impl Hooks<Account> for WithCredential {
             .iter()
             .filter_map(|e| match e {
                 UserEvent::Registered(r) => Some(credential(id, r)),
-                UserEvent::RoleAssigned(_) => None,
+                _ => None,
             })
             .collect()
     }
