@@ -69,10 +69,18 @@ impl InstanceKeeper {
             ),
         }
         let cache = self.cache.on_generation(live.generation);
-        let cleared = cache.clear().await?;
-        let principals = cache
-            .fill(self.store.as_ref(), chrono::Utc::now() - self.window)
-            .await?;
+        // No instance recorded yet: this deployment's first start, whose own fill (the
+        // supervisor's, running beside this) wrote what Redis holds. Clearing it would make that
+        // fill start over; an instance recorded before means Redis restarted since.
+        let first = live.instance.is_none();
+        let cleared = if first { 0 } else { cache.clear().await? };
+        let principals = if first && cache.is_filled().await? {
+            0
+        } else {
+            cache
+                .fill(self.store.as_ref(), chrono::Utc::now() - self.window)
+                .await?
+        };
         // What was filled is in `instance` only if Redis did not restart meanwhile.
         anyhow::ensure!(
             cache.instance().await? == instance,

@@ -320,6 +320,13 @@ impl Running {
         let base = format!("http://{}", app.local_addr());
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(app.run(shutdown.clone()));
+        // Ready: its cache filled and its consumer holding partitions.
+        let ready = format!("{base}/readyz");
+        eventually(TIMEOUT, "the projectors to be ready", || async {
+            let answer = reqwest::get(&ready).await.ok()?;
+            (answer.status() == 200).then_some(())
+        })
+        .await;
         Self {
             base,
             shutdown,
