@@ -9,6 +9,7 @@ pub mod cli;
 mod commands;
 pub mod http;
 pub mod relay;
+pub mod roles;
 pub mod sessions;
 pub mod users;
 

@@ -142,6 +142,16 @@ impl WireField for PrincipalType {
     }
 }
 
+impl WireField for Permission {
+    type Wire = String;
+    fn to_wire(&self) -> String {
+        self.as_str().to_owned()
+    }
+    fn from_wire(_: &'static str, wire: String) -> Result<Self, EventError> {
+        wire.parse()
+    }
+}
+
 impl WireField for Vec<Permission> {
     type Wire = Vec<String>;
     fn to_wire(&self) -> Vec<String> {
