@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use store::event_store::{StoreError, TransactionalWrite, unavailable, violated_constraint};
 
-const LOGIN_CONSTRAINT: &str = "credentials_login_key";
+/// The unique index that makes a login (an email) one principal's only.
+pub const LOGIN_CONSTRAINT: &str = "credentials_login_key";
 
 /// A principal's login and password hash, stored beside (never inside) the events that create
 /// or change the principal: a [`TransactionalWrite`] of that command. A login another principal

@@ -1,8 +1,12 @@
 //! The user aggregate: one admin account per stream (`user-<id>`). [`decide`] holds every rule;
-//! [`User::evolve`] only records what happened; [`fields`] says what a field may hold.
+//! [`User::evolve`] only records what happened; [`fields`] says what a field may hold;
+//! [`execute`] runs a command with the rows it writes beside its events ([`UserRows`], made in
+//! Postgres by [`PgUserRows`]).
 
 mod decide;
+mod execute;
 pub mod fields;
+mod postgres;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -13,6 +17,8 @@ use events::users::UserEvent;
 use store::aggregate::Aggregate;
 
 pub use decide::{Registration, UserChange, UserCommand, UserError, decide};
+pub use execute::{UserRows, UserRunner, execute};
+pub use postgres::PgUserRows;
 pub use state::User;
 
 impl Aggregate for User {

@@ -13,3 +13,4 @@ mod signing_keys;
 mod support;
 mod topics;
 mod unit_of_work;
+mod users;

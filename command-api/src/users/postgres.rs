@@ -1,0 +1,121 @@
+//! The rows user commands write beside their events, in Postgres: `credentials` (login,
+//! password hash, disabled flag) and `auth_user_roles`, which logins read.
+
+use async_trait::async_trait;
+use events::PrincipalType;
+use sqlx::PgConnection;
+use store::event_store::{StoreError, TransactionalWrite, unavailable, violated_constraint};
+use uuid::Uuid;
+
+use super::execute::UserRows;
+use crate::auth::credentials::{Credential, LOGIN_CONSTRAINT};
+use crate::auth::grants::RoleAssignment;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PgUserRows;
+
+impl UserRows for PgUserRows {
+    fn credential(
+        &self,
+        user_id: Uuid,
+        login: &str,
+        password_hash: &str,
+    ) -> Box<dyn TransactionalWrite> {
+        Box::new(Credential {
+            principal_id: user_id,
+            principal_type: PrincipalType::User,
+            login: login.to_owned(),
+            password_hash: password_hash.to_owned(),
+        })
+    }
+
+    fn login(&self, user_id: Uuid, login: &str) -> Box<dyn TransactionalWrite> {
+        Box::new(Update {
+            user_id,
+            change: Change::Login(login.to_owned()),
+        })
+    }
+
+    fn password(&self, user_id: Uuid, password_hash: &str) -> Box<dyn TransactionalWrite> {
+        Box::new(Update {
+            user_id,
+            change: Change::Password(password_hash.to_owned()),
+        })
+    }
+
+    fn disabled(&self, user_id: Uuid, disabled: bool) -> Box<dyn TransactionalWrite> {
+        Box::new(Update {
+            user_id,
+            change: Change::Disabled(disabled),
+        })
+    }
+
+    fn holds_role(&self, user_id: Uuid, role_id: Uuid, holds: bool) -> Box<dyn TransactionalWrite> {
+        match holds {
+            true => Box::new(RoleAssignment { user_id, role_id }),
+            false => Box::new(Unassignment { user_id, role_id }),
+        }
+    }
+}
+
+enum Change {
+    Login(String),
+    Password(String),
+    Disabled(bool),
+}
+
+/// One column of a user's credential row.
+struct Update {
+    user_id: Uuid,
+    change: Change,
+}
+
+#[async_trait]
+impl TransactionalWrite for Update {
+    async fn write(&self, conn: &mut PgConnection) -> Result<(), StoreError> {
+        let query = match &self.change {
+            Change::Login(login) => {
+                sqlx::query("UPDATE credentials SET login = $2, updated_at = now() WHERE principal_id = $1")
+                    .bind(self.user_id)
+                    .bind(login)
+            }
+            Change::Password(hash) => sqlx::query(
+                "UPDATE credentials SET password_hash = $2, updated_at = now() WHERE principal_id = $1",
+            )
+            .bind(self.user_id)
+            .bind(hash),
+            Change::Disabled(disabled) => sqlx::query(
+                "UPDATE credentials SET disabled = $2, updated_at = now() WHERE principal_id = $1",
+            )
+            .bind(self.user_id)
+            .bind(disabled),
+        };
+        query
+            .execute(conn)
+            .await
+            .map(drop)
+            .map_err(|e| match violated_constraint(&e) {
+                Some(LOGIN_CONSTRAINT) => StoreError::Taken("login"),
+                _ => unavailable(e),
+            })
+    }
+}
+
+/// A role taken from a user.
+struct Unassignment {
+    user_id: Uuid,
+    role_id: Uuid,
+}
+
+#[async_trait]
+impl TransactionalWrite for Unassignment {
+    async fn write(&self, conn: &mut PgConnection) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM auth_user_roles WHERE user_id = $1 AND role_id = $2")
+            .bind(self.user_id)
+            .bind(self.role_id)
+            .execute(conn)
+            .await
+            .map(drop)
+            .map_err(unavailable)
+    }
+}

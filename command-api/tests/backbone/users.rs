@@ -1,0 +1,142 @@
+//! User commands with the rows they write beside their events, on real Postgres: an email is
+//! one principal's only (two registrations racing for it make one user, and the loser leaves
+//! no event), and each change writes what logins read.
+
+use std::sync::Arc;
+
+use command_api::users::{
+    PgUserRows, Registration, UserChange, UserCommand, UserRunner, execute,
+    fields::{DisplayName, Email},
+};
+use events::EventMetadata;
+use runtime::clock::SystemClock;
+use store::aggregate::{Ports, RunError};
+use store::event_store::{PgEventStore, PgSnapshots, StoreError};
+use uuid::Uuid;
+
+use crate::support::Backbone;
+
+fn runner(backbone: &Backbone) -> UserRunner {
+    UserRunner {
+        ports: Ports {
+            store: Arc::new(PgEventStore::new(backbone.db.pool.clone())),
+            snapshots: Arc::new(PgSnapshots::new(backbone.db.pool.clone())),
+            clock: Arc::new(SystemClock),
+        },
+        rows: Arc::new(PgUserRows),
+    }
+}
+
+fn registration(user_id: Uuid, email: &str) -> UserCommand {
+    UserCommand::Register(Registration {
+        user_id,
+        email: Email::parse(email).expect("valid email"),
+        display_name: DisplayName::parse("Ada").expect("valid name"),
+    })
+}
+
+async fn events_of(backbone: &Backbone, user_id: Uuid) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM events WHERE stream_id = $1")
+        .bind(events::topics::Category::Users.stream_id(user_id))
+        .fetch_one(&backbone.db.pool)
+        .await
+        .expect("count")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_registrations_racing_for_one_email_make_one_user() {
+    let backbone = Backbone::start().await;
+    let runner = runner(&backbone);
+    let (first, second) = (Uuid::now_v7(), Uuid::now_v7());
+    let register = |id: Uuid, email: &'static str| {
+        let runner = runner.clone();
+        tokio::spawn(async move {
+            execute(
+                &runner,
+                id,
+                registration(id, email),
+                Some("$argon2id$stand-in".into()),
+                EventMetadata::new(None),
+            )
+            .await
+        })
+    };
+    let (a, b) = (
+        register(first, "ada@example.test"),
+        register(second, " ADA@example.test"),
+    );
+    let outcomes = [a.await.expect("task"), b.await.expect("task")];
+    let won = outcomes.iter().filter(|o| o.is_ok()).count();
+    assert_eq!(won, 1, "one registration wins: {outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| matches!(o, Err(RunError::Store(StoreError::Taken("login"))))),
+        "the other finds the email taken: {outcomes:?}"
+    );
+    let counts = [
+        events_of(&backbone, first).await,
+        events_of(&backbone, second).await,
+    ];
+    assert_eq!(counts.iter().sum::<i64>(), 1, "the loser appended nothing");
+}
+
+#[tokio::test]
+async fn each_change_writes_what_logins_read() {
+    let backbone = Backbone::start().await;
+    let runner = runner(&backbone);
+    let user = Uuid::now_v7();
+    let run = |command, hash: Option<&str>| {
+        let runner = runner.clone();
+        let hash = hash.map(str::to_owned);
+        async move {
+            execute(&runner, user, command, hash, EventMetadata::new(None))
+                .await
+                .expect("command runs")
+        }
+    };
+    run(registration(user, "grace@example.test"), Some("hash-1")).await;
+    let credential = || async {
+        sqlx::query_as::<_, (String, String, bool)>(
+            "SELECT login, password_hash, disabled FROM credentials WHERE principal_id = $1",
+        )
+        .bind(user)
+        .fetch_one(&backbone.db.pool)
+        .await
+        .expect("credential")
+    };
+    assert_eq!(
+        credential().await,
+        ("grace@example.test".into(), "hash-1".into(), false)
+    );
+
+    let email = Email::parse("hopper@example.test").expect("valid");
+    run(UserCommand::Change(UserChange::Email(email)), None).await;
+    run(UserCommand::Change(UserChange::Password), Some("hash-2")).await;
+    run(UserCommand::Change(UserChange::Disable), None).await;
+    assert_eq!(
+        credential().await,
+        ("hopper@example.test".into(), "hash-2".into(), true)
+    );
+    run(UserCommand::Change(UserChange::Enable), None).await;
+    assert!(!credential().await.2);
+
+    let role = command_api::bootstrap::ADMIN_ROLE_ID;
+    sqlx::query("INSERT INTO auth_roles (role_id, name, permissions) VALUES ($1, 'admin', '{}')")
+        .bind(role)
+        .execute(&backbone.db.pool)
+        .await
+        .expect("role row");
+    let holds = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM auth_user_roles WHERE user_id = $1")
+            .bind(user)
+            .fetch_one(&backbone.db.pool)
+            .await
+            .expect("assignments")
+    };
+    run(UserCommand::Change(UserChange::AssignRole(role)), None).await;
+    assert_eq!(holds().await, 1);
+    run(UserCommand::Change(UserChange::UnassignRole(role)), None).await;
+    assert_eq!(holds().await, 0);
+    assert_eq!(events_of(&backbone, user).await, 7);
+}
