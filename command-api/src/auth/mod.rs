@@ -1,5 +1,5 @@
-//! Authentication pieces the commands use: password hashing, signing keys, access and refresh
-//! tokens, credentials and the role grants logins read.
+//! Authentication pieces the commands use: password hashing and the policy new passwords
+//! meet, signing keys, access and refresh tokens, credentials and the role grants logins read.
 
 pub mod config;
 pub mod credentials;
@@ -7,6 +7,7 @@ pub mod grants;
 pub mod keys;
 pub mod lockout;
 pub mod login_name;
+pub mod password_policy;
 pub mod passwords;
 pub(crate) mod refresher;
 pub mod throttle;
