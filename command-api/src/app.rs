@@ -28,6 +28,8 @@ use crate::relay::{Publisher, Relay, RelayArgs, RelayMetrics};
 use crate::sessions::login::LoginPorts;
 use crate::sessions::routes::{ApiDoc, AppState};
 use crate::sessions::{PgSessionDirectory, SessionRunner};
+use crate::users::routes::UsersState;
+use crate::users::{PgUserRows, UserRunner};
 use access::{PublishedKeys, TokenVerifier};
 use store::aggregate::Ports;
 use store::event_store::{PgEventStore, PgSnapshots};
@@ -112,6 +114,16 @@ impl Application {
             issuer: issuer.clone(),
             verifier: verifier.clone(),
         };
+        let users = UsersState {
+            users: UserRunner {
+                ports: state.sessions.ports.clone(),
+                rows: Arc::new(PgUserRows),
+            },
+            sessions: state.sessions.clone(),
+            passwords: state.login.passwords.clone(),
+            policy: args.passwords.policy.clone(),
+            verifier: verifier.clone(),
+        };
         cache.use_live(&generations::live_or_first(&pool).await);
 
         let relay = if args.relay_enabled {
@@ -130,8 +142,8 @@ impl Application {
             .bind(
                 &args.http,
                 DEFAULT_PORT,
-                crate::sessions::routes::routes(state),
-                &ApiDoc::openapi(),
+                crate::sessions::routes::routes(state).merge(crate::users::routes::routes(users)),
+                &openapi(),
             )
             .await?;
         Ok(Self {
@@ -217,4 +229,11 @@ fn build_relay(
         RelayMetrics::register(registry),
         args.clone(),
     ))
+}
+
+/// The OpenAPI document of every context's routes.
+fn openapi() -> utoipa::openapi::OpenApi {
+    let mut document = ApiDoc::openapi();
+    document.merge(crate::users::routes::ApiDoc::openapi());
+    document
 }

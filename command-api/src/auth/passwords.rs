@@ -8,6 +8,8 @@ use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVe
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
+use super::password_policy::PasswordPolicyArgs;
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct PasswordArgs {
     /// argon2id memory cost in KiB (OWASP: 19456).
@@ -27,6 +29,9 @@ pub struct PasswordArgs {
         default_value_t = 128
     )]
     pub max_memory_mib: u32,
+    /// What new passwords must be.
+    #[command(flatten)]
+    pub policy: PasswordPolicyArgs,
 }
 
 impl Default for PasswordArgs {
@@ -36,6 +41,7 @@ impl Default for PasswordArgs {
             iterations: Params::DEFAULT_T_COST,
             parallelism: Params::DEFAULT_P_COST,
             max_memory_mib: 128,
+            policy: PasswordPolicyArgs::default(),
         }
     }
 }

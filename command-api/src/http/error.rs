@@ -38,6 +38,9 @@ pub enum ApiError {
     /// 422 `invalid_request`: the body is well-formed JSON but breaks a rule.
     #[error("{0}")]
     Invalid(String),
+    /// 422 `invalid_field`: one field breaks its rule; the answer names it.
+    #[error("{field}: {detail}")]
+    InvalidField { field: &'static str, detail: String },
     /// 409 `conflict`: concurrent writers kept winning; the client may retry.
     #[error("concurrent modification")]
     Conflict,
@@ -121,6 +124,9 @@ impl IntoResponse for ApiError {
             }
             Self::Invalid(detail) => {
                 Problem::unprocessable("invalid_request", detail).into_response()
+            }
+            Self::InvalidField { field, detail } => {
+                Problem::invalid_field(field, detail).into_response()
             }
             Self::Conflict => Problem::new(
                 StatusCode::CONFLICT,

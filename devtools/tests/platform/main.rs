@@ -16,3 +16,4 @@ mod sessions;
 mod snapshot;
 mod support;
 mod tokens;
+mod users;

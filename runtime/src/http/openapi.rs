@@ -160,7 +160,8 @@ fn problem_schema() -> Value {
             "title": { "type": "string" },
             "status": { "type": "integer", "minimum": 400, "maximum": 599 },
             "code": { "type": "string" },
-            "detail": { "type": "string" }
+            "detail": { "type": "string" },
+            "field": { "type": "string", "description": "The request field at fault (422 `invalid_field`)" }
         }
     })
 }

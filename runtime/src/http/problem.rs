@@ -17,6 +17,8 @@ pub struct Problem {
     pub code: &'static str,
     pub detail: String,
     pub retry_after_secs: Option<u64>,
+    /// The request field at fault (a JSON member name), for a 422.
+    pub field: Option<&'static str>,
     internal: Option<String>,
 }
 
@@ -28,6 +30,8 @@ struct Body<'a> {
     status: u16,
     code: &'static str,
     detail: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'static str>,
 }
 
 impl Problem {
@@ -37,8 +41,16 @@ impl Problem {
             code,
             detail: detail.into(),
             retry_after_secs: None,
+            field: None,
             internal: None,
         }
+    }
+
+    /// 422 for one field of the body, named in the answer's `field` member.
+    pub fn invalid_field(field: &'static str, detail: impl Into<String>) -> Self {
+        let mut p = Self::unprocessable("invalid_field", detail);
+        p.field = Some(field);
+        p
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -90,6 +102,7 @@ impl IntoResponse for Problem {
             status: self.status.as_u16(),
             code: self.code,
             detail: &self.detail,
+            field: self.field,
         };
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
         let mut response = (self.status, bytes).into_response();

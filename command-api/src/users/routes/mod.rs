@@ -1,0 +1,108 @@
+//! The users context over HTTP: its handlers, the state they share, its routes and OpenAPI
+//! paths, and the one place its refusals become problem+json answers.
+
+mod register;
+
+use std::sync::Arc;
+
+use access::{AccessClaims, TokenVerifier};
+use axum::Router;
+use axum::extract::FromRef;
+use axum::routing::post;
+use events::Permission;
+use store::aggregate::RunError;
+use store::event_store::StoreError;
+use utoipa::OpenApi;
+
+use super::fields::Invalid;
+use super::{UserError, UserRunner};
+use crate::auth::password_policy::{PasswordPolicyArgs, WeakPassword};
+use crate::auth::passwords::Passwords;
+use crate::http::ApiError;
+use crate::sessions::SessionRunner;
+
+/// Everything a users handler may use.
+#[derive(Clone)]
+pub struct UsersState {
+    pub users: UserRunner,
+    /// Whether the caller's own session is still active.
+    pub sessions: SessionRunner,
+    pub passwords: Passwords,
+    pub policy: PasswordPolicyArgs,
+    pub verifier: Arc<TokenVerifier>,
+}
+
+impl FromRef<UsersState> for Arc<TokenVerifier> {
+    fn from_ref(state: &UsersState) -> Self {
+        state.verifier.clone()
+    }
+}
+
+impl std::fmt::Debug for UsersState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UsersState").finish_non_exhaustive()
+    }
+}
+
+/// Fails unless the caller's session is active and its token grants `permission`.
+async fn authorize(
+    state: &UsersState,
+    claims: &AccessClaims,
+    permission: Permission,
+) -> Result<(), ApiError> {
+    if !crate::sessions::is_active(&state.sessions, claims.sub, claims.sid).await? {
+        return Err(ApiError::Unauthenticated);
+    }
+    if !claims.permissions.contains(&permission) {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(())
+}
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    paths(register::register),
+    components(schemas(register::RegisterUser, register::Registered))
+)]
+pub struct ApiDoc;
+
+pub fn routes(state: UsersState) -> Router {
+    Router::new()
+        .route("/v1/users", post(register::register))
+        .with_state(state)
+}
+
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
+        ApiError::InvalidField {
+            field: invalid.field,
+            detail: invalid.reason,
+        }
+    }
+}
+
+impl From<WeakPassword> for ApiError {
+    fn from(weak: WeakPassword) -> Self {
+        ApiError::InvalidField {
+            field: "password",
+            detail: weak.to_string(),
+        }
+    }
+}
+
+/// How the users context's refusals are answered.
+impl From<RunError<UserError>> for ApiError {
+    fn from(e: RunError<UserError>) -> Self {
+        match e {
+            RunError::Store(StoreError::Taken(_)) => ApiError::State {
+                code: "email_taken",
+                detail: "another account uses this email".into(),
+            },
+            RunError::Store(e) => e.into(),
+            RunError::Contended => ApiError::Conflict,
+            RunError::Corrupt(detail) => ApiError::Internal(detail),
+            RunError::Domain(UserError::NotFound) => ApiError::NotFound("user"),
+            RunError::Domain(e @ UserError::AlreadyRegistered) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
