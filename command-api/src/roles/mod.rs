@@ -1,8 +1,12 @@
 //! The role aggregate: one role per stream (`role-<id>`), a name and the permissions it grants
-//! its holders. [`decide`] holds every rule; [`Role::evolve`] only records what happened.
+//! its holders. [`decide`] holds every rule; [`Role::evolve`] only records what happened;
+//! [`execute`] runs a command with the rows logins read ([`RoleRows`], in Postgres
+//! [`PgRoleRows`]).
 
 mod decide;
+mod execute;
 pub mod fields;
+mod postgres;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -13,6 +17,8 @@ use events::topics::Category;
 use store::aggregate::Aggregate;
 
 pub use decide::{RoleChange, RoleCommand, RoleDefinition, RoleError, decide};
+pub use execute::{RoleRows, RoleRunner, execute};
+pub use postgres::PgRoleRows;
 pub use state::Role;
 
 impl Aggregate for Role {

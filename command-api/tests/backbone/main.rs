@@ -7,6 +7,7 @@ mod login_attempts;
 mod read_model;
 mod relay;
 mod relay_processes;
+mod roles;
 mod session_cache;
 mod session_history;
 mod signing_keys;
