@@ -25,6 +25,8 @@ use crate::auth::throttle::RedisThrottle;
 use crate::auth::tokens::TokenIssuer;
 use crate::cli::{RelayOnlyArgs, ServeArgs};
 use crate::relay::{Publisher, Relay, RelayArgs, RelayMetrics};
+use crate::roles::routes::RolesState;
+use crate::roles::{PgRoleRows, RoleRunner};
 use crate::sessions::login::LoginPorts;
 use crate::sessions::routes::{ApiDoc, AppState};
 use crate::sessions::{PgSessionDirectory, SessionRunner};
@@ -124,6 +126,14 @@ impl Application {
             policy: args.passwords.policy.clone(),
             verifier: verifier.clone(),
         };
+        let roles = RolesState {
+            roles: RoleRunner {
+                ports: state.sessions.ports.clone(),
+                rows: Arc::new(PgRoleRows),
+            },
+            sessions: state.sessions.clone(),
+            verifier: verifier.clone(),
+        };
         cache.use_live(&generations::live_or_first(&pool).await);
 
         let relay = if args.relay_enabled {
@@ -142,7 +152,9 @@ impl Application {
             .bind(
                 &args.http,
                 DEFAULT_PORT,
-                crate::sessions::routes::routes(state).merge(crate::users::routes::routes(users)),
+                crate::sessions::routes::routes(state)
+                    .merge(crate::users::routes::routes(users))
+                    .merge(crate::roles::routes::routes(roles)),
                 &openapi(),
             )
             .await?;
@@ -235,5 +247,6 @@ fn build_relay(
 fn openapi() -> utoipa::openapi::OpenApi {
     let mut document = ApiDoc::openapi();
     document.merge(crate::users::routes::ApiDoc::openapi());
+    document.merge(crate::roles::routes::ApiDoc::openapi());
     document
 }

@@ -11,6 +11,7 @@ mod limits;
 mod lockout;
 mod recovery;
 mod restart;
+mod roles;
 mod rotation;
 mod sessions;
 mod snapshot;

@@ -45,6 +45,22 @@ impl std::fmt::Debug for AppState {
     }
 }
 
+/// Fails unless the caller's own session is still active and its token grants `permission`
+/// (what every admin route of another context asks of its caller).
+pub async fn require_permission(
+    sessions: &SessionRunner,
+    claims: &access::AccessClaims,
+    permission: events::Permission,
+) -> Result<(), ApiError> {
+    if !super::is_active(sessions, claims.sub, claims.sid).await? {
+        return Err(ApiError::Unauthenticated);
+    }
+    if !claims.permissions.contains(&permission) {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(())
+}
+
 /// Fails unless the caller's own session is still active.
 pub async fn require_active(
     state: &AppState,

@@ -5,11 +5,10 @@ mod register;
 
 use std::sync::Arc;
 
-use access::{AccessClaims, TokenVerifier};
+use access::TokenVerifier;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::post;
-use events::Permission;
 use store::aggregate::RunError;
 use store::event_store::StoreError;
 use utoipa::OpenApi;
@@ -42,21 +41,6 @@ impl std::fmt::Debug for UsersState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UsersState").finish_non_exhaustive()
     }
-}
-
-/// Fails unless the caller's session is active and its token grants `permission`.
-async fn authorize(
-    state: &UsersState,
-    claims: &AccessClaims,
-    permission: Permission,
-) -> Result<(), ApiError> {
-    if !crate::sessions::is_active(&state.sessions, claims.sub, claims.sid).await? {
-        return Err(ApiError::Unauthenticated);
-    }
-    if !claims.permissions.contains(&permission) {
-        return Err(ApiError::Forbidden);
-    }
-    Ok(())
 }
 
 #[derive(Debug, OpenApi)]

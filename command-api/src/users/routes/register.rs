@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{UsersState, authorize};
+use super::UsersState;
 use crate::http::{ApiError, Bearer, RequestContext};
+use crate::sessions::routes::require_permission;
 use crate::users::fields::{DisplayName, Email};
 use crate::users::{Registration, UserCommand, execute};
 
@@ -52,7 +53,7 @@ pub async fn register(
     Json(request): Json<RegisterUser>,
 ) -> Result<(StatusCode, JsonResponse<Registered>), ApiError> {
     use secrecy::ExposeSecret;
-    authorize(&state, &claims, Permission::UsersWrite).await?;
+    require_permission(&state.sessions, &claims, Permission::UsersWrite).await?;
     let email = Email::parse(&request.email)?;
     let display_name = DisplayName::parse(&request.display_name)?;
     state.policy.check(
