@@ -98,16 +98,13 @@ impl PasswordPolicyArgs {
 
 /// Every step one code point up, or every step one down (digits wrap: `…890123`).
 fn is_run(chars: &[char]) -> bool {
-    let step = |a: char, b: char| -> Option<i64> {
-        let (a, b) = (a as i64, b as i64);
-        match (a, b) {
-            (0x39, 0x30) => Some(1),
-            (0x30, 0x39) => Some(-1),
-            _ => Some(b - a),
-        }
+    let step = |a: char, b: char| match (a, b) {
+        ('9', '0') => 1,
+        ('0', '9') => -1,
+        _ => b as i64 - a as i64,
     };
-    let steps: Vec<Option<i64>> = chars.windows(2).map(|w| step(w[0], w[1])).collect();
-    steps.iter().all(|s| *s == Some(1)) || steps.iter().all(|s| *s == Some(-1))
+    let steps: Vec<i64> = chars.windows(2).map(|w| step(w[0], w[1])).collect();
+    steps.iter().all(|s| *s == 1) || steps.iter().all(|s| *s == -1)
 }
 
 /// The words a context entry offers: an email's local part and its pieces, a name's parts.

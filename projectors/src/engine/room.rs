@@ -31,7 +31,10 @@ impl<P: Projection> Engine<P> {
             return Some(permit);
         }
         tracing::debug!("buffer full: pausing the assigned partitions");
-        self.pause(self.consumer.assignment());
+        match self.consumer.assignment() {
+            Ok(assigned) => self.pause(&assigned),
+            Err(error) => tracing::warn!(%error, "cannot pause the assigned partitions"),
+        }
         let permit = loop {
             tokio::select! {
                 _ = shutdown.cancelled() => break None,
@@ -40,7 +43,7 @@ impl<P: Projection> Engine<P> {
                     if let Ok(message) = message {
                         let mut partition = TopicPartitionList::new();
                         partition.add_partition(message.topic(), message.partition());
-                        self.pause(Ok(partition));
+                        self.pause(&partition);
                         aside.push_back(message.detach());
                     }
                 }
@@ -56,8 +59,8 @@ impl<P: Projection> Engine<P> {
         permit
     }
 
-    fn pause(&self, partitions: rdkafka::error::KafkaResult<TopicPartitionList>) {
-        if let Err(error) = partitions.and_then(|p| self.consumer.pause(&p)) {
+    fn pause(&self, partitions: &TopicPartitionList) {
+        if let Err(error) = self.consumer.pause(partitions) {
             tracing::warn!(%error, "cannot pause partitions");
         }
     }

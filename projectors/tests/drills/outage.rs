@@ -14,7 +14,7 @@ use runtime::redis::RedisArgs;
 use store::event_store::EventStore;
 use uuid::Uuid;
 
-use crate::support::{Drill, Running, TIMEOUT, metrics_page, operator};
+use crate::support::{Drill, Running, TIMEOUT, metrics_page, operator, write_until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_down_past_the_retry_budget_is_waited_for_and_loses_nothing() {
@@ -43,10 +43,11 @@ async fn redis_down_past_the_retry_budget_is_waited_for_and_loses_nothing() {
         drill.revoke(*p, *session).await;
     }
     let stop_writing = Arc::new(AtomicBool::new(false));
-    let writer = tokio::spawn(keep_writing(
+    let writer = tokio::spawn(write_until(
         drill.clone(),
         principals.clone(),
         stop_writing.clone(),
+        Duration::from_millis(400),
     ));
     let retries = || async {
         let page = metrics_page(&projectors.base).await;
@@ -116,18 +117,6 @@ fn outage() -> Duration {
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
     Duration::from_secs(secs)
-}
-
-/// Starts and revokes sessions of `principals`, about five events a second, until `stop`.
-async fn keep_writing(drill: Arc<Drill>, principals: Vec<Uuid>, stop: Arc<AtomicBool>) {
-    for p in principals.iter().cycle() {
-        if stop.load(Ordering::Relaxed) {
-            return;
-        }
-        let session = drill.start_session(*p).await;
-        drill.revoke(*p, session).await;
-        tokio::time::sleep(Duration::from_millis(400)).await;
-    }
 }
 
 /// With Redis down, a full buffer pauses the partitions and keeps polling: the member stays in

@@ -9,7 +9,7 @@ use devtools::testing::{eventually, free_port};
 use tokio::process::Child;
 use uuid::Uuid;
 
-use crate::support::{Drill, TIMEOUT, metrics_page, projectors_command};
+use crate::support::{Drill, TIMEOUT, metrics_page, projectors_command, write_until};
 
 /// How a drill stops the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,20 +42,6 @@ async fn handled(port: u16) -> Option<f64> {
 }
 
 /// Appends session events for `principals` until `stop`: starts, refreshes and revocations.
-async fn write_until(drill: Arc<Drill>, principals: Vec<Uuid>, stop: Arc<AtomicBool>) {
-    let mut round = 0usize;
-    while !stop.load(Ordering::Acquire) {
-        let p = principals[round % principals.len()];
-        let session = drill.start_session(p).await;
-        drill.refresh(p, session).await;
-        if round.is_multiple_of(3) {
-            drill.revoke(p, session).await;
-        }
-        round += 1;
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
-
 async fn interrupted_and_restarted(how: Stop) {
     let drill = Arc::new(Drill::start().await);
     let cache = drill.cache(&drill.stack.redis);
@@ -65,6 +51,7 @@ async fn interrupted_and_restarted(how: Stop) {
         drill.clone(),
         principals.clone(),
         stop_writing.clone(),
+        Duration::from_millis(2),
     ));
 
     let port = free_port();

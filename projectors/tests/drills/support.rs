@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -341,5 +342,26 @@ impl Running {
             .await
             .expect("projectors task")
             .expect("projectors stop cleanly");
+    }
+}
+
+/// Starts, refreshes and now and then revokes sessions of `principals` in turn, pausing
+/// `pause` between rounds, until `stop`.
+pub async fn write_until(
+    drill: Arc<Drill>,
+    principals: Vec<Uuid>,
+    stop: Arc<AtomicBool>,
+    pause: Duration,
+) {
+    let mut round = 0usize;
+    while !stop.load(Ordering::Acquire) {
+        let p = principals[round % principals.len()];
+        let session = drill.start_session(p).await;
+        drill.refresh(p, session).await;
+        if round.is_multiple_of(3) {
+            drill.revoke(p, session).await;
+        }
+        round += 1;
+        tokio::time::sleep(pause).await;
     }
 }

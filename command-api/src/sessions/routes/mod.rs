@@ -52,9 +52,7 @@ pub async fn require_permission(
     claims: &access::AccessClaims,
     permission: events::Permission,
 ) -> Result<(), ApiError> {
-    if !super::is_active(sessions, claims.sub, claims.sid).await? {
-        return Err(ApiError::Unauthenticated);
-    }
+    require_session(sessions, claims).await?;
     if !claims.permissions.contains(&permission) {
         return Err(ApiError::Forbidden);
     }
@@ -66,7 +64,14 @@ pub async fn require_active(
     state: &AppState,
     claims: &access::AccessClaims,
 ) -> Result<(), ApiError> {
-    if super::is_active(&state.sessions, claims.sub, claims.sid).await? {
+    require_session(&state.sessions, claims).await
+}
+
+async fn require_session(
+    sessions: &SessionRunner,
+    claims: &access::AccessClaims,
+) -> Result<(), ApiError> {
+    if super::is_active(sessions, claims.sub, claims.sid).await? {
         Ok(())
     } else {
         Err(ApiError::Unauthenticated)
