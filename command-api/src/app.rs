@@ -28,6 +28,7 @@ use crate::relay::{Publisher, Relay, RelayArgs, RelayMetrics};
 use crate::roles::routes::RolesState;
 use crate::roles::{PgRoleRows, RoleRunner};
 use crate::sessions::login::LoginPorts;
+use crate::sessions::owed::{OwedRevocations, PgOwedRevocations, Sweeper};
 use crate::sessions::routes::{ApiDoc, AppState};
 use crate::sessions::{PgSessionDirectory, SessionRunner};
 use crate::users::routes::UsersState;
@@ -48,6 +49,7 @@ pub struct Application {
     pool: PgPool,
     cache: SessionCache,
     forgetting: Forgetting,
+    sweeper: Sweeper,
 }
 
 impl Application {
@@ -116,13 +118,22 @@ impl Application {
             issuer: issuer.clone(),
             verifier: verifier.clone(),
         };
+        let owed: Arc<dyn OwedRevocations> = Arc::new(PgOwedRevocations::new(pool.clone()));
+        let sweeper = Sweeper {
+            runner: state.sessions.clone(),
+            ledger: owed.clone(),
+            every: Duration::from_millis(args.sessions.owed_sweep_ms),
+        };
         let users = UsersState {
             users: UserRunner {
                 ports: state.sessions.ports.clone(),
                 rows: Arc::new(PgUserRows),
+                owed,
+                sessions: state.sessions.clone(),
             },
             sessions: state.sessions.clone(),
             passwords: state.login.passwords.clone(),
+            credentials: state.login.credentials.clone(),
             policy: args.passwords.policy.clone(),
             verifier: verifier.clone(),
         };
@@ -170,6 +181,7 @@ impl Application {
             pool,
             cache,
             forgetting,
+            sweeper,
         })
     }
 
@@ -187,6 +199,7 @@ impl Application {
         ));
         tokio::spawn(self.keys.run(shutdown.clone(), self.pool));
         tokio::spawn(self.forgetting.run(shutdown.clone()));
+        tokio::spawn(self.sweeper.run(shutdown.clone()));
         self.server.serve(shutdown.clone()).await?;
         if let Some(relay) = relay {
             relay.await.context("relay task")?;

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use events::Permission;
 use sqlx::PgConnection;
-use store::event_store::{StoreError, TransactionalWrite, unavailable};
+use store::event_store::{StoreError, TransactionalWrite, unavailable, violated_constraint};
 use uuid::Uuid;
 
 /// A role and the permissions it grants.
@@ -30,7 +30,10 @@ impl TransactionalWrite for RoleGrants {
     }
 }
 
-/// A role given to a user.
+/// The foreign key that makes an assignment refer to a role that still exists.
+const ASSIGNED_ROLE_CONSTRAINT: &str = "auth_user_roles_role_id_fkey";
+
+/// A role given to a user; a role deleted meanwhile fails it with [`StoreError::Missing`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RoleAssignment {
     pub user_id: Uuid,
@@ -49,6 +52,9 @@ impl TransactionalWrite for RoleAssignment {
         .execute(conn)
         .await
         .map(drop)
-        .map_err(unavailable)
+        .map_err(|e| match violated_constraint(&e) {
+            Some(ASSIGNED_ROLE_CONSTRAINT) => StoreError::Missing("role"),
+            _ => unavailable(e),
+        })
     }
 }

@@ -65,6 +65,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict { .. } => Self::Conflict,
+            StoreError::Missing(what) => Self::NotFound(what),
             StoreError::Unavailable(cause) => Self::Unavailable(cause.to_string()),
             other => Self::Internal(other.to_string()),
         }

@@ -15,6 +15,8 @@ use super::state::Role;
 pub enum RoleCommand {
     Create(RoleDefinition),
     Change(RoleChange),
+    /// Several changes at once, all or none (an edit form's fields).
+    Edit(Vec<RoleChange>),
 }
 
 #[derive(Debug, Clone)]
@@ -64,14 +66,30 @@ pub fn decide(
                 created_at: now,
             })])
         }
-        RoleCommand::Change(change) => {
-            let role_id = role
-                .id
-                .filter(|_| role.is_live())
-                .ok_or(RoleError::NotFound)?;
-            Ok(changed(role, role_id, change, now).into_iter().collect())
+        RoleCommand::Change(change) => edit(role, vec![change], now),
+        RoleCommand::Edit(changes) => edit(role, changes, now),
+    }
+}
+
+fn edit(
+    role: &Role,
+    changes: Vec<RoleChange>,
+    now: DateTime<Utc>,
+) -> Result<Vec<RoleEvent>, RoleError> {
+    let role_id = role
+        .id
+        .filter(|_| role.is_live())
+        .ok_or(RoleError::NotFound)?;
+    let mut events = Vec::new();
+    let mut current = role.clone();
+    for change in changes {
+        if let Some(event) = changed(&current, role_id, change, now) {
+            let version = current.version + 1;
+            current = current.evolve(version, &event);
+            events.push(event);
         }
     }
+    Ok(events)
 }
 
 /// The event a change causes; `None` when it changes nothing.

@@ -168,3 +168,23 @@ fn a_deleted_role_grants_nothing() {
     assert!(role.permissions.is_empty());
     assert_eq!(role.version, 2);
 }
+
+#[test]
+fn an_edit_records_only_what_it_changes_and_not_on_a_deleted_role() {
+    let edit = RoleCommand::Edit(vec![
+        RoleChange::Rename(name("support")),
+        RoleChange::Describe(Description::parse("Answers customers").expect("valid")),
+    ]);
+    assert_eq!(
+        decide(&given(&[created()]), edit.clone(), t(5)),
+        Ok(vec![RoleEvent::Described(RoleDescribed {
+            role_id: ROLE,
+            description: "Answers customers".into(),
+            described_at: t(5),
+        })])
+    );
+    assert_eq!(
+        decide(&given(&[created(), deleted()]), edit, t(5)),
+        Err(RoleError::NotFound)
+    );
+}

@@ -10,7 +10,7 @@ use events::sessions::{
 use events::{Actor, PrincipalType};
 use uuid::Uuid;
 
-use super::{Session, Sessions};
+use super::{Scope, Session, Sessions};
 
 /// Largest metadata map a revocation may carry.
 pub const MAX_METADATA_ENTRIES: usize = 16;
@@ -82,6 +82,8 @@ pub struct RevokeAll {
     pub metadata: BTreeMap<String, String>,
     pub actor: Actor,
     pub authority: Authority,
+    /// Which of the active sessions go.
+    pub scope: Scope,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,6 +145,7 @@ pub fn decide(
             check_revocation(c.reason, c.authority, &c.metadata)?;
             Ok(state
                 .active(now)
+                .filter(|s| c.scope.covers(s))
                 .map(|s| revoked(s.id, c.reason, c.metadata.clone(), c.actor.clone(), now))
                 .collect())
         }

@@ -7,9 +7,11 @@ mod decide;
 mod directory;
 mod execute;
 pub mod login;
+pub mod owed;
 mod policy;
 mod postgres;
 pub mod routes;
+mod scope;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -22,6 +24,7 @@ pub use directory::SessionDirectory;
 pub use execute::{Outcome, Rejected, SessionRunner, execute, load};
 pub use policy::{SessionArgs, SessionPolicy};
 pub use postgres::PgSessionDirectory;
+pub use scope::Scope;
 pub use state::{Session, Sessions};
 
 /// Whether `session_id` of `principal_id` is still active: a token outlives its session until

@@ -362,6 +362,7 @@ fn revoke_all_ends_every_active_session_and_only_those() {
         metadata: BTreeMap::new(),
         actor: Actor::User(PRINCIPAL),
         authority: Authority::Owner,
+        scope: Scope::All,
     });
     let events = decide(&state, command.clone(), t(4)).expect("decides");
     let by = Actor::User(PRINCIPAL);
@@ -504,4 +505,33 @@ fn without_a_grace_period_a_clock_behind_the_spender_still_sees_reuse() {
             SessionEvent::Revoked(_)
         ]
     ));
+}
+
+#[test]
+fn a_scoped_revoke_all_spares_the_kept_session_and_those_started_after_its_moment() {
+    let state = given(&[
+        started(sid(1), t(0)),
+        started(sid(2), t(1)),
+        started(sid(3), t(3)),
+    ]);
+    let by = Actor::System("password-change".into());
+    let command = Command::RevokeAll(RevokeAll {
+        reason: RevocationReason::PasswordChanged,
+        metadata: BTreeMap::new(),
+        actor: by.clone(),
+        authority: Authority::System,
+        scope: Scope::StartedBy {
+            moment: t(2),
+            except: Some(sid(2)),
+        },
+    });
+    assert_eq!(
+        decide(&state, command, t(4)),
+        Ok(vec![revoked(
+            sid(1),
+            RevocationReason::PasswordChanged,
+            by,
+            t(4)
+        )])
+    );
 }

@@ -14,6 +14,8 @@ use super::state::User;
 pub enum UserCommand {
     Register(Registration),
     Change(UserChange),
+    /// Several changes at once, all or none (an edit form's fields).
+    Edit(Vec<UserChange>),
 }
 
 #[derive(Debug, Clone)]
@@ -51,11 +53,27 @@ pub fn decide(
 ) -> Result<Vec<UserEvent>, UserError> {
     match command {
         UserCommand::Register(registration) => register(user, registration, now),
-        UserCommand::Change(change) => {
-            let user_id = user.id.ok_or(UserError::NotFound)?;
-            Ok(changed(user, user_id, change, now).into_iter().collect())
+        UserCommand::Change(change) => edit(user, vec![change], now),
+        UserCommand::Edit(changes) => edit(user, changes, now),
+    }
+}
+
+fn edit(
+    user: &User,
+    changes: Vec<UserChange>,
+    now: DateTime<Utc>,
+) -> Result<Vec<UserEvent>, UserError> {
+    let user_id = user.id.ok_or(UserError::NotFound)?;
+    let mut events = Vec::new();
+    let mut current = user.clone();
+    for change in changes {
+        if let Some(event) = changed(&current, user_id, change, now) {
+            let version = current.version + 1;
+            current = current.evolve(version, &event);
+            events.push(event);
         }
     }
+    Ok(events)
 }
 
 fn register(

@@ -18,7 +18,7 @@ use events::users::UserEvent;
 use store::aggregate::Aggregate;
 
 pub use decide::{Registration, UserChange, UserCommand, UserError, decide};
-pub use execute::{UserRows, UserRunner, execute};
+pub use execute::{Beside, UserRows, UserRunner, execute};
 pub use postgres::PgUserRows;
 pub use state::User;
 

@@ -228,3 +228,23 @@ fn the_state_records_every_change_at_its_version() {
     assert_eq!(user.display_name, "Countess");
     assert_eq!(user.version, 3);
 }
+
+#[test]
+fn an_edit_records_only_the_fields_it_changes_and_needs_a_registered_user() {
+    let edit = UserCommand::Edit(vec![
+        UserChange::DisplayName(name("Ada")),
+        UserChange::Email(email("ada.lovelace@example.test")),
+    ]);
+    assert_eq!(
+        decide(&given(&[registered()]), edit.clone(), t(5)),
+        Ok(vec![UserEvent::EmailChanged(UserEmailChanged {
+            user_id: USER,
+            email: "ada.lovelace@example.test".into(),
+            changed_at: t(5),
+        })])
+    );
+    assert_eq!(
+        decide(&User::default(), edit, t(5)),
+        Err(UserError::NotFound)
+    );
+}

@@ -4,6 +4,7 @@
 
 mod event_store;
 mod login_attempts;
+mod owed;
 mod read_model;
 mod relay;
 mod relay_processes;

@@ -1,13 +1,18 @@
 //! One isolated backbone per test, and events to put through it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use command_api::relay::{Publisher, Relay, RelayArgs, RelayMetrics, StepOutcome};
+use command_api::sessions::{SessionArgs, SessionRunner};
 use devtools::testing::{Record, TestStack, read_topic};
 use events::sessions::{SessionEvent, SessionRefreshed, SessionStarted};
 use events::topics::Category;
 use events::{Actor, EventMetadata, PrincipalType};
-use store::event_store::{EventStore, NewEvent, PgEventStore};
+use runtime::clock::SystemClock;
+use store::aggregate::Ports;
+use store::event_store::{EventStore, NewEvent, PgEventStore, PgSnapshots};
+use store::session_cache::SessionCache;
 use uuid::Uuid;
 
 const RELAY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -22,6 +27,8 @@ pub trait BackboneExt {
     fn store(&self) -> PgEventStore;
     fn relay(&self) -> Relay;
     fn relay_with(&self, args: RelayArgs) -> Relay;
+    /// Runs sessions commands on this backbone's store and cache.
+    fn session_runner(&self) -> SessionRunner;
     fn sessions_topic(&self) -> String;
     /// Reads the sessions topic until every id in `expected` was seen at least once.
     async fn read_until_all(&self, expected: &[Uuid], timeout: Duration) -> Vec<Record>;
@@ -54,6 +61,24 @@ impl BackboneExt for TestStack {
             RelayMetrics::default(),
             args,
         )
+    }
+
+    fn session_runner(&self) -> SessionRunner {
+        let pool = self.db.pool.clone();
+        let cache = SessionCache::new(
+            self.redis.connect().expect("redis"),
+            self.redis.key_prefix.clone(),
+        );
+        SessionRunner {
+            ports: Ports {
+                store: Arc::new(PgEventStore::new(pool.clone())),
+                snapshots: Arc::new(PgSnapshots::new(pool.clone())),
+                clock: Arc::new(SystemClock),
+            },
+            cache,
+            history: Arc::new(PgEventStore::new(pool)),
+            policy: (&SessionArgs::default()).into(),
+        }
     }
 
     fn sessions_topic(&self) -> String {

@@ -4,26 +4,25 @@
 
 use std::sync::Arc;
 
+use command_api::sessions::owed::PgOwedRevocations;
 use command_api::users::{
-    PgUserRows, Registration, UserChange, UserCommand, UserRunner, execute,
+    Beside, PgUserRows, Registration, UserChange, UserCommand, UserRunner, execute,
     fields::{DisplayName, Email},
 };
 use events::EventMetadata;
-use runtime::clock::SystemClock;
-use store::aggregate::{Ports, RunError};
-use store::event_store::{PgEventStore, PgSnapshots, StoreError};
+use store::aggregate::RunError;
+use store::event_store::StoreError;
 use uuid::Uuid;
 
-use crate::support::Backbone;
+use crate::support::{Backbone, BackboneExt};
 
 fn runner(backbone: &Backbone) -> UserRunner {
+    let sessions = backbone.session_runner();
     UserRunner {
-        ports: Ports {
-            store: Arc::new(PgEventStore::new(backbone.db.pool.clone())),
-            snapshots: Arc::new(PgSnapshots::new(backbone.db.pool.clone())),
-            clock: Arc::new(SystemClock),
-        },
+        ports: sessions.ports.clone(),
         rows: Arc::new(PgUserRows),
+        owed: Arc::new(PgOwedRevocations::new(backbone.db.pool.clone())),
+        sessions,
     }
 }
 
@@ -55,7 +54,10 @@ async fn two_registrations_racing_for_one_email_make_one_user() {
                 &runner,
                 id,
                 registration(id, email),
-                Some("$argon2id$stand-in".into()),
+                Beside {
+                    password_hash: Some("$argon2id$stand-in".into()),
+                    session: None,
+                },
                 EventMetadata::new(None),
             )
             .await
@@ -88,9 +90,12 @@ async fn each_change_writes_what_logins_read() {
     let user = Uuid::now_v7();
     let run = |command, hash: Option<&str>| {
         let runner = runner.clone();
-        let hash = hash.map(str::to_owned);
+        let beside = Beside {
+            password_hash: hash.map(str::to_owned),
+            session: None,
+        };
         async move {
-            execute(&runner, user, command, hash, EventMetadata::new(None))
+            execute(&runner, user, command, beside, EventMetadata::new(None))
                 .await
                 .expect("command runs")
         }

@@ -17,4 +17,5 @@ mod sessions;
 mod snapshot;
 mod support;
 mod tokens;
+mod user_admin;
 mod users;

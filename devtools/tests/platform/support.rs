@@ -357,6 +357,25 @@ impl Platform {
             .expect("command-api answers")
     }
 
+    /// A command with any method (`PATCH`, `DELETE`, …); `body` is sent when given.
+    pub async fn command_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let request = self
+            .http
+            .request(method, format!("{}{path}", self.command))
+            .bearer_auth(token);
+        let request = match body {
+            Some(body) => request.json(&body),
+            None => request,
+        };
+        request.send().await.expect("command-api answers")
+    }
+
     pub async fn read(&self, path: &str, token: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.query))

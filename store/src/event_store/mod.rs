@@ -78,6 +78,9 @@ pub enum StoreError {
     /// A value that must be unique (a login, a name) is already held; names what.
     #[error("{0} is taken")]
     Taken(&'static str),
+    /// A row the command refers to is gone (a role deleted meanwhile); names what.
+    #[error("{0} is gone")]
+    Missing(&'static str),
     /// The database could not be reached or failed; nothing was written.
     #[error("event store unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -59,7 +59,7 @@ pub async fn require_permission(
     Ok(())
 }
 
-/// Fails unless the caller's own session is still active.
+/// Fails unless the caller's own session is still active (for this context's handlers).
 pub async fn require_active(
     state: &AppState,
     claims: &access::AccessClaims,
@@ -67,7 +67,8 @@ pub async fn require_active(
     require_session(&state.sessions, claims).await
 }
 
-async fn require_session(
+/// Fails unless the caller's own session is still active.
+pub async fn require_session(
     sessions: &SessionRunner,
     claims: &access::AccessClaims,
 ) -> Result<(), ApiError> {

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::AppState;
 use crate::http::{ApiError, Bearer, RequestContext};
-use crate::sessions::{Authority, Command, Revoke, RevokeAll, execute};
+use crate::sessions::{Authority, Command, Revoke, RevokeAll, Scope, execute};
 use access::AccessClaims;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -120,6 +120,7 @@ pub async fn revoke_all(
         metadata: request.metadata,
         actor: actor.clone(),
         authority,
+        scope: Scope::All,
     });
     let outcome = execute(
         &state.sessions,

@@ -1,6 +1,9 @@
 //! The users context over HTTP: its handlers, the state they share, its routes and OpenAPI
 //! paths, and the one place its refusals become problem+json answers.
 
+mod assign;
+mod edit;
+mod password;
 mod register;
 
 use std::sync::Arc;
@@ -8,16 +11,18 @@ use std::sync::Arc;
 use access::TokenVerifier;
 use axum::Router;
 use axum::extract::FromRef;
-use axum::routing::post;
+use axum::routing::{delete, patch, post};
+use events::{Actor, EventMetadata};
 use store::aggregate::RunError;
 use store::event_store::StoreError;
 use utoipa::OpenApi;
 
 use super::fields::Invalid;
 use super::{UserError, UserRunner};
+use crate::auth::credentials::Credentials;
 use crate::auth::password_policy::{PasswordPolicyArgs, WeakPassword};
 use crate::auth::passwords::Passwords;
-use crate::http::ApiError;
+use crate::http::{ApiError, RequestContext};
 use crate::sessions::SessionRunner;
 
 /// Everything a users handler may use.
@@ -27,6 +32,8 @@ pub struct UsersState {
     /// Whether the caller's own session is still active.
     pub sessions: SessionRunner,
     pub passwords: Passwords,
+    /// The current password a user gives to change its own.
+    pub credentials: Arc<dyn Credentials>,
     pub policy: PasswordPolicyArgs,
     pub verifier: Arc<TokenVerifier>,
 }
@@ -45,15 +52,41 @@ impl std::fmt::Debug for UsersState {
 
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(register::register),
-    components(schemas(register::RegisterUser, register::Registered))
+    paths(
+        register::register,
+        edit::edit,
+        edit::disable,
+        edit::enable,
+        password::change_password,
+        assign::assign,
+        assign::unassign
+    ),
+    components(schemas(
+        register::RegisterUser,
+        register::Registered,
+        edit::EditUser,
+        edit::Changed,
+        password::ChangePassword,
+        assign::AssignRole
+    ))
 )]
 pub struct ApiDoc;
 
 pub fn routes(state: UsersState) -> Router {
     Router::new()
         .route("/v1/users", post(register::register))
+        .route("/v1/users/{id}", patch(edit::edit))
+        .route("/v1/users/{id}/disable", post(edit::disable))
+        .route("/v1/users/{id}/enable", post(edit::enable))
+        .route("/v1/users/{id}/password", post(password::change_password))
+        .route("/v1/users/{id}/roles", post(assign::assign))
+        .route("/v1/users/{id}/roles/{role_id}", delete(assign::unassign))
         .with_state(state)
+}
+
+/// The metadata of a command the caller issues: it is the actor.
+fn actor_metadata(context: &RequestContext, claims: &access::AccessClaims) -> EventMetadata {
+    context.metadata(Some(Actor::principal(claims.principal_type, claims.sub)))
 }
 
 impl From<Invalid> for ApiError {

@@ -14,7 +14,7 @@ use super::UsersState;
 use crate::http::{ApiError, Bearer, RequestContext};
 use crate::sessions::routes::require_permission;
 use crate::users::fields::{DisplayName, Email};
-use crate::users::{Registration, UserCommand, execute};
+use crate::users::{Beside, Registration, UserCommand, execute};
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterUser {
@@ -76,7 +76,10 @@ pub async fn register(
         &state.users,
         user_id,
         command,
-        Some(hash),
+        Beside {
+            password_hash: Some(hash),
+            session: None,
+        },
         context.metadata(Some(actor)),
     )
     .await?;
