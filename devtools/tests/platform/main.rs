@@ -11,6 +11,7 @@ mod limits;
 mod lockout;
 mod recovery;
 mod restart;
+mod role_admin;
 mod roles;
 mod rotation;
 mod sessions;

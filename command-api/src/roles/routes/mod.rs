@@ -1,6 +1,7 @@
 //! The roles context over HTTP: its handlers, the state they share, its routes and OpenAPI
 //! paths, and the one place its refusals become problem+json answers.
 
+mod change;
 mod create;
 
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use access::TokenVerifier;
 use axum::Router;
 use axum::extract::FromRef;
-use axum::routing::post;
+use axum::routing::{delete, patch, post};
 use store::aggregate::RunError;
 use store::event_store::StoreError;
 use utoipa::OpenApi;
@@ -40,14 +41,32 @@ impl std::fmt::Debug for RolesState {
 
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(create::create),
-    components(schemas(create::CreateRole, create::Created))
+    paths(
+        create::create,
+        change::edit,
+        change::grant,
+        change::revoke,
+        change::delete
+    ),
+    components(schemas(
+        create::CreateRole,
+        create::Created,
+        change::EditRole,
+        change::GrantPermission,
+        change::RoleChanged
+    ))
 )]
 pub struct ApiDoc;
 
 pub fn routes(state: RolesState) -> Router {
     Router::new()
         .route("/v1/roles", post(create::create))
+        .route("/v1/roles/{id}", patch(change::edit).delete(change::delete))
+        .route("/v1/roles/{id}/permissions", post(change::grant))
+        .route(
+            "/v1/roles/{id}/permissions/{permission}",
+            delete(change::revoke),
+        )
         .with_state(state)
 }
 
