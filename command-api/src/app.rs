@@ -141,6 +141,7 @@ impl Application {
             roles: RoleRunner {
                 ports: state.sessions.ports.clone(),
                 rows: Arc::new(PgRoleRows),
+                cache: cache.clone(),
             },
             sessions: state.sessions.clone(),
             verifier: verifier.clone(),

@@ -12,6 +12,7 @@ use runtime::db::PgReadiness;
 use runtime::http::{Server, ServerBuilder};
 use runtime::redis::RedisReadiness;
 use store::event_store::PgEventStore;
+use store::session_cache::grants::Grants;
 use store::session_cache::{SessionCache, generations};
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
@@ -76,6 +77,10 @@ impl Application {
             keys,
             cache: cache.clone(),
             store: Arc::new(PgEventStore::new(pool.clone())),
+            grants: Grants {
+                cache: cache.clone(),
+                store: Arc::new(PgEventStore::new(pool.clone())),
+            },
             revocations: Arc::new(PgRevocationLog::new(pool.clone())),
             clock,
         };

@@ -73,7 +73,10 @@ impl FromRequestParts<AppState> for Caller {
             .map_err(IntoResponse::into_response)?;
         match session {
             Some(s) if s.principal_id == claims.sub && s.is_active(state.clock.now()) => {
-                Ok(Self(claims))
+                let current = lookup::current(state, claims)
+                    .await
+                    .map_err(IntoResponse::into_response)?;
+                Ok(Self(current))
             }
             _ => Err(unauthorized()),
         }

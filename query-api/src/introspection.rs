@@ -110,7 +110,7 @@ pub async fn introspect(
     let now = state.clock.now();
     let active = session.is_some_and(|s| s.principal_id == claims.sub && s.is_active(now));
     Ok(Json(if active {
-        Introspection::active(claims)
+        Introspection::active(lookup::current(&state, claims).await?)
     } else {
         Introspection::inactive()
     }))

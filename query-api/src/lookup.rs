@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use access::AccessClaims;
 use store::session_cache::{self, CacheError, CachedSession};
 use uuid::Uuid;
 
@@ -107,4 +108,18 @@ async fn from_events(
         tracing::warn!(%error, "session cache not re-warmed");
     }
     Ok(history.sessions)
+}
+
+/// `claims` with the permissions the principal holds now in place of those its token was
+/// issued with (a role may have lost one since, or the user been disabled).
+pub async fn current(
+    state: &AppState,
+    mut claims: AccessClaims,
+) -> Result<AccessClaims, QueryError> {
+    let effective = state
+        .grants
+        .effective(claims.sub, claims.principal_type)
+        .await?;
+    claims.permissions = effective.permissions.into_iter().collect();
+    Ok(claims)
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use access::{PublishedKeys, TokenVerifier};
 use runtime::clock::Clock;
+use store::session_cache::grants::Grants;
 use store::session_cache::{SessionCache, SessionSource};
 
 use crate::revocations::RevocationLog;
@@ -14,6 +15,8 @@ pub struct AppState {
     pub keys: PublishedKeys,
     pub cache: SessionCache,
     pub store: Arc<dyn SessionSource>,
+    /// The permissions principals hold now.
+    pub grants: Grants,
     pub revocations: Arc<dyn RevocationLog>,
     pub clock: Arc<dyn Clock>,
 }

@@ -9,6 +9,8 @@ use events::roles::RoleEvent;
 use events::{EventMetadata, Permission};
 use store::aggregate::{self, Hooks, Outcome, Ports, RunError};
 use store::event_store::TransactionalWrite;
+use store::session_cache::SessionCache;
+use store::session_cache::grants::{Committed, RolePermissions, Subject};
 use uuid::Uuid;
 
 use super::{Role, RoleCommand, RoleError};
@@ -40,6 +42,8 @@ pub trait RoleRows: Send + Sync + 'static {
 pub struct RoleRunner {
     pub ports: Ports,
     pub rows: Arc<dyn RoleRows>,
+    /// Where the role's permissions are cached for the checks of every admin route.
+    pub cache: SessionCache,
 }
 
 impl std::fmt::Debug for RoleRunner {
@@ -54,27 +58,48 @@ pub async fn execute(
     command: RoleCommand,
     metadata: EventMetadata,
 ) -> Result<Outcome<Role>, RunError<RoleError>> {
-    let hooks = Rows(runner.rows.clone());
-    aggregate::run(&runner.ports, &hooks, role_id, command, metadata).await
+    let hooks = Rows {
+        role_id,
+        rows: runner.rows.clone(),
+        cache: runner.cache.clone(),
+    };
+    let outcome = aggregate::run(&runner.ports, &hooks, role_id, command, metadata).await?;
+    if !outcome.events.is_empty() {
+        let permissions = RolePermissions {
+            version: outcome.version,
+            permissions: outcome.state.permissions.clone(),
+            deleted: outcome.state.deleted,
+        };
+        let committed = Committed::Role(role_id, &permissions);
+        runner.cache.write_grants_through(committed).await;
+    }
+    Ok(outcome)
 }
 
-struct Rows(Arc<dyn RoleRows>);
+struct Rows {
+    role_id: Uuid,
+    rows: Arc<dyn RoleRows>,
+    cache: SessionCache,
+}
 
 #[async_trait::async_trait]
 impl Hooks<Role> for Rows {
     type Ticket = ();
 
-    async fn before_append(&self, _: &[RoleEvent]) {}
+    async fn before_append(&self, _: &[RoleEvent]) {
+        self.cache.forget_grants(Subject::Role(self.role_id)).await;
+    }
 
     fn writes(&self, id: Uuid, events: &[RoleEvent]) -> Vec<Box<dyn TransactionalWrite>> {
+        let rows = &self.rows;
         events
             .iter()
             .filter_map(|event| match event {
-                RoleEvent::Created(e) => Some(self.0.created(id, &e.name, &e.permissions)),
-                RoleEvent::Renamed(e) => Some(self.0.renamed(id, &e.name)),
-                RoleEvent::PermissionGranted(e) => Some(self.0.grants(id, e.permission, true)),
-                RoleEvent::PermissionRevoked(e) => Some(self.0.grants(id, e.permission, false)),
-                RoleEvent::Deleted(_) => Some(self.0.deleted(id)),
+                RoleEvent::Created(e) => Some(rows.created(id, &e.name, &e.permissions)),
+                RoleEvent::Renamed(e) => Some(rows.renamed(id, &e.name)),
+                RoleEvent::PermissionGranted(e) => Some(rows.grants(id, e.permission, true)),
+                RoleEvent::PermissionRevoked(e) => Some(rows.grants(id, e.permission, false)),
+                RoleEvent::Deleted(_) => Some(rows.deleted(id)),
                 RoleEvent::Described(_) => None,
             })
             .collect()

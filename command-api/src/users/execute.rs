@@ -12,6 +12,7 @@ use events::sessions::RevocationReason;
 use events::users::UserEvent;
 use store::aggregate::{self, Hooks, Outcome, Ports, RunError};
 use store::event_store::TransactionalWrite;
+use store::session_cache::grants::{Committed, PrincipalGrants, Subject};
 use uuid::Uuid;
 
 use super::{User, UserCommand, UserError};
@@ -78,7 +79,17 @@ pub async fn execute(
         beside,
         metadata: metadata.clone(),
     };
-    aggregate::run(&runner.ports, &hooks, user_id, command, metadata).await
+    let outcome = aggregate::run(&runner.ports, &hooks, user_id, command, metadata).await?;
+    if !outcome.events.is_empty() {
+        let grants = PrincipalGrants {
+            version: outcome.version,
+            disabled: outcome.state.disabled,
+            roles: outcome.state.roles.clone(),
+        };
+        let committed = Committed::Principal(user_id, &grants);
+        runner.sessions.cache.write_grants_through(committed).await;
+    }
+    Ok(outcome)
 }
 
 struct Rows {
@@ -116,6 +127,8 @@ impl Hooks<User> for Rows {
     type Ticket = Vec<Owed>;
 
     async fn before_append(&self, events: &[UserEvent]) -> Vec<Owed> {
+        let cache = &self.runner.sessions.cache;
+        cache.forget_grants(Subject::Principal(self.user_id)).await;
         events.iter().filter_map(|event| self.owed(event)).collect()
     }
 

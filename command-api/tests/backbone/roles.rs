@@ -9,21 +9,18 @@ use command_api::roles::{
     PgRoleRows, RoleChange, RoleCommand, RoleDefinition, RoleRunner, execute,
 };
 use events::{EventMetadata, Permission};
-use runtime::clock::SystemClock;
-use store::aggregate::{Ports, RunError};
-use store::event_store::{PgEventStore, PgSnapshots, StoreError};
+use store::aggregate::RunError;
+use store::event_store::StoreError;
 use uuid::Uuid;
 
-use crate::support::Backbone;
+use crate::support::{Backbone, BackboneExt};
 
 fn runner(backbone: &Backbone) -> RoleRunner {
+    let sessions = backbone.session_runner();
     RoleRunner {
-        ports: Ports {
-            store: Arc::new(PgEventStore::new(backbone.db.pool.clone())),
-            snapshots: Arc::new(PgSnapshots::new(backbone.db.pool.clone())),
-            clock: Arc::new(SystemClock),
-        },
+        ports: sessions.ports,
         rows: Arc::new(PgRoleRows),
+        cache: sessions.cache,
     }
 }
 

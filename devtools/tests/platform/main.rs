@@ -5,6 +5,7 @@
 mod attacks;
 mod auth;
 mod contract;
+mod current_permissions;
 mod forge;
 mod hygiene;
 mod limits;

@@ -23,6 +23,18 @@ impl Keys {
         format!("{}principal:{principal_id}:version", self.0)
     }
 
+    pub(super) fn grants(&self, principal_id: Uuid) -> String {
+        format!("{}principal:{principal_id}:grants", self.0)
+    }
+
+    pub(super) fn role_prefix(&self) -> String {
+        format!("{}role:", self.0)
+    }
+
+    pub(super) fn role(&self, role_id: Uuid) -> String {
+        format!("{}role:{role_id}", self.0)
+    }
+
     pub(super) fn epoch(&self) -> String {
         format!("{}epoch", self.0)
     }

@@ -3,6 +3,7 @@
 //! lacks is rebuilt from the event store.
 
 pub mod generations;
+pub mod grants;
 mod history;
 mod keys;
 mod maintenance;
@@ -85,6 +86,7 @@ pub struct SessionCache {
     trusted: Arc<RwLock<Option<String>>>,
     script: Script,
     read_script: Script,
+    grants_script: Script,
 }
 
 impl std::fmt::Debug for SessionCache {
@@ -107,6 +109,7 @@ impl SessionCache {
             trusted: Arc::default(),
             script: Script::new(include_str!("apply.lua")),
             read_script: Script::new(include_str!("read.lua")),
+            grants_script: Script::new(include_str!("grants/write.lua")),
         }
     }
 

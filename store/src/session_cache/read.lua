@@ -5,10 +5,12 @@
 -- ARGV[1]  the run_id readers trust ("" for none)
 -- ARGV[2]  "entry": the hash KEYS[1]; "version": the string KEYS[1]; "sessions": the
 --          principal's version (KEYS[1]) and the hash of each id in its set (KEYS[2]), each
---          hash's key being ARGV[3] .. id
+--          hash's key being ARGV[3] .. id; "grants": the principal's grants hash (KEYS[1])
+--          and the hash of each role it lists, each key being ARGV[3] .. role id
 -- Returns -1 when the instance is not the trusted one; else what was asked for ("sessions":
 -- nil if the cache holds nothing of the principal, else {version, id1, {field, value, ...},
--- id2, {...}, ...}; ids whose entry expired are left out).
+-- id2, {...}, ...}; ids whose entry expired are left out; "grants": nil if the cache holds
+-- no grants of the principal, else {its fields, then each role's fields (empty if missing)}).
 local server = redis.call('INFO', 'server')
 if ARGV[1] == '' or string.match(server, 'run_id:(%x+)') ~= ARGV[1] then
   return -1
@@ -18,6 +20,18 @@ if ARGV[2] == 'entry' then
 end
 if ARGV[2] == 'version' then
   return redis.call('GET', KEYS[1])
+end
+if ARGV[2] == 'grants' then
+  local principal = redis.call('HGETALL', KEYS[1])
+  if #principal == 0 then
+    return nil
+  end
+  local out = {principal}
+  local roles = redis.call('HGET', KEYS[1], 'roles') or ''
+  for id in string.gmatch(roles, '[^,]+') do
+    table.insert(out, redis.call('HGETALL', ARGV[3] .. id))
+  end
+  return out
 end
 local version = redis.call('GET', KEYS[1])
 if not version then

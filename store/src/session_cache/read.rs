@@ -76,6 +76,18 @@ impl SessionCache {
         keys: &[String],
         what: &str,
     ) -> Result<Value, CacheError> {
+        self.read_with(keys, what, &namespace.session_prefix())
+            .await
+    }
+
+    /// Runs `read.lua` for `what` on `keys`, with `prefix` the key prefix of the hashes it
+    /// reads by id.
+    pub(super) async fn read_with(
+        &self,
+        keys: &[String],
+        what: &str,
+        prefix: &str,
+    ) -> Result<Value, CacheError> {
         let mut invocation = self.read_script.prepare_invoke();
         for key in keys {
             invocation.key(key);
@@ -83,7 +95,7 @@ impl SessionCache {
         invocation
             .arg(self.trusted_instance().as_deref().unwrap_or_default())
             .arg(what)
-            .arg(namespace.session_prefix());
+            .arg(prefix);
         let mut conn = self.conn.clone();
         match invocation.invoke_async(&mut conn).await? {
             Value::Int(-1) => Err(CacheError::Distrusted),

@@ -8,10 +8,11 @@ pub mod revoke;
 
 use std::sync::Arc;
 
-use access::TokenVerifier;
+use access::{AccessClaims, TokenVerifier};
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::post;
+use store::session_cache::grants::Grants;
 use utoipa::OpenApi;
 
 use super::login::LoginPorts;
@@ -45,38 +46,37 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-/// Fails unless the caller's own session is still active and its token grants `permission`
-/// (what every admin route of another context asks of its caller).
+/// Fails unless the caller's own session is still active and the caller may do `permission`
+/// now (what every admin route asks of its caller).
 pub async fn require_permission(
     sessions: &SessionRunner,
-    claims: &access::AccessClaims,
+    claims: &AccessClaims,
     permission: events::Permission,
 ) -> Result<(), ApiError> {
-    require_session(sessions, claims).await?;
-    if !claims.permissions.contains(&permission) {
+    let current = require_session(sessions, claims.clone()).await?;
+    if !current.has(permission) {
         return Err(ApiError::Forbidden);
     }
     Ok(())
 }
 
-/// Fails unless the caller's own session is still active (for this context's handlers).
-pub async fn require_active(
-    state: &AppState,
-    claims: &access::AccessClaims,
-) -> Result<(), ApiError> {
-    require_session(&state.sessions, claims).await
-}
-
-/// Fails unless the caller's own session is still active.
+/// Fails unless the caller's own session is still active; the caller's claims with the
+/// permissions it holds now in place of those its token was issued with (a role may have lost
+/// one since, or the user been disabled).
 pub async fn require_session(
     sessions: &SessionRunner,
-    claims: &access::AccessClaims,
-) -> Result<(), ApiError> {
-    if super::is_active(sessions, claims.sub, claims.sid).await? {
-        Ok(())
-    } else {
-        Err(ApiError::Unauthenticated)
+    mut claims: AccessClaims,
+) -> Result<AccessClaims, ApiError> {
+    if !super::is_active(sessions, claims.sub, claims.sid).await? {
+        return Err(ApiError::Unauthenticated);
     }
+    let grants = Grants {
+        cache: sessions.cache.clone(),
+        store: sessions.ports.store.clone(),
+    };
+    let effective = grants.effective(claims.sub, claims.principal_type).await?;
+    claims.permissions = effective.permissions.into_iter().collect();
+    Ok(claims)
 }
 
 #[derive(Debug, OpenApi)]

@@ -62,7 +62,7 @@ pub async fn revoke(
     Path(session_id): Path<Uuid>,
     Json(request): Json<RevokeRequest>,
 ) -> Result<JsonResponse<Revoked>, ApiError> {
-    super::require_active(&state, &claims).await?;
+    let claims = super::require_session(&state.sessions, claims).await?;
     let reason = parse_reason(&request.reason)?;
     let principal = state
         .directory
@@ -111,7 +111,7 @@ pub async fn revoke_all(
     Path(principal_id): Path<Uuid>,
     Json(request): Json<RevokeRequest>,
 ) -> Result<JsonResponse<RevokedAll>, ApiError> {
-    super::require_active(&state, &claims).await?;
+    let claims = super::require_session(&state.sessions, claims).await?;
     let reason = parse_reason(&request.reason)?;
     let authority = authority(&claims, principal_id, "principal")?;
     let actor = Actor::principal(claims.principal_type, claims.sub);

@@ -48,7 +48,7 @@ pub async fn change_password(
     Path(user_id): Path<Uuid>,
     Json(request): Json<ChangePassword>,
 ) -> Result<JsonResponse<Changed>, ApiError> {
-    require_session(&state.sessions, &claims).await?;
+    let claims = require_session(&state.sessions, claims).await?;
     let own = claims.sub == user_id;
     if !own && !claims.has(Permission::UsersWrite) {
         return Err(ApiError::NotFound("user"));

@@ -1,0 +1,94 @@
+//! Cached grants in real Redis: written only forward in stream version, a reader's fill
+//! refused once Redis was emptied after its epoch, a principal whose role entry is gone read as
+//! a miss, and every read from an instance the cache does not trust refused.
+
+use std::collections::BTreeSet;
+
+use events::Permission;
+use store::session_cache::grants::{Committed, PrincipalGrants, RolePermissions};
+use store::session_cache::{CacheError, SessionCache};
+use uuid::Uuid;
+
+use crate::support::{Backbone, BackboneExt};
+
+async fn cache(backbone: &Backbone) -> SessionCache {
+    let cache = backbone.session_runner().cache;
+    cache.trust_instance(Some(cache.instance().await.expect("run_id")));
+    cache
+}
+
+fn holder(version: i64, role: Uuid) -> PrincipalGrants {
+    PrincipalGrants {
+        version,
+        disabled: false,
+        roles: BTreeSet::from([role]),
+    }
+}
+
+fn granting(version: i64, permissions: &[Permission]) -> RolePermissions {
+    RolePermissions {
+        version,
+        permissions: permissions.iter().copied().collect(),
+        deleted: false,
+    }
+}
+
+#[tokio::test]
+async fn grants_move_only_forward_and_a_missing_role_is_a_miss() {
+    let backbone = Backbone::start().await;
+    let cache = cache(&backbone).await;
+    let (user, role) = (Uuid::now_v7(), Uuid::now_v7());
+    cache
+        .write_grants_through(Committed::Principal(user, &holder(2, role)))
+        .await;
+    assert_eq!(
+        cache.grants_of(user).await.expect("read"),
+        None,
+        "role not cached"
+    );
+    let newer = granting(3, &[Permission::AuditRead]);
+    cache
+        .write_grants_through(Committed::Role(role, &newer))
+        .await;
+    let older = granting(2, &[Permission::AuditRead, Permission::UsersWrite]);
+    cache
+        .write_grants_through(Committed::Role(role, &older))
+        .await;
+    let effective = cache.grants_of(user).await.expect("read").expect("cached");
+    assert_eq!(
+        effective.permissions,
+        BTreeSet::from([Permission::AuditRead])
+    );
+
+    cache
+        .forget_role_permissions(role)
+        .await
+        .expect("forgotten");
+    assert_eq!(cache.grants_of(user).await.expect("read"), None);
+    cache.trust_instance(Some("another instance".into()));
+    assert!(matches!(
+        cache.grants_of(user).await,
+        Err(CacheError::Distrusted)
+    ));
+}
+
+#[tokio::test]
+async fn a_fill_read_before_a_flush_is_refused() {
+    let backbone = Backbone::start().await;
+    let cache = cache(&backbone).await;
+    let (user, role) = (Uuid::now_v7(), Uuid::now_v7());
+    let epoch = cache.epoch().await.expect("epoch");
+    // What a flush does to this cache (Redis is shared with other tests): its epoch is gone.
+    let mut redis = backbone.redis.connect().expect("redis");
+    redis::cmd("DEL")
+        .arg(format!("{}epoch", cache.namespace()))
+        .query_async::<()>(&mut redis)
+        .await
+        .expect("epoch dropped");
+    let roles = [(role, granting(1, &[Permission::AuditRead]))];
+    let filled = cache
+        .fill_grants(user, &holder(1, role), &roles, &epoch)
+        .await;
+    assert!(matches!(filled, Err(CacheError::Flushed)), "{filled:?}");
+    assert_eq!(cache.grants_of(user).await.expect("read"), None);
+}
