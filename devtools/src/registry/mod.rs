@@ -11,7 +11,7 @@
 //!
 //! Run it as the `dev-registry` binary, or in-process with [`serve`] or [`start`].
 
-mod compat;
+pub mod compat;
 mod error;
 mod routes;
 mod store;
