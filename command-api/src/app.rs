@@ -31,8 +31,9 @@ use crate::sessions::login::LoginPorts;
 use crate::sessions::owed::{OwedRevocations, PgOwedRevocations, Sweeper};
 use crate::sessions::routes::{ApiDoc, AppState};
 use crate::sessions::{PgSessionDirectory, SessionRunner};
+use crate::users::owed::Unassigner;
 use crate::users::routes::UsersState;
-use crate::users::{PgUserRows, UserRunner};
+use crate::users::{PgOwedUnassignments, PgUserRows, UserRunner};
 use access::{PublishedKeys, TokenVerifier};
 use store::aggregate::Ports;
 use store::event_store::{PgEventStore, PgSnapshots};
@@ -50,6 +51,7 @@ pub struct Application {
     cache: SessionCache,
     forgetting: Forgetting,
     sweeper: Sweeper,
+    unassigner: Unassigner,
 }
 
 impl Application {
@@ -122,7 +124,7 @@ impl Application {
         let sweeper = Sweeper {
             runner: state.sessions.clone(),
             ledger: owed.clone(),
-            every: Duration::from_millis(args.sessions.owed_sweep_ms),
+            every: Duration::from_millis(args.owed_sweep_ms),
         };
         let users = UsersState {
             users: UserRunner {
@@ -136,6 +138,11 @@ impl Application {
             credentials: state.login.credentials.clone(),
             policy: args.passwords.policy.clone(),
             verifier: verifier.clone(),
+        };
+        let unassigner = Unassigner {
+            users: users.users.clone(),
+            ledger: Arc::new(PgOwedUnassignments::new(pool.clone())),
+            every: Duration::from_millis(args.owed_sweep_ms),
         };
         let roles = RolesState {
             roles: RoleRunner {
@@ -183,6 +190,7 @@ impl Application {
             cache,
             forgetting,
             sweeper,
+            unassigner,
         })
     }
 
@@ -201,6 +209,7 @@ impl Application {
         tokio::spawn(self.keys.run(shutdown.clone(), self.pool));
         tokio::spawn(self.forgetting.run(shutdown.clone()));
         tokio::spawn(self.sweeper.run(shutdown.clone()));
+        tokio::spawn(self.unassigner.run(shutdown.clone()));
         self.server.serve(shutdown.clone()).await?;
         if let Some(relay) = relay {
             relay.await.context("relay task")?;

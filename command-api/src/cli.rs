@@ -110,6 +110,11 @@ pub struct ServeArgs {
     /// Run the relay inside this process.
     #[arg(long = "relay-enabled", env = "RELAY_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
     pub relay_enabled: bool,
+    /// How often what committed commands still owe other streams is settled: session
+    /// revocations their process did not append (a debt younger than this is left to its
+    /// command), a deleted role's unassignments from its holders.
+    #[arg(long = "owed-sweep-ms", env = "OWED_SWEEP_MS", default_value_t = 5_000)]
+    pub owed_sweep_ms: u64,
 }
 
 #[derive(Debug, Clone, Args)]

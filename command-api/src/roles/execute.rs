@@ -33,8 +33,9 @@ pub trait RoleRows: Send + Sync + 'static {
         permission: Permission,
         grants: bool,
     ) -> Box<dyn TransactionalWrite>;
-    /// The role and every assignment of it go.
-    fn deleted(&self, role_id: Uuid) -> Box<dyn TransactionalWrite>;
+    /// The role and every assignment of it go; each holder is owed a `role_unassigned` event
+    /// carrying `metadata` (the deleting command's).
+    fn deleted(&self, role_id: Uuid, metadata: &EventMetadata) -> Box<dyn TransactionalWrite>;
 }
 
 /// Runs commands on role streams.
@@ -62,6 +63,7 @@ pub async fn execute(
         role_id,
         rows: runner.rows.clone(),
         cache: runner.cache.clone(),
+        metadata: metadata.clone(),
     };
     let outcome = aggregate::run(&runner.ports, &hooks, role_id, command, metadata).await?;
     if !outcome.events.is_empty() {
@@ -80,6 +82,7 @@ struct Rows {
     role_id: Uuid,
     rows: Arc<dyn RoleRows>,
     cache: SessionCache,
+    metadata: EventMetadata,
 }
 
 #[async_trait::async_trait]
@@ -99,7 +102,7 @@ impl Hooks<Role> for Rows {
                 RoleEvent::Renamed(e) => Some(rows.renamed(id, &e.name)),
                 RoleEvent::PermissionGranted(e) => Some(rows.grants(id, e.permission, true)),
                 RoleEvent::PermissionRevoked(e) => Some(rows.grants(id, e.permission, false)),
-                RoleEvent::Deleted(_) => Some(rows.deleted(id)),
+                RoleEvent::Deleted(_) => Some(rows.deleted(id, &self.metadata)),
                 RoleEvent::Described(_) => None,
             })
             .collect()

@@ -1,9 +1,10 @@
 //! The rows role commands write beside their events, in Postgres: `auth_roles` (name and
 //! permissions, which logins read; its unique index on the lower-cased name is the name
-//! reservation) and, when a role is deleted, its assignments in `auth_user_roles`.
+//! reservation) and, when a role is deleted, its assignments in `auth_user_roles` (each
+//! becoming a debt in `owed_unassignments`, which the users context settles).
 
 use async_trait::async_trait;
-use events::Permission;
+use events::{EventMetadata, Permission};
 use sqlx::PgConnection;
 use store::event_store::{StoreError, TransactionalWrite, unavailable, violated_constraint};
 use uuid::Uuid;
@@ -51,10 +52,10 @@ impl RoleRows for PgRoleRows {
         })
     }
 
-    fn deleted(&self, role_id: Uuid) -> Box<dyn TransactionalWrite> {
+    fn deleted(&self, role_id: Uuid, metadata: &EventMetadata) -> Box<dyn TransactionalWrite> {
         Box::new(Row {
             role_id,
-            change: Change::Deleted,
+            change: Change::Deleted(serde_json::to_value(metadata).unwrap_or_default()),
         })
     }
 }
@@ -63,7 +64,8 @@ enum Change {
     Created(String, Vec<String>),
     Renamed(String),
     Grants(String, bool),
-    Deleted,
+    /// With the deleting command's metadata, which its holders' unassignments carry.
+    Deleted(serde_json::Value),
 }
 
 struct Row {
@@ -105,11 +107,25 @@ impl TransactionalWrite for Row {
             .bind(permission)
             .execute(&mut *conn)
             .await,
-            Change::Deleted => {
-                let unassigned = sqlx::query("DELETE FROM auth_user_roles WHERE role_id = $1")
-                    .bind(self.role_id)
-                    .execute(&mut *conn)
-                    .await;
+            Change::Deleted(metadata) => {
+                let owed = sqlx::query(
+                    "INSERT INTO owed_unassignments (user_id, role_id, metadata) \
+                     SELECT user_id, role_id, $2 FROM auth_user_roles WHERE role_id = $1 \
+                     ON CONFLICT (user_id, role_id) DO NOTHING",
+                )
+                .bind(self.role_id)
+                .bind(metadata)
+                .execute(&mut *conn)
+                .await;
+                let unassigned = match owed {
+                    Ok(_) => {
+                        sqlx::query("DELETE FROM auth_user_roles WHERE role_id = $1")
+                            .bind(self.role_id)
+                            .execute(&mut *conn)
+                            .await
+                    }
+                    Err(e) => Err(e),
+                };
                 match unassigned {
                     Ok(_) => {
                         sqlx::query("DELETE FROM auth_roles WHERE role_id = $1")

@@ -21,15 +21,6 @@ pub struct SessionArgs {
         default_value_t = 0
     )]
     pub refresh_grace_secs: i64,
-    /// How often revocations a committed command still owes (its process stopped before
-    /// appending them) are looked for and settled; a debt younger than this is left to its
-    /// command.
-    #[arg(
-        long = "owed-revocations-sweep-ms",
-        env = "OWED_REVOCATIONS_SWEEP_MS",
-        default_value_t = 5_000
-    )]
-    pub owed_sweep_ms: u64,
 }
 
 impl Default for SessionArgs {
@@ -39,7 +30,6 @@ impl Default for SessionArgs {
             lifetime_secs: 10 * 60 * 60,
             limit: 5,
             refresh_grace_secs: 0,
-            owed_sweep_ms: 5_000,
         }
     }
 }

@@ -6,6 +6,7 @@
 mod decide;
 mod execute;
 pub mod fields;
+pub mod owed;
 mod postgres;
 pub mod routes;
 mod state;
@@ -19,7 +20,7 @@ use store::aggregate::Aggregate;
 
 pub use decide::{Registration, UserChange, UserCommand, UserError, decide};
 pub use execute::{Beside, UserRows, UserRunner, execute};
-pub use postgres::PgUserRows;
+pub use postgres::{PgOwedUnassignments, PgUserRows};
 pub use state::User;
 
 impl Aggregate for User {

@@ -1,13 +1,15 @@
 //! The rows user commands write beside their events, in Postgres: `credentials` (login,
-//! password hash, disabled flag) and `auth_user_roles`, which logins read.
+//! password hash, disabled flag) and `auth_user_roles`, which logins read; and the
+//! unassignments deleted roles owe their holders.
 
 use async_trait::async_trait;
 use events::PrincipalType;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 use store::event_store::{StoreError, TransactionalWrite, unavailable, violated_constraint};
 use uuid::Uuid;
 
 use super::execute::UserRows;
+use super::owed::{OwedUnassignment, OwedUnassignments};
 use crate::auth::credentials::{Credential, LOGIN_CONSTRAINT};
 use crate::auth::grants::RoleAssignment;
 
@@ -114,6 +116,52 @@ impl TransactionalWrite for Unassignment {
             .bind(self.user_id)
             .bind(self.role_id)
             .execute(conn)
+            .await
+            .map(drop)
+            .map_err(unavailable)
+    }
+}
+
+/// Unassignments deleted roles owe (`owed_unassignments`, written by the roles' adapter).
+#[derive(Debug, Clone)]
+pub struct PgOwedUnassignments {
+    pool: PgPool,
+}
+
+impl PgOwedUnassignments {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+#[async_trait]
+impl OwedUnassignments for PgOwedUnassignments {
+    async fn due(&self, limit: i64) -> Result<Vec<OwedUnassignment>, StoreError> {
+        let rows: Vec<(Uuid, Uuid, serde_json::Value)> = sqlx::query_as(
+            "SELECT user_id, role_id, metadata FROM owed_unassignments \
+             ORDER BY owed_since LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.into_iter()
+            .map(|(user_id, role_id, metadata)| {
+                Ok(OwedUnassignment {
+                    user_id,
+                    role_id,
+                    metadata: serde_json::from_value(metadata)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn settled(&self, owed: &OwedUnassignment) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM owed_unassignments WHERE user_id = $1 AND role_id = $2")
+            .bind(owed.user_id)
+            .bind(owed.role_id)
+            .execute(&self.pool)
             .await
             .map(drop)
             .map_err(unavailable)

@@ -89,6 +89,7 @@ impl Platform {
             },
             redis: stack.redis.clone(),
             relay_enabled: true,
+            owed_sweep_ms: 5_000,
         })
         .await?;
         let projectors = projectors::Application::build(projectors::RunArgs {

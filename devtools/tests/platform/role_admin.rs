@@ -1,12 +1,14 @@
 //! What a holder of `roles:write` does to a role once it exists: rename and describe it, grant
 //! and revoke permissions, delete it (it grants nothing from then on, its name is free again,
-//! and every later change answers 404). Each refusal writes nothing.
+//! every later change answers 404, and its holders' histories record losing it). Each refusal writes nothing.
 
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::support::{Platform, access};
+use devtools::testing::eventually;
+
+use crate::support::{Platform, TIMEOUT, access};
 
 const PASSWORD: &str = "a long and unusual passphrase";
 
@@ -180,4 +182,22 @@ async fn a_deleted_role_grants_nothing_frees_its_name_and_changes_no_more() {
         .await;
     assert_eq!(give.status(), 404, "a deleted role cannot be given");
     role(&platform, &admin, "Auditor", &[]).await;
+
+    // The holder's history records losing it, as the admin's act.
+    let stream = events::topics::Category::Users.stream_id(user);
+    let actor = eventually(TIMEOUT, "the holder's role_unassigned", || async {
+        sqlx::query_scalar::<_, serde_json::Value>(
+            "SELECT metadata->'actor' FROM events \
+             WHERE stream_id = $1 AND event_type = 'user.role_unassigned.v1'",
+        )
+        .bind(&stream)
+        .fetch_optional(&platform.stack.db.pool)
+        .await
+        .expect("events readable")
+    })
+    .await;
+    assert_eq!(
+        actor,
+        json!({ "type": "user", "id": admin["principal_id"] })
+    );
 }

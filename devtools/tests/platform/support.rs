@@ -171,6 +171,7 @@ impl Platform {
                 throttle: options.throttle.clone(),
                 redis: stack.redis.clone(),
                 relay_enabled: true,
+                owed_sweep_ms: 200,
             },
             clock.clone(),
         )
