@@ -186,7 +186,7 @@ async fn a_deleted_role_grants_nothing_frees_its_name_and_changes_no_more() {
     // The holder's history records losing it, as the admin's act.
     let stream = events::topics::Category::Users.stream_id(user);
     let actor = eventually(TIMEOUT, "the holder's role_unassigned", || async {
-        sqlx::query_scalar::<_, serde_json::Value>(
+        sqlx::query_scalar::<_, Value>(
             "SELECT metadata->'actor' FROM events \
              WHERE stream_id = $1 AND event_type = 'user.role_unassigned.v1'",
         )
