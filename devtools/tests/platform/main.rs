@@ -4,6 +4,7 @@
 
 mod attacks;
 mod auth;
+mod authorization;
 mod committed_only;
 mod contract;
 mod current_permissions;
