@@ -136,6 +136,7 @@ impl Application {
             sessions: state.sessions.clone(),
             passwords: state.login.passwords.clone(),
             credentials: state.login.credentials.clone(),
+            throttle: state.login.throttle.clone(),
             policy: args.passwords.policy.clone(),
             verifier: verifier.clone(),
         };

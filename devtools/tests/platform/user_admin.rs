@@ -7,7 +7,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::support::{Platform, access};
+use command_api::auth::throttle::ThrottleArgs;
+
+use crate::support::{Options, Platform, access};
 
 const PASSWORD: &str = "a long and unusual passphrase";
 const NEW_PASSWORD: &str = "another quite unusual passphrase";
@@ -277,4 +279,39 @@ async fn roles_are_given_and_taken_and_only_live_ones_given() {
         .read("/v1/audit/revocations", access(&session))
         .await;
     assert_eq!(audit.status(), 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_the_current_password_draws_on_the_accounts_login_limit() {
+    let defaults = Options::default();
+    let platform = Platform::start_with(Options {
+        throttle: ThrottleArgs {
+            login_per_account: 3,
+            ..defaults.throttle.clone()
+        },
+        ..defaults
+    })
+    .await;
+    let admin = platform.admin_session().await;
+    let user = registered(&platform, &admin, "grace@example.test").await;
+    let session = platform.session_of("grace@example.test", PASSWORD).await;
+    let path = format!("/v1/users/{user}/password");
+    let guess =
+        json!({ "current_password": "a guess that is wrong", "new_password": NEW_PASSWORD });
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let response = platform
+            .command(&path, access(&session), guess.clone())
+            .await;
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            assert!(response.headers().contains_key("retry-after"));
+            break;
+        }
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    assert!(
+        statuses[..statuses.len() - 1].iter().all(|s| *s == 422),
+        "{statuses:?}"
+    );
 }

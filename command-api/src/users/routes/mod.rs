@@ -22,6 +22,7 @@ use super::{UserError, UserRunner};
 use crate::auth::credentials::Credentials;
 use crate::auth::password_policy::{PasswordPolicyArgs, WeakPassword};
 use crate::auth::passwords::Passwords;
+use crate::auth::throttle::Throttle;
 use crate::http::{ApiError, RequestContext};
 use crate::sessions::SessionRunner;
 
@@ -34,6 +35,8 @@ pub struct UsersState {
     pub passwords: Passwords,
     /// The current password a user gives to change its own.
     pub credentials: Arc<dyn Credentials>,
+    /// The login buckets, which a user's tries of its current password draw from too.
+    pub throttle: Arc<dyn Throttle>,
     pub policy: PasswordPolicyArgs,
     pub verifier: Arc<TokenVerifier>,
 }

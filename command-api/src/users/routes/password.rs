@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::edit::Changed;
 use super::{UsersState, actor_metadata};
 use crate::auth::passwords::Verified;
+use crate::auth::throttle::{Limit, account_subject};
 use crate::http::{ApiError, Bearer, RequestContext};
 use crate::sessions::routes::require_session;
 use crate::users::{Beside, User, UserChange, UserCommand, execute};
@@ -39,6 +40,7 @@ pub struct ChangePassword {
         (status = 200, description = "Password changed; the user's other sessions ended", body = Changed),
         (status = 404, description = "No such user, or another user and the caller lacks users:write"),
         (status = 422, description = "The current password is missing or wrong, or the new one breaks the policy (invalid_field names which)"),
+        (status = 429, description = "Too many tries on this account (rate_limited, with Retry-After)"),
     )
 )]
 pub async fn change_password(
@@ -61,7 +63,8 @@ pub async fn change_password(
         return Err(ApiError::NotFound("user"));
     }
     if own {
-        check_current(&state, user_id, request.current_password.as_ref()).await?;
+        let given = request.current_password.as_ref();
+        check_current(&state, user_id, &user.email, given).await?;
     }
     state
         .policy
@@ -96,10 +99,12 @@ pub async fn change_password(
     }))
 }
 
-/// Fails unless `given` is the user's current password.
+/// Fails unless `given` is the user's current password. Each try takes from the account's
+/// login bucket: a stolen token must not become a way around the limit on password guessing.
 async fn check_current(
     state: &UsersState,
     user_id: Uuid,
+    login: &str,
     given: Option<&SecretString>,
 ) -> Result<(), ApiError> {
     let wrong = |detail: &str| ApiError::InvalidField {
@@ -107,6 +112,10 @@ async fn check_current(
         detail: detail.into(),
     };
     let given = given.ok_or_else(|| wrong("required to change your own password"))?;
+    state
+        .throttle
+        .take(Limit::LoginPerAccount, &account_subject(login))
+        .await?;
     let stored = state.credentials.find_by_id(user_id).await?;
     let verified = state
         .passwords
