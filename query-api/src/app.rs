@@ -18,9 +18,10 @@ use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
 use crate::cli::ServeArgs;
+use crate::event_log::PgEventLog;
 use crate::revocations::PgRevocationLog;
 use crate::state::AppState;
-use crate::{audit, introspection, jwks, sessions};
+use crate::{audit, audit_events, introspection, jwks, sessions};
 
 const DEFAULT_PORT: u16 = 8082;
 
@@ -34,12 +35,15 @@ const DEFAULT_PORT: u16 = 8082;
         introspection::introspect,
         jwks::jwks,
         sessions::list,
-        audit::revocations
+        audit::revocations,
+        audit_events::events
     ),
     components(schemas(
         sessions::ActiveSession,
         audit::Revocation,
         audit::RevokedBy,
+        audit_events::EventPage,
+        audit_events::AuditedEvent,
         introspection::IntrospectionRequest,
         introspection::Introspection,
         jwks::JwkSet,
@@ -82,6 +86,7 @@ impl Application {
                 store: Arc::new(PgEventStore::new(pool.clone())),
             },
             revocations: Arc::new(PgRevocationLog::new(pool.clone())),
+            events: Arc::new(PgEventLog::new(pool.clone())),
             clock,
         };
         let routes = Router::new()
@@ -92,6 +97,7 @@ impl Application {
                 get(sessions::list),
             )
             .route("/v1/audit/revocations", get(audit::revocations))
+            .route("/v1/audit/events", get(audit_events::events))
             .with_state(state);
 
         let server = ServerBuilder::default()

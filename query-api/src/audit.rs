@@ -145,13 +145,7 @@ async fn page(
             metadata: revoked.metadata,
             revoked_by: RevokedBy { kind, id },
             revoked_at: revoked.revoked_at,
-            trace_id: raw
-                .envelope
-                .metadata
-                .traceparent
-                .as_deref()
-                .and_then(|tp| tp.split('-').nth(1))
-                .map(str::to_owned),
+            trace_id: trace_id(&raw.envelope.metadata),
         });
     }
     let next = (rows.len() as i64 > limit)
@@ -160,11 +154,21 @@ async fn page(
     Ok((revocations, next))
 }
 
-fn encode_cursor(recorded_at: DateTime<Utc>, position: i64) -> String {
+/// The trace id of the command that appended an event, from its W3C `traceparent`.
+pub(crate) fn trace_id(metadata: &events::EventMetadata) -> Option<String> {
+    metadata
+        .traceparent
+        .as_deref()
+        .and_then(|tp| tp.split('-').nth(1))
+        .map(str::to_owned)
+}
+
+/// An opaque page cursor: the (recorded_at, position) of a page's last event.
+pub(crate) fn encode_cursor(recorded_at: DateTime<Utc>, position: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}:{position}", recorded_at.timestamp_micros()))
 }
 
-fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, i64), QueryError> {
+pub(crate) fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, i64), QueryError> {
     let invalid = || QueryError::invalid("invalid_cursor", "the cursor is not one this API gave");
     let text = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let text = String::from_utf8(text).map_err(|_| invalid())?;

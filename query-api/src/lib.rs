@@ -3,9 +3,11 @@
 
 mod app;
 mod audit;
+mod audit_events;
 mod auth;
 pub mod cli;
 mod error;
+mod event_log;
 mod introspection;
 mod jwks;
 mod lookup;

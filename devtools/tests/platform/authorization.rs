@@ -177,6 +177,7 @@ async fn every_admin_route_answers_each_kind_of_caller_exactly() {
         ),
         Route::command(Method::DELETE, format!("/v1/roles/{doomed}"), None),
         Route::read("/v1/audit/revocations".into(), StatusCode::FORBIDDEN),
+        Route::read("/v1/audit/events".into(), StatusCode::FORBIDDEN),
         Route::read(
             format!("/v1/principals/{target}/sessions"),
             StatusCode::NOT_FOUND,

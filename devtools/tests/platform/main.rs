@@ -3,6 +3,7 @@
 //! client would.
 
 mod attacks;
+mod audit_events;
 mod auth;
 mod authorization;
 mod committed_only;
