@@ -25,6 +25,8 @@ const EVERYTHING: [&str; 5] = [
 /// One admin route: which server, how it is called, what a caller without the permission gets.
 struct Route {
     method: Method,
+    /// As the servers' metrics label it.
+    template: &'static str,
     path: String,
     body: Option<Value>,
     query: bool,
@@ -32,9 +34,10 @@ struct Route {
 }
 
 impl Route {
-    fn command(method: Method, path: String, body: Option<Value>) -> Self {
+    fn command(method: Method, template: &'static str, path: String, body: Option<Value>) -> Self {
         Self {
             method,
+            template,
             path,
             body,
             query: false,
@@ -42,9 +45,10 @@ impl Route {
         }
     }
 
-    fn read(path: String, denied: StatusCode) -> Self {
+    fn read(template: &'static str, path: String, denied: StatusCode) -> Self {
         Self {
             method: Method::GET,
+            template,
             path,
             body: None,
             query: true,
@@ -135,54 +139,87 @@ async fn every_admin_route_answers_each_kind_of_caller_exactly() {
     let routes = [
         Route::command(
             Method::POST,
+            "/v1/users",
             "/v1/users".into(),
             Some(json!({ "email": "new@example.test", "password": PASSWORD, "display_name": "N" })),
         ),
         Route::command(
             Method::PATCH,
+            "/v1/users/{id}",
             format!("/v1/users/{target}"),
             Some(json!({ "display_name": "Target" })),
         ),
-        Route::command(Method::POST, format!("/v1/users/{target}/disable"), None),
-        Route::command(Method::POST, format!("/v1/users/{target}/enable"), None),
         Route::command(
             Method::POST,
+            "/v1/users/{id}/disable",
+            format!("/v1/users/{target}/disable"),
+            None,
+        ),
+        Route::command(
+            Method::POST,
+            "/v1/users/{id}/enable",
+            format!("/v1/users/{target}/enable"),
+            None,
+        ),
+        Route::command(
+            Method::POST,
+            "/v1/users/{id}/roles",
             format!("/v1/users/{target}/roles"),
             Some(json!({ "role_id": role })),
         ),
         Route::command(
             Method::DELETE,
+            "/v1/users/{id}/roles/{role_id}",
             format!("/v1/users/{target}/roles/{role}"),
             None,
         ),
         Route::command(
             Method::POST,
+            "/v1/roles",
             "/v1/roles".into(),
             Some(json!({ "name": "fresh", "permissions": [] })),
         ),
         Route::command(
             Method::PATCH,
+            "/v1/roles/{id}",
             format!("/v1/roles/{role}"),
             Some(json!({ "description": "Reads the trail" })),
         ),
         Route::command(
             Method::POST,
+            "/v1/roles/{id}/permissions",
             format!("/v1/roles/{role}/permissions"),
             Some(json!({ "permission": "users:read" })),
         ),
         Route::command(
             Method::DELETE,
+            "/v1/roles/{id}/permissions/{permission}",
             format!("/v1/roles/{role}/permissions/users:read"),
             None,
         ),
-        Route::command(Method::DELETE, format!("/v1/roles/{doomed}"), None),
-        Route::read("/v1/audit/revocations".into(), StatusCode::FORBIDDEN),
-        Route::read("/v1/audit/events".into(), StatusCode::FORBIDDEN),
+        Route::command(
+            Method::DELETE,
+            "/v1/roles/{id}",
+            format!("/v1/roles/{doomed}"),
+            None,
+        ),
         Route::read(
+            "/v1/audit/revocations",
+            "/v1/audit/revocations".into(),
+            StatusCode::FORBIDDEN,
+        ),
+        Route::read(
+            "/v1/audit/events",
+            "/v1/audit/events".into(),
+            StatusCode::FORBIDDEN,
+        ),
+        Route::read(
+            "/v1/principals/{principal_id}/sessions",
             format!("/v1/principals/{target}/sessions"),
             StatusCode::NOT_FOUND,
         ),
         Route::read(
+            "/v1/principals/{principal_id}/sessions",
             format!("/v1/principals/{}/sessions", Uuid::now_v7()),
             StatusCode::NOT_FOUND,
         ),
@@ -231,4 +268,24 @@ async fn every_admin_route_answers_each_kind_of_caller_exactly() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+
+    // Each route counted under its template by the server that serves it.
+    for route in &routes {
+        let base = if route.query {
+            &platform.query
+        } else {
+            &platform.command
+        };
+        let metrics = platform
+            .http
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        let label = format!(r#"method="{}",route="{}""#, route.method, route.template);
+        assert!(metrics.contains(&label), "no {label} in the metrics");
+    }
 }
