@@ -35,3 +35,19 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
 }
+
+/// Runs `task` every `period` (the first time one period from now) until `shutdown`; a run
+/// that started is never cut short.
+pub async fn every<F, Fut>(period: std::time::Duration, shutdown: &CancellationToken, mut task: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(period) => {}
+        }
+        task().await;
+    }
+}

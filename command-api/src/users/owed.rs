@@ -51,15 +51,12 @@ impl Unassigner {
     const BATCH: i64 = 100;
 
     pub async fn run(self, shutdown: CancellationToken) {
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(self.every) => {}
-            }
+        runtime::shutdown::every(self.every, &shutdown, || async {
             if let Err(error) = self.settle_due().await {
                 tracing::warn!(?error, "owed unassignments not settled; retrying later");
             }
-        }
+        })
+        .await;
     }
 
     async fn settle_due(&self) -> Result<(), RunError<UserError>> {

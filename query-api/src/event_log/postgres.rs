@@ -2,10 +2,10 @@
 
 use async_trait::async_trait;
 use events::RawEvent;
-use sqlx::Row;
-use store::event_store::{StoreError, raw_event, unavailable};
+use store::event_store::{StoreError, unavailable};
 
 use super::{EventFilter, EventLog};
+use crate::revocations::positioned;
 
 #[derive(Debug, Clone)]
 pub struct PgEventLog {
@@ -34,14 +34,6 @@ impl EventLog for PgEventLog {
             .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;
-        rows.iter()
-            .map(|row| {
-                let raw = raw_event(row)?;
-                let position: i64 = row
-                    .try_get("position")
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok((raw, position))
-            })
-            .collect()
+        rows.iter().map(positioned).collect()
     }
 }

@@ -9,6 +9,7 @@ use events::RawEvent;
 use store::event_store::StoreError;
 
 pub use postgres::PgRevocationLog;
+pub(crate) use postgres::positioned;
 
 /// Which revocations a page holds.
 #[derive(Debug, Clone)]

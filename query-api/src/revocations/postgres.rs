@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use events::RawEvent;
 use sqlx::Row;
+use sqlx::postgres::PgRow;
 use store::event_store::{StoreError, raw_event, unavailable};
 
 use super::{Filter, RevocationLog};
@@ -33,14 +34,14 @@ impl RevocationLog for PgRevocationLog {
             .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;
-        rows.iter()
-            .map(|row| {
-                let raw = raw_event(row)?;
-                let position: i64 = row
-                    .try_get("position")
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok((raw, position))
-            })
-            .collect()
+        rows.iter().map(positioned).collect()
     }
+}
+
+/// An event row read with its store `position` (the second half of a page cursor).
+pub(crate) fn positioned(row: &PgRow) -> Result<(RawEvent, i64), StoreError> {
+    let position: i64 = row
+        .try_get("position")
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok((raw_event(row)?, position))
 }

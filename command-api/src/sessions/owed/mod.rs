@@ -100,15 +100,12 @@ impl Sweeper {
     const BATCH: i64 = 100;
 
     pub async fn run(self, shutdown: CancellationToken) {
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(self.every) => {}
-            }
+        runtime::shutdown::every(self.every, &shutdown, || async {
             if let Err(error) = self.sweep().await {
                 tracing::warn!(?error, "owed revocations not settled; retrying later");
             }
-        }
+        })
+        .await;
     }
 
     async fn sweep(&self) -> Result<(), Rejected> {
