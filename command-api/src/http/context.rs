@@ -33,6 +33,11 @@ impl RequestContext {
         }
     }
 
+    /// Event metadata for a command the bearer of `claims` issues in this request.
+    pub fn metadata_of(&self, claims: &access::AccessClaims) -> EventMetadata {
+        self.metadata(Some(Actor::principal(claims.principal_type, claims.sub)))
+    }
+
     /// The caller's user agent and address, as revocation metadata.
     pub fn client_metadata(&self) -> std::collections::BTreeMap<String, String> {
         [("user_agent", &self.user_agent), ("ip", &self.ip)]

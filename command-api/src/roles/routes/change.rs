@@ -5,7 +5,7 @@
 
 use axum::Json as JsonResponse;
 use axum::extract::State;
-use events::{Actor, Permission};
+use events::Permission;
 use runtime::http::{Json, Path};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -162,14 +162,7 @@ async fn run(
     role_id: Uuid,
     command: RoleCommand,
 ) -> Result<JsonResponse<RoleChanged>, ApiError> {
-    let actor = Actor::principal(claims.principal_type, claims.sub);
-    let outcome = execute(
-        &state.roles,
-        role_id,
-        command,
-        context.metadata(Some(actor)),
-    )
-    .await?;
+    let outcome = execute(&state.roles, role_id, command, context.metadata_of(claims)).await?;
     Ok(JsonResponse(RoleChanged {
         version: outcome.version,
     }))

@@ -4,7 +4,7 @@
 use axum::Json as JsonResponse;
 use axum::extract::State;
 use axum::http::StatusCode;
-use events::{Actor, Permission};
+use events::Permission;
 use runtime::http::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -70,14 +70,7 @@ pub async fn create(
         description,
         permissions,
     });
-    let actor = Actor::principal(claims.principal_type, claims.sub);
-    let outcome = execute(
-        &state.roles,
-        role_id,
-        command,
-        context.metadata(Some(actor)),
-    )
-    .await?;
+    let outcome = execute(&state.roles, role_id, command, context.metadata_of(&claims)).await?;
     Ok((
         StatusCode::CREATED,
         JsonResponse(Created {

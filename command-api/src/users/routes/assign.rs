@@ -12,8 +12,8 @@ use store::aggregate::load;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::UsersState;
 use super::edit::Changed;
-use super::{UsersState, actor_metadata};
 use crate::http::{ApiError, Bearer, RequestContext};
 use crate::roles::Role;
 use crate::sessions::routes::require_permission;
@@ -87,7 +87,7 @@ async fn run(
         user_id,
         UserCommand::Change(change),
         Beside::default(),
-        actor_metadata(context, claims),
+        context.metadata_of(claims),
     )
     .await?;
     Ok(JsonResponse(Changed {

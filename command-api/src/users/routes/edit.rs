@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{UsersState, actor_metadata};
+use super::UsersState;
 use crate::http::{ApiError, Bearer, RequestContext};
 use crate::sessions::routes::require_permission;
 use crate::users::fields::{DisplayName, Email};
@@ -61,7 +61,7 @@ pub async fn edit(
     if changes.is_empty() {
         return Err(ApiError::Invalid("give display_name, email or both".into()));
     }
-    let metadata = actor_metadata(&context, &claims);
+    let metadata = context.metadata_of(&claims);
     let outcome = execute(
         &state.users,
         user_id,
@@ -121,7 +121,7 @@ async fn status(
     change: UserChange,
 ) -> Result<JsonResponse<Changed>, ApiError> {
     require_permission(&state.sessions, &claims, Permission::UsersWrite).await?;
-    let metadata = actor_metadata(&context, &claims);
+    let metadata = context.metadata_of(&claims);
     let outcome = execute(
         &state.users,
         user_id,

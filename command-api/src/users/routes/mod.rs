@@ -12,7 +12,6 @@ use access::TokenVerifier;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{delete, patch, post};
-use events::{Actor, EventMetadata};
 use store::aggregate::RunError;
 use store::event_store::StoreError;
 use utoipa::OpenApi;
@@ -23,7 +22,7 @@ use crate::auth::credentials::Credentials;
 use crate::auth::password_policy::{PasswordPolicyArgs, WeakPassword};
 use crate::auth::passwords::Passwords;
 use crate::auth::throttle::Throttle;
-use crate::http::{ApiError, RequestContext};
+use crate::http::ApiError;
 use crate::sessions::SessionRunner;
 
 /// Everything a users handler may use.
@@ -85,11 +84,6 @@ pub fn routes(state: UsersState) -> Router {
         .route("/v1/users/{id}/roles", post(assign::assign))
         .route("/v1/users/{id}/roles/{role_id}", delete(assign::unassign))
         .with_state(state)
-}
-
-/// The metadata of a command the caller issues: it is the actor.
-fn actor_metadata(context: &RequestContext, claims: &access::AccessClaims) -> EventMetadata {
-    context.metadata(Some(Actor::principal(claims.principal_type, claims.sub)))
 }
 
 impl From<Invalid> for ApiError {

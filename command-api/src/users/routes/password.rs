@@ -13,8 +13,8 @@ use store::aggregate::load;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::UsersState;
 use super::edit::Changed;
-use super::{UsersState, actor_metadata};
 use crate::auth::passwords::Verified;
 use crate::auth::throttle::{Limit, account_subject};
 use crate::http::{ApiError, Bearer, RequestContext};
@@ -85,7 +85,7 @@ pub async fn change_password(
         password_hash: Some(hash),
         session: own.then_some(claims.sid),
     };
-    let metadata = actor_metadata(&context, &claims);
+    let metadata = context.metadata_of(&claims);
     let outcome = execute(
         &state.users,
         user_id,

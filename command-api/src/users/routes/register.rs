@@ -3,7 +3,7 @@
 use axum::Json as JsonResponse;
 use axum::extract::State;
 use axum::http::StatusCode;
-use events::{Actor, Permission};
+use events::Permission;
 use runtime::http::Json;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -71,7 +71,6 @@ pub async fn register(
         email,
         display_name,
     });
-    let actor = Actor::principal(claims.principal_type, claims.sub);
     let outcome = execute(
         &state.users,
         user_id,
@@ -80,7 +79,7 @@ pub async fn register(
             password_hash: Some(hash),
             session: None,
         },
-        context.metadata(Some(actor)),
+        context.metadata_of(&claims),
     )
     .await?;
     Ok((
