@@ -1,5 +1,5 @@
 //! Wiring: the session-cache projection on the projector runtime, kept on the live cache
-//! generation, and the ops endpoints.
+//! generation, the directory projections on theirs, and the ops endpoints.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
 use crate::cli::{RunArgs, SessionCacheArgs};
+use crate::directory::DirectoryRunner;
 use crate::engine::{Engine, EngineArgs, Progress, Source};
 use crate::instance::InstanceKeeper;
 use crate::metrics::ProjectorMetrics;
@@ -39,6 +40,7 @@ struct ApiDoc;
 pub struct Application {
     server: Server,
     supervisor: Supervisor,
+    directory: DirectoryRunner,
 }
 
 impl Application {
@@ -48,24 +50,40 @@ impl Application {
         let mut server = ServerBuilder::default();
         let metrics = ProjectorMetrics::register(server.registry());
         let progress = Progress::default();
+        let directory_progress = [Progress::default(), Progress::default()];
         let topics = args.kafka.topics();
-        let source = [
-            topics.events(Category::Sessions),
-            topics.dead_letters(Category::Sessions),
-        ];
+        let source: Vec<String> = [Category::Sessions, Category::Users, Category::Roles]
+            .into_iter()
+            .flat_map(|c| [topics.events(c), topics.dead_letters(c)])
+            .collect();
         if let Err(error) = runtime::kafka::ensure_topics(&args.kafka, &source).await {
             tracing::warn!(%error, "cannot make sure the topics exist");
         }
         let server = server
             .check(PgReadiness(pool.clone()))
             .check(RedisReadiness(redis.clone()))
-            .check(ConsumerReadiness(progress.clone()))
+            .check(ConsumerReadiness(
+                [progress.clone()]
+                    .into_iter()
+                    .chain(directory_progress.iter().cloned())
+                    .collect(),
+            ))
             .bind(&args.http, DEFAULT_PORT, Router::new(), &ApiDoc::openapi())
             .await?;
+        let store = Arc::new(PgEventStore::new(pool.clone()));
         Ok(Self {
             server,
+            directory: DirectoryRunner {
+                pool: pool.clone(),
+                store: store.clone(),
+                kafka: args.kafka.clone(),
+                engine: args.engine.clone(),
+                directory: args.directory,
+                metrics: metrics.clone(),
+                progress: directory_progress,
+            },
             supervisor: Supervisor {
-                store: Arc::new(PgEventStore::new(pool.clone())),
+                store,
                 cache: SessionCache::new(redis, args.redis.key_prefix.clone()),
                 pool,
                 kafka: args.kafka,
@@ -91,15 +109,17 @@ impl Application {
         };
         let keeper = tokio::spawn(keeper.run(shutdown.clone()));
         let projector = tokio::spawn(self.supervisor.run(shutdown.clone()));
+        let directory = tokio::spawn(self.directory.run(shutdown.clone()));
         self.server.serve(shutdown).await?;
         projector.await.context("projector task")??;
+        directory.await.context("directory task")??;
         keeper.await.context("instance keeper task")?;
         Ok(())
     }
 }
 
-/// `/readyz` check: the consumer holds partitions.
-struct ConsumerReadiness(Progress);
+/// `/readyz` check: every consumer holds partitions.
+struct ConsumerReadiness(Vec<Progress>);
 
 #[async_trait::async_trait]
 impl Readiness for ConsumerReadiness {
@@ -108,7 +128,7 @@ impl Readiness for ConsumerReadiness {
     }
 
     async fn check(&self) -> Result<(), String> {
-        if self.0.is_assigned() {
+        if self.0.iter().all(Progress::is_assigned) {
             Ok(())
         } else {
             Err("no partitions assigned".into())

@@ -32,6 +32,10 @@ pub enum Command {
     /// Rebuild the session cache from the start of the topic into a new generation, and
     /// switch reads to it once it has caught up.
     Rebuild(RebuildArgs),
+    /// Rebuild the directory (users, roles, assignments) from the start of the users' and
+    /// roles' topics into a new generation of its tables, and switch reads to it once it has
+    /// caught up.
+    RebuildDirectory(RebuildDirectoryArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -48,6 +52,29 @@ pub struct RunArgs {
     pub engine: EngineArgs,
     #[command(flatten)]
     pub session_cache: SessionCacheArgs,
+    #[command(flatten)]
+    pub directory: DirectoryArgs,
+}
+
+/// Settings of the directory projections.
+#[derive(Debug, Clone, Args)]
+pub struct DirectoryArgs {
+    /// Prefix of the directory's consumer groups: `<prefix>-users` and `<prefix>-roles`
+    /// (generation n > 0 appends `.g<n>`).
+    #[arg(
+        long = "directory-consumer-group",
+        env = "DIRECTORY_CONSUMER_GROUP",
+        default_value = "identity-directory"
+    )]
+    pub group: String,
+}
+
+impl Default for DirectoryArgs {
+    fn default() -> Self {
+        Self {
+            group: "identity-directory".into(),
+        }
+    }
 }
 
 /// Settings of the session-cache projection.
@@ -111,6 +138,18 @@ pub struct RebuildArgs {
     pub engine: EngineArgs,
     #[command(flatten)]
     pub session_cache: SessionCacheArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RebuildDirectoryArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub directory: DirectoryArgs,
 }
 
 #[cfg(test)]

@@ -2,15 +2,18 @@
 //! ([`engine`]) carries every projection ([`projection::Projection`]) — bounded concurrency
 //! with per-stream order, retries with backoff, dead letters and parking, contiguous offset
 //! commits, graceful shutdown, spans and metrics; the Redis session cache
-//! ([`session_cache`]) is the first projection on it.
+//! ([`session_cache`]) and the Postgres directory of users and roles ([`directory`]) run on
+//! it.
 
 mod app;
 pub mod cli;
+pub mod directory;
 pub mod engine;
 mod instance;
 pub mod metrics;
 pub mod ops;
 pub mod projection;
+pub mod replay;
 pub mod session_cache;
 
 pub use app::{Application, session_source};
@@ -31,6 +34,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rebuild(args) => {
             let shutdown = runtime::shutdown::on_signal();
             print_lines([ops::rebuild(args, shutdown).await?])
+        }
+        Command::RebuildDirectory(args) => {
+            let shutdown = runtime::shutdown::on_signal();
+            print_lines([directory::rebuild(args, shutdown).await?])
         }
     }
 }

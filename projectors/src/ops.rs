@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use events::topics::Category;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::Consumer;
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 use runtime::kafka::KafkaArgs;
 use serde::Serialize;
 use sqlx::{Connection, PgPool};
+use store::directory::{self, Directory};
 use store::event_store::PgEventStore;
 use store::session_cache::SessionCache;
 use store::session_cache::generations;
@@ -20,13 +21,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::session_source;
 use crate::cli::{DeadLetterArgs, RebuildArgs, RedriveArgs};
+use crate::directory::{DirectoryProjection, Side};
 use crate::engine::parking::{self, ParkedStream};
-use crate::engine::{Engine, Progress};
-use crate::metrics::ProjectorMetrics;
 use crate::projection::{Mode, Projection};
+use crate::replay::{self, reader, watermarks};
 use crate::session_cache::{NAME, SessionCacheProjection};
-
-const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Every parked stream.
 pub async fn parked(pool: &PgPool) -> anyhow::Result<Vec<ParkedStream>> {
@@ -60,25 +59,6 @@ pub async fn dead_letters(args: DeadLetterArgs) -> anyhow::Result<Vec<DeadLetter
             .map(|all| all.into_iter().flatten().collect())
     })
     .await?
-}
-
-fn reader(kafka: &KafkaArgs) -> anyhow::Result<BaseConsumer> {
-    Ok(kafka
-        .client_config()
-        .set("group.id", "identity-operator")
-        .set("enable.auto.commit", "false")
-        .create()?)
-}
-
-/// The low and high watermark of every partition of `topic` (none if it does not exist).
-fn watermarks(consumer: &BaseConsumer, topic: &str) -> anyhow::Result<HashMap<i32, (i64, i64)>> {
-    let metadata = consumer.fetch_metadata(Some(topic), METADATA_TIMEOUT)?;
-    let mut marks = HashMap::new();
-    for p in metadata.topics().iter().flat_map(|t| t.partitions()) {
-        let marks_of = consumer.fetch_watermarks(topic, p.id(), METADATA_TIMEOUT)?;
-        marks.insert(p.id(), marks_of);
-    }
-    Ok(marks)
 }
 
 fn read_to_end(kafka: &KafkaArgs, topic: &str) -> anyhow::Result<Vec<DeadLetter>> {
@@ -137,23 +117,40 @@ pub struct Redriven {
     pub to_version: i64,
 }
 
-/// Re-applies a parked stream of the session cache from the event store, from the version that
-/// was dead-lettered on, then unparks it; the projectors apply its later events again.
+/// Re-applies a parked stream from the event store, from the version that was dead-lettered
+/// on, then unparks it; the projectors apply its later events again. The stream's category
+/// says which projection parked it.
 pub async fn redrive(args: RedriveArgs) -> anyhow::Result<Redriven> {
     let pool = args.db.pool()?;
-    let parked = parking::find(&pool, NAME, &args.stream)
+    let store = Arc::new(PgEventStore::new(pool.clone()));
+    let projection: Box<dyn Projection> = match Category::of_stream(&args.stream)? {
+        Category::Sessions => {
+            let cache = SessionCache::new(args.redis.connect()?, args.redis.key_prefix.clone())
+                .on_generation(generations::live(&pool, NAME).await?);
+            Box::new(SessionCacheProjection::new(cache, store))
+        }
+        category @ (Category::Users | Category::Roles) => {
+            let side = match category {
+                Category::Users => Side::Users,
+                _ => Side::Roles,
+            };
+            let generation = generations::live(&pool, directory::PROJECTION).await?;
+            let rows = Directory::new(pool.clone(), generation);
+            Box::new(DirectoryProjection::new(side, rows, store))
+        }
+        Category::Customers => anyhow::bail!("no projection follows {}", args.stream),
+    };
+    let name = projection.name();
+    let parked = parking::find(&pool, name, &args.stream)
         .await?
         .with_context(|| format!("{} is not parked", args.stream))?;
-    let cache = SessionCache::new(args.redis.connect()?, args.redis.key_prefix.clone())
-        .on_generation(generations::live(&pool, NAME).await?);
-    let projection = SessionCacheProjection::new(cache, Arc::new(PgEventStore::new(pool.clone())));
     let from_version = parked.parked_version.unwrap_or(1);
     let mut from = from_version;
     loop {
         let to_version = projection.redrive(&args.stream, from).await?;
         // An event held while this ran must be covered too: unpark only up to what was
         // applied, else go again from there.
-        if parking::unpark(&pool, NAME, &args.stream, to_version).await? {
+        if parking::unpark(&pool, name, &args.stream, to_version).await? {
             return Ok(Redriven {
                 stream_id: args.stream,
                 from_version,
@@ -163,9 +160,6 @@ pub async fn redrive(args: RedriveArgs) -> anyhow::Result<Redriven> {
         from = to_version + 1;
     }
 }
-
-/// Taken (session-level advisory lock) by the one rebuild of a projection that may run.
-pub const REBUILD_LOCK: &str = "SELECT pg_try_advisory_lock(hashtextextended('rebuild:' || $1, 0))";
 
 /// What a rebuild did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -184,15 +178,7 @@ pub struct Rebuilt {
 /// generation's keys. Cancelling `shutdown` before the switch leaves the live one untouched.
 pub async fn rebuild(args: RebuildArgs, shutdown: CancellationToken) -> anyhow::Result<Rebuilt> {
     let pool = args.db.pool()?;
-    // Held on a connection of its own until the rebuild ends, however it ends (the connection
-    // never goes back to the pool): two rebuilds at once would each switch and leave the
-    // other's generation behind.
-    let mut guard = pool.acquire().await?.detach();
-    let alone: bool = sqlx::query_scalar(REBUILD_LOCK)
-        .bind(NAME)
-        .fetch_one(&mut guard)
-        .await?;
-    anyhow::ensure!(alone, "another rebuild of {NAME} is running");
+    let guard = replay::lock_rebuild(&pool, NAME).await?;
     let live = generations::live(&pool, NAME).await?;
     let target = generations::allocate(&pool, NAME).await?;
     let base = SessionCache::new(args.redis.connect()?, args.redis.key_prefix.clone());
@@ -202,59 +188,24 @@ pub async fn rebuild(args: RebuildArgs, shutdown: CancellationToken) -> anyhow::
     fresh.clear().await?;
 
     let source = session_source(&args.kafka, &args.session_cache, target, Mode::Replay);
-    let marks = {
-        let kafka = args.kafka.clone();
-        let topic = source.topic.clone();
-        tokio::task::spawn_blocking(move || watermarks(&reader(&kafka)?, &topic)).await??
-    };
-    let goal: BTreeMap<i32, i64> = marks
-        .iter()
-        .filter(|(_, (low, high))| high > low)
-        .map(|(p, (_, high))| (*p, *high))
-        .collect();
-    tracing::info!(generation = target, ?goal, "rebuilding the session cache");
-
-    let progress = Progress::default();
-    let engine = Engine::new(
+    let projection =
+        SessionCacheProjection::new(fresh.clone(), Arc::new(PgEventStore::new(pool.clone())));
+    let partitions = replay::catch_up(
         &args.kafka,
-        pool.clone(),
-        Arc::new(SessionCacheProjection::new(
-            fresh.clone(),
-            Arc::new(PgEventStore::new(pool.clone())),
-        )),
+        &pool,
+        Arc::new(projection),
         source,
         &args.engine,
-        ProjectorMetrics::default(),
-        progress.clone(),
-    )?;
-    let stop = shutdown.child_token();
-    let running = tokio::spawn(engine.run(stop.clone()));
-    let caught_up = loop {
-        let finished = progress.finished();
-        if goal
-            .iter()
-            .all(|(p, high)| finished.get(p).is_some_and(|f| f + 1 >= *high))
-        {
-            break true;
-        }
-        tokio::select! {
-            _ = shutdown.cancelled() => break false,
-            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
-        }
-    };
-    stop.cancel();
-    running.await.context("rebuild engine")??;
-    anyhow::ensure!(
-        caught_up,
-        "rebuild interrupted before it caught up; nothing switched"
-    );
+        &shutdown,
+    )
+    .await?;
 
     fresh.mark_filled().await?;
     anyhow::ensure!(
         fresh.instance().await? == instance,
         "Redis restarted during the rebuild; nothing switched"
     );
-    generations::switch(&pool, NAME, target, &instance).await?;
+    generations::switch(&pool, NAME, target, Some(&instance)).await?;
     tracing::info!(generation = target, "switched to the rebuilt generation");
     // Every process follows within a poll; the old keys go once none writes them.
     tokio::time::sleep(generations::POLL * 2).await;
@@ -263,7 +214,7 @@ pub async fn rebuild(args: RebuildArgs, shutdown: CancellationToken) -> anyhow::
     Ok(Rebuilt {
         from_generation: live,
         generation: target,
-        partitions: goal,
+        partitions,
         cleared_keys,
     })
 }

@@ -105,6 +105,9 @@ impl Platform {
                 group: format!("{}session-cache", stack.kafka.topic_prefix),
                 rebuild_window_secs: 36_000,
             },
+            directory: projectors::cli::DirectoryArgs {
+                group: format!("{}directory", stack.kafka.topic_prefix),
+            },
         })
         .await?;
         let query = query_api::Application::build(query_api::ServeArgs {

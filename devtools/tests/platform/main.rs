@@ -9,6 +9,7 @@ mod authorization;
 mod committed_only;
 mod contract;
 mod current_permissions;
+mod directory;
 mod forge;
 mod hygiene;
 mod limits;

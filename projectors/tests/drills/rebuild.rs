@@ -146,7 +146,7 @@ async fn a_second_rebuild_is_refused_while_one_runs() {
         .await
         .expect("connection")
         .detach();
-    let held: bool = sqlx::query_scalar(projectors::ops::REBUILD_LOCK)
+    let held: bool = sqlx::query_scalar(projectors::replay::REBUILD_LOCK)
         .bind("session-cache")
         .fetch_one(&mut other)
         .await

@@ -113,6 +113,9 @@ impl Drill {
                 group: format!("{}session-cache", self.stack.kafka.topic_prefix),
                 rebuild_window_secs: 36_000,
             },
+            directory: projectors::cli::DirectoryArgs {
+                group: format!("{}directory", self.stack.kafka.topic_prefix),
+            },
         }
     }
 

@@ -71,12 +71,13 @@ pub async fn allocate(pool: &PgPool, projection: &str) -> Result<u32, sqlx::Erro
     Ok(u32::try_from(generation).unwrap_or(0))
 }
 
-/// Makes `generation`, filled in Redis `instance`, live and tells every process.
+/// Makes `generation` live and tells every process; `instance` is the Redis it was filled in,
+/// `None` for a projection kept in Postgres.
 pub async fn switch(
     pool: &PgPool,
     projection: &str,
     generation: u32,
-    instance: &str,
+    instance: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query(

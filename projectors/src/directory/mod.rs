@@ -1,0 +1,170 @@
+//! The directory projections: admin users (with their role assignments) from the users' topic
+//! and roles from the roles' topic, into the Postgres tables the query API lists and shows.
+//! Both write one generation of the directory and switch together when it is rebuilt.
+
+mod rebuild;
+mod runner;
+
+use std::sync::Arc;
+
+use events::codec::AnyEvent;
+use events::roles::RoleEvent;
+use events::topics::Category;
+use events::users::UserEvent;
+use events::{EventFamily, RawEvent};
+use store::directory::Directory;
+use store::event_store::{EventStore, StoreError};
+use store::read_model::Projected;
+
+use crate::cli::DirectoryArgs;
+use crate::engine::Source;
+use crate::projection::{ApplyError, Mode, Projection};
+pub use rebuild::{RebuiltDirectory, rebuild};
+pub use runner::DirectoryRunner;
+
+/// Which of the directory's topics a projection follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Users,
+    Roles,
+}
+
+impl Side {
+    pub const BOTH: [Side; 2] = [Side::Users, Side::Roles];
+
+    pub fn category(self) -> Category {
+        match self {
+            Self::Users => Category::Users,
+            Self::Roles => Category::Roles,
+        }
+    }
+
+    /// The projection's name in metrics, dead-letter headers and the parked streams.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Users => "directory-users",
+            Self::Roles => "directory-roles",
+        }
+    }
+}
+
+/// Where `side` of generation `generation` reads from.
+pub fn source(
+    kafka: &runtime::kafka::KafkaArgs,
+    args: &DirectoryArgs,
+    side: Side,
+    generation: u32,
+    mode: Mode,
+) -> Source {
+    let topics = kafka.topics();
+    let group = match (side, generation) {
+        (Side::Users, 0) => format!("{}-users", args.group),
+        (Side::Roles, 0) => format!("{}-roles", args.group),
+        (Side::Users, n) => format!("{}-users.g{n}", args.group),
+        (Side::Roles, n) => format!("{}-roles.g{n}", args.group),
+    };
+    Source {
+        topic: topics.events(side.category()),
+        dead_letter_topic: topics.dead_letters(side.category()),
+        group,
+        mode,
+    }
+}
+
+pub struct DirectoryProjection {
+    side: Side,
+    directory: Directory,
+    store: Arc<dyn EventStore>,
+}
+
+impl std::fmt::Debug for DirectoryProjection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirectoryProjection")
+            .field("side", &self.side)
+            .field("directory", &self.directory)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DirectoryProjection {
+    pub fn new(side: Side, directory: Directory, store: Arc<dyn EventStore>) -> Self {
+        Self {
+            side,
+            directory,
+            store,
+        }
+    }
+
+    async fn apply_raw(&self, raw: &RawEvent) -> Result<Projected, ApplyError> {
+        let projected = match self.side {
+            Side::Users => {
+                let recorded = UserEvent::from_raw(raw).map_err(permanent)?;
+                self.directory.apply_user(&recorded).await
+            }
+            Side::Roles => {
+                let recorded = RoleEvent::from_raw(raw).map_err(permanent)?;
+                self.directory.apply_role(&recorded).await
+            }
+        };
+        projected.map_err(failure)
+    }
+}
+
+fn permanent(e: impl std::fmt::Display) -> ApplyError {
+    ApplyError::Permanent(e.to_string())
+}
+
+/// A store that failed may answer again; an event it cannot read back never will.
+fn failure(e: StoreError) -> ApplyError {
+    match e {
+        StoreError::Unavailable(_) => ApplyError::Transient(e.to_string()),
+        other => ApplyError::Permanent(other.to_string()),
+    }
+}
+
+fn outcome(projected: Projected) -> &'static str {
+    match projected {
+        Projected::Applied => "applied",
+        Projected::AlreadyApplied => "already_applied",
+    }
+}
+
+#[async_trait::async_trait]
+impl Projection for DirectoryProjection {
+    fn name(&self) -> &'static str {
+        self.side.name()
+    }
+
+    async fn apply(&self, event: &AnyEvent, _mode: Mode) -> Result<&'static str, ApplyError> {
+        let projected = match (self.side, event) {
+            (Side::Users, AnyEvent::User(recorded)) => self.directory.apply_user(recorded).await,
+            (Side::Roles, AnyEvent::Role(recorded)) => self.directory.apply_role(recorded).await,
+            _ => return Ok("ignored"),
+        };
+        projected.map(outcome).map_err(failure)
+    }
+
+    async fn redrive(&self, stream_id: &str, from_version: i64) -> Result<i64, ApplyError> {
+        if Category::of_stream(stream_id).ok() != Some(self.side.category()) {
+            return Err(ApplyError::Permanent(format!(
+                "{stream_id} is not a stream of {}",
+                self.side.name()
+            )));
+        }
+        let history = self
+            .store
+            .read_stream(stream_id, from_version.max(1))
+            .await
+            .map_err(failure)?;
+        let mut last = from_version.max(1) - 1;
+        for raw in &history {
+            self.apply_raw(raw).await?;
+            last = raw.envelope.version;
+        }
+        Ok(last)
+    }
+
+    async fn sink_available(&self) -> bool {
+        self.directory.reachable().await
+    }
+}
