@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
 use crate::cli::ServeArgs;
+use crate::directory::{self, PgDirectory};
 use crate::event_log::PgEventLog;
 use crate::revocations::PgRevocationLog;
 use crate::state::AppState;
@@ -36,7 +37,11 @@ const DEFAULT_PORT: u16 = 8082;
         jwks::jwks,
         sessions::list,
         audit::revocations,
-        audit_events::events
+        audit_events::events,
+        directory::users::list,
+        directory::users::show,
+        directory::roles::list,
+        directory::roles::show
     ),
     components(schemas(
         sessions::ActiveSession,
@@ -46,6 +51,13 @@ const DEFAULT_PORT: u16 = 8082;
         audit_events::AuditedEvent,
         introspection::IntrospectionRequest,
         introspection::Introspection,
+        directory::UserView,
+        directory::RoleRef,
+        directory::RoleView,
+        directory::Holder,
+        directory::users::UserPage,
+        directory::roles::RolePage,
+        directory::roles::RoleDetail,
         jwks::JwkSet,
         jwks::Jwk
     ))
@@ -87,6 +99,7 @@ impl Application {
             },
             revocations: Arc::new(PgRevocationLog::new(pool.clone())),
             events: Arc::new(PgEventLog::new(pool.clone())),
+            directory: Arc::new(PgDirectory::new(pool.clone())),
             clock,
         };
         let routes = Router::new()
@@ -98,6 +111,10 @@ impl Application {
             )
             .route("/v1/audit/revocations", get(audit::revocations))
             .route("/v1/audit/events", get(audit_events::events))
+            .route("/v1/users", get(directory::users::list))
+            .route("/v1/users/{user_id}", get(directory::users::show))
+            .route("/v1/roles", get(directory::roles::list))
+            .route("/v1/roles/{role_id}", get(directory::roles::show))
             .with_state(state);
 
         let server = ServerBuilder::default()

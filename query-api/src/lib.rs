@@ -1,11 +1,13 @@
 //! The read side of the identity platform: token introspection, the signing keys (JWKS), the
-//! session list and the revocation audit; users, roles and customers come with their issues.
+//! session list, the audits, and the directory of users and roles; customers come with their
+//! issue.
 
 mod app;
 mod audit;
 mod audit_events;
 mod auth;
 pub mod cli;
+mod directory;
 mod error;
 mod event_log;
 mod introspection;

@@ -7,6 +7,7 @@ use runtime::clock::Clock;
 use store::session_cache::grants::Grants;
 use store::session_cache::{SessionCache, SessionSource};
 
+use crate::directory::DirectoryReads;
 use crate::event_log::EventLog;
 use crate::revocations::RevocationLog;
 
@@ -19,6 +20,8 @@ pub struct AppState {
     /// The permissions principals hold now.
     pub grants: Grants,
     pub revocations: Arc<dyn RevocationLog>,
+    /// Users and roles, as the directory read model holds them.
+    pub directory: Arc<dyn DirectoryReads>,
     /// Every event, as the audit searches it.
     pub events: Arc<dyn EventLog>,
     pub clock: Arc<dyn Clock>,

@@ -11,11 +11,15 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::forge::{parts, platform_key, sign};
-use crate::support::{Platform, access};
+use devtools::testing::eventually;
+
+use crate::support::{Platform, TIMEOUT, access};
 
 const PASSWORD: &str = "a long and unusual passphrase";
-const EVERYTHING: [&str; 5] = [
+const EVERYTHING: [&str; 7] = [
+    "users:read",
     "users:write",
+    "roles:read",
     "roles:write",
     "roles:assign",
     "audit:read",
@@ -136,6 +140,17 @@ async fn every_admin_route_answers_each_kind_of_caller_exactly() {
     let role = created(&platform, &admin, "/v1/roles", role, "role_id").await;
     let doomed = json!({ "name": "doomed", "permissions": [] });
     let doomed = created(&platform, &admin, "/v1/roles", doomed, "role_id").await;
+    // The directory shows both once the projectors caught up (they start with the test).
+    for path in [format!("/v1/users/{target}"), format!("/v1/roles/{role}")] {
+        eventually(TIMEOUT, "the directory to hold the target", || async {
+            let status = platform
+                .read(&format!("{path}?min_version=1"), &admin)
+                .await
+                .status();
+            status.is_success().then_some(())
+        })
+        .await;
+    }
     let routes = [
         Route::command(
             Method::POST,
@@ -202,6 +217,18 @@ async fn every_admin_route_answers_each_kind_of_caller_exactly() {
             "/v1/roles/{id}",
             format!("/v1/roles/{doomed}"),
             None,
+        ),
+        Route::read("/v1/users", "/v1/users".into(), StatusCode::FORBIDDEN),
+        Route::read(
+            "/v1/users/{user_id}",
+            format!("/v1/users/{target}?min_version=1"),
+            StatusCode::FORBIDDEN,
+        ),
+        Route::read("/v1/roles", "/v1/roles".into(), StatusCode::FORBIDDEN),
+        Route::read(
+            "/v1/roles/{role_id}",
+            format!("/v1/roles/{role}?min_version=1"),
+            StatusCode::FORBIDDEN,
         ),
         Route::read(
             "/v1/audit/revocations",

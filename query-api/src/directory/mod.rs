@@ -1,0 +1,170 @@
+//! The directory as admins read it: users with their roles and effective permissions, roles
+//! with their holders, from the Postgres read model the projectors keep (its live
+//! generation), behind a port. `?min_version=` waits, bounded, for the projection.
+
+mod postgres;
+pub mod roles;
+pub mod users;
+
+use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use store::event_store::StoreError;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+pub use postgres::PgDirectory;
+
+use crate::error::QueryError;
+use crate::state::AppState;
+
+/// Which users a page holds.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Holders of this role.
+    pub role_id: Option<Uuid>,
+    /// A lower-case prefix of the email or of the display name.
+    pub prefix: Option<String>,
+    pub disabled: Option<bool>,
+    /// Only users after this id: the page cursor.
+    pub after: Option<Uuid>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RoleRef {
+    pub role_id: Uuid,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct UserView {
+    pub user_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub disabled: bool,
+    pub registered_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The version of the user's stream this answer reflects.
+    pub version: i64,
+    /// Live roles held, by name.
+    pub roles: Vec<RoleRef>,
+    /// The union of the roles' permissions; none while disabled.
+    pub permissions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RoleView {
+    pub role_id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub permissions: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The version of the role's stream this answer reflects.
+    pub version: i64,
+    /// How many users hold it.
+    pub holder_count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Holder {
+    pub user_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+}
+
+/// The directory's live generation, as the query API reads it.
+#[async_trait]
+pub trait DirectoryReads: Send + Sync + 'static {
+    /// Matching users in id order (ids are UUIDv7: registration order).
+    async fn users(&self, filter: &UserFilter) -> Result<Vec<UserView>, StoreError>;
+    async fn user(&self, user_id: Uuid) -> Result<Option<UserView>, StoreError>;
+    /// Roles after `after` in id order.
+    async fn roles(&self, after: Option<Uuid>, limit: i64) -> Result<Vec<RoleView>, StoreError>;
+    async fn role(&self, role_id: Uuid) -> Result<Option<RoleView>, StoreError>;
+    /// The users holding `role_id`, in id order.
+    async fn holders(&self, role_id: Uuid) -> Result<Vec<Holder>, StoreError>;
+    /// The latest version of `stream_id` the live generation applied (0: none).
+    async fn projected_version(&self, stream_id: &str) -> Result<i64, StoreError>;
+}
+
+const DEFAULT_LIMIT: i64 = 50;
+const MAX_LIMIT: i64 = 200;
+/// Longest a read waits for the projection to reach `?min_version=`.
+const MIN_VERSION_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+const MIN_VERSION_POLL: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// The page size asked for, 1 to 200 (default 50).
+fn page_size(limit: Option<i64>) -> Result<i64, QueryError> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if (1..=MAX_LIMIT).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(QueryError::invalid(
+            "invalid_limit",
+            format!("limit is 1 to {MAX_LIMIT}"),
+        ))
+    }
+}
+
+/// A cursor carries the last id of the previous page.
+fn encode_cursor(last: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(last.as_bytes())
+}
+
+fn decode_cursor(cursor: &str) -> Result<Uuid, QueryError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| Uuid::from_slice(&bytes).ok())
+        .ok_or_else(|| QueryError::invalid("invalid_cursor", "the cursor is not one this API gave"))
+}
+
+/// The first `limit` of `rows` (fetched with one more) and the cursor of the next page.
+fn paged<T>(mut rows: Vec<T>, limit: i64, id: impl Fn(&T) -> Uuid) -> (Vec<T>, Option<String>) {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = more
+        .then(|| rows.last().map(|r| encode_cursor(id(r))))
+        .flatten();
+    (rows, next)
+}
+
+/// Waits, at most [`MIN_VERSION_WAIT`], until the directory has applied `min_version` of
+/// `stream_id`: read-your-writes for a client that sends the version its command returned.
+/// A version the event store has not reached is refused at once; one the projection does not
+/// reach in time answers 503, to be retried.
+async fn reach(
+    state: &AppState,
+    stream_id: &str,
+    min_version: Option<i64>,
+) -> Result<(), QueryError> {
+    let Some(wanted) = min_version.filter(|v| *v > 0) else {
+        return Ok(());
+    };
+    if state.directory.projected_version(stream_id).await? >= wanted {
+        return Ok(());
+    }
+    if state.store.read_stream(stream_id, wanted).await?.is_empty() {
+        return Err(QueryError::invalid(
+            "version_not_reached",
+            format!("{stream_id} has no version {wanted}"),
+        ));
+    }
+    let deadline = tokio::time::Instant::now() + MIN_VERSION_WAIT;
+    loop {
+        if tokio::time::Instant::now() >= deadline {
+            return Err(QueryError::Unavailable(format!(
+                "the directory has not applied version {wanted} of {stream_id} yet"
+            )));
+        }
+        tokio::time::sleep(MIN_VERSION_POLL).await;
+        if state.directory.projected_version(stream_id).await? >= wanted {
+            return Ok(());
+        }
+    }
+}
