@@ -80,6 +80,7 @@ impl Application {
                 engine: args.engine.clone(),
                 directory: args.directory,
                 metrics: metrics.clone(),
+                grants: SessionCache::new(redis.clone(), args.redis.key_prefix.clone()),
                 progress: directory_progress,
             },
             supervisor: Supervisor {

@@ -66,13 +66,13 @@ pub struct DirectoryArgs {
         env = "DIRECTORY_CONSUMER_GROUP",
         default_value = "identity-directory"
     )]
-    pub group: String,
+    pub group_prefix: String,
 }
 
 impl Default for DirectoryArgs {
     fn default() -> Self {
         Self {
-            group: "identity-directory".into(),
+            group_prefix: "identity-directory".into(),
         }
     }
 }

@@ -106,7 +106,7 @@ impl Platform {
                 rebuild_window_secs: 36_000,
             },
             directory: projectors::cli::DirectoryArgs {
-                group: format!("{}directory", stack.kafka.topic_prefix),
+                group_prefix: format!("{}directory", stack.kafka.topic_prefix),
             },
         })
         .await?;

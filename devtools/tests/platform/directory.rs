@@ -182,7 +182,7 @@ async fn the_directory_follows_the_commands_and_a_rebuild_equals_it_row_for_row(
             kafka: platform.stack.kafka.clone(),
             engine: projectors::engine::EngineArgs::default(),
             directory: projectors::cli::DirectoryArgs {
-                group: format!("{}directory", platform.stack.kafka.topic_prefix),
+                group_prefix: format!("{}directory", platform.stack.kafka.topic_prefix),
             },
         },
         CancellationToken::new(),

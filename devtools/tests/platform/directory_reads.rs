@@ -124,6 +124,14 @@ async fn users_are_listed_filtered_and_paged_and_shown_with_what_they_may_do() {
     assert_eq!(grace["permissions"], json!(["sessions:read", "users:read"]));
 
     // Every user once, in registration order, two by two; the bootstrap admin first.
+    for user in &users {
+        let path = format!("/v1/users/{user}?min_version=1");
+        assert_eq!(
+            read(&platform, token, &path).await.0,
+            200,
+            "{user} projected"
+        );
+    }
     let all = every_page(&platform, token, "/v1/users?limit=2", "user_id").await;
     assert_eq!(all.len(), 5, "{all:?}");
     assert_eq!(all[1..], users[..], "registration order");
@@ -159,6 +167,7 @@ async fn users_are_listed_filtered_and_paged_and_shown_with_what_they_may_do() {
         "/v1/users?limit=0",
         "/v1/users?limit=201",
         "/v1/users?cursor=not-a-cursor",
+        "/v1/users?q=%00",
     ] {
         let (status, problem) = read(&platform, token, bad).await;
         assert_eq!(status, 422, "{bad}: {problem}");

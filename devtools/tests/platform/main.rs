@@ -12,6 +12,7 @@ mod current_permissions;
 mod directory;
 mod directory_reads;
 mod forge;
+mod grants_projector;
 mod hygiene;
 mod limits;
 mod lockout;

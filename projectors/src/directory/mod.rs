@@ -15,6 +15,8 @@ use events::{EventFamily, RawEvent};
 use store::directory::Directory;
 use store::event_store::{EventStore, StoreError};
 use store::read_model::Projected;
+use store::session_cache::SessionCache;
+use uuid::Uuid;
 
 use crate::cli::DirectoryArgs;
 use crate::engine::Source;
@@ -58,10 +60,10 @@ pub fn source(
 ) -> Source {
     let topics = kafka.topics();
     let group = match (side, generation) {
-        (Side::Users, 0) => format!("{}-users", args.group),
-        (Side::Roles, 0) => format!("{}-roles", args.group),
-        (Side::Users, n) => format!("{}-users.g{n}", args.group),
-        (Side::Roles, n) => format!("{}-roles.g{n}", args.group),
+        (Side::Users, 0) => format!("{}-users", args.group_prefix),
+        (Side::Roles, 0) => format!("{}-roles", args.group_prefix),
+        (Side::Users, n) => format!("{}-users.g{n}", args.group_prefix),
+        (Side::Roles, n) => format!("{}-roles.g{n}", args.group_prefix),
     };
     Source {
         topic: topics.events(side.category()),
@@ -75,6 +77,9 @@ pub struct DirectoryProjection {
     side: Side,
     directory: Directory,
     store: Arc<dyn EventStore>,
+    /// Where live events' effective permissions are written through, beside the commands'
+    /// own writes: what a command's lost write left stale lasts only until its event is here.
+    grants: Option<SessionCache>,
 }
 
 impl std::fmt::Debug for DirectoryProjection {
@@ -92,6 +97,49 @@ impl DirectoryProjection {
             side,
             directory,
             store,
+            grants: None,
+        }
+    }
+
+    /// Also writes the effective permissions of each live event's user or role to `cache`.
+    pub fn with_grants(self, cache: SessionCache) -> Self {
+        Self {
+            grants: Some(cache),
+            ..self
+        }
+    }
+
+    /// Best effort: the cache entry expires anyway, and readers that miss fold the events.
+    async fn write_grants(&self, cache: &SessionCache, event: &AnyEvent) {
+        let written = match event {
+            AnyEvent::User(recorded) => match id_of(&recorded.envelope.stream_id) {
+                Some(user_id) => match self.directory.principal_grants(user_id).await {
+                    Ok(Some(grants)) => cache
+                        .put_principal_grants(user_id, &grants)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Ok(None) => Ok(()),
+                    Err(e) => Err(e.to_string()),
+                },
+                None => Ok(()),
+            },
+            AnyEvent::Role(recorded) => match id_of(&recorded.envelope.stream_id) {
+                Some(role_id) => {
+                    let version = recorded.envelope.version;
+                    match self.directory.role_permissions(role_id, version).await {
+                        Ok(role) => cache
+                            .put_role_permissions(role_id, &role)
+                            .await
+                            .map_err(|e| e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    }
+                }
+                None => Ok(()),
+            },
+            AnyEvent::Session(_) => Ok(()),
+        };
+        if let Err(error) = written {
+            tracing::warn!(%error, "effective permissions not written to the cache");
         }
     }
 
@@ -108,6 +156,11 @@ impl DirectoryProjection {
         };
         projected.map_err(failure)
     }
+}
+
+/// The id a user's or role's stream is named after.
+fn id_of(stream_id: &str) -> Option<Uuid> {
+    stream_id.split_once('-')?.1.parse().ok()
 }
 
 fn permanent(e: impl std::fmt::Display) -> ApplyError {
@@ -135,13 +188,17 @@ impl Projection for DirectoryProjection {
         self.side.name()
     }
 
-    async fn apply(&self, event: &AnyEvent, _mode: Mode) -> Result<&'static str, ApplyError> {
+    async fn apply(&self, event: &AnyEvent, mode: Mode) -> Result<&'static str, ApplyError> {
         let projected = match (self.side, event) {
             (Side::Users, AnyEvent::User(recorded)) => self.directory.apply_user(recorded).await,
             (Side::Roles, AnyEvent::Role(recorded)) => self.directory.apply_role(recorded).await,
             _ => return Ok("ignored"),
         };
-        projected.map(outcome).map_err(failure)
+        let projected = projected.map_err(failure)?;
+        if let (Some(cache), Mode::Live, Projected::Applied) = (&self.grants, mode, projected) {
+            self.write_grants(cache, event).await;
+        }
+        Ok(outcome(projected))
     }
 
     async fn redrive(&self, stream_id: &str, from_version: i64) -> Result<i64, ApplyError> {

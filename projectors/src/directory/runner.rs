@@ -10,6 +10,7 @@ use runtime::kafka::KafkaArgs;
 use sqlx::PgPool;
 use store::directory::{Directory, PROJECTION};
 use store::event_store::EventStore;
+use store::session_cache::SessionCache;
 use store::session_cache::generations::{self, Live, Watcher};
 use tokio_util::sync::CancellationToken;
 
@@ -26,6 +27,8 @@ pub struct DirectoryRunner {
     pub engine: EngineArgs,
     pub directory: DirectoryArgs,
     pub metrics: ProjectorMetrics,
+    /// Where effective permissions are written through, on the live session-cache generation.
+    pub grants: SessionCache,
     /// One per side, in [`Side::BOTH`] order.
     pub progress: [Progress; 2],
 }
@@ -43,6 +46,13 @@ impl DirectoryRunner {
         let Some(mut live) = self.first_live(&shutdown).await else {
             return Ok(());
         };
+        self.grants
+            .use_live(&generations::live_or_first(&self.pool).await);
+        tokio::spawn(generations::follow(
+            self.pool.clone(),
+            self.grants.clone(),
+            shutdown.clone(),
+        ));
         let mut watcher = Watcher::new(self.pool.clone(), PROJECTION);
         loop {
             let generation = live.generation;
@@ -53,7 +63,10 @@ impl DirectoryRunner {
                 let engine = Engine::new(
                     &self.kafka,
                     self.pool.clone(),
-                    Arc::new(DirectoryProjection::new(side, rows, self.store.clone())),
+                    Arc::new(
+                        DirectoryProjection::new(side, rows, self.store.clone())
+                            .with_grants(self.grants.clone()),
+                    ),
                     source(&self.kafka, &self.directory, side, generation, Mode::Live),
                     &self.engine,
                     self.metrics.clone(),

@@ -163,7 +163,7 @@ async fn a_full_buffer_waiting_on_redis_keeps_its_partitions() {
         metrics::sum(
             &page,
             "identity_projector_rebalanced_partitions_total",
-            &[("change", change)],
+            &[("change", change), ("projection", "session-cache")],
         )
     };
     assert_eq!(rebalanced("revoked"), 0.0, "the member kept its partitions");

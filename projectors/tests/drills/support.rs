@@ -114,7 +114,7 @@ impl Drill {
                 rebuild_window_secs: 36_000,
             },
             directory: projectors::cli::DirectoryArgs {
-                group: format!("{}directory", self.stack.kafka.topic_prefix),
+                group_prefix: format!("{}directory", self.stack.kafka.topic_prefix),
             },
         }
     }

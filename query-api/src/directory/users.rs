@@ -59,7 +59,7 @@ pub struct UserQuery {
     responses(
         (status = 200, description = "Users in registration order", body = UserPage),
         (status = 403, description = "The caller lacks users:read"),
-        (status = 422, description = "Bad limit or cursor"),
+        (status = 422, description = "Bad limit, cursor or q"),
         (status = 503, description = "The directory could not be read; see Retry-After"),
     )
 )]
@@ -79,6 +79,16 @@ pub async fn list(
 
 async fn page(state: &AppState, query: UsersQuery) -> Result<UserPage, QueryError> {
     let limit = page_size(query.limit)?;
+    if query
+        .q
+        .as_deref()
+        .is_some_and(|q| q.chars().any(char::is_control))
+    {
+        return Err(QueryError::invalid(
+            "invalid_q",
+            "q holds no control characters",
+        ));
+    }
     let filter = UserFilter {
         role_id: query.role,
         // Emails are stored trimmed, NFKC-normalised and lower-cased; the prefix is too.

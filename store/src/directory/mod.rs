@@ -10,9 +10,11 @@ use events::Recorded;
 use events::roles::RoleEvent;
 use events::users::UserEvent;
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use crate::event_store::{StoreError, unavailable};
 use crate::read_model::{PgReadModels, Projected, ReadModels};
+use crate::session_cache::grants::{PrincipalGrants, RolePermissions};
 
 /// The directory's name in `projection_generations`: both its projections switch together.
 pub const PROJECTION: &str = "directory";
@@ -94,6 +96,48 @@ impl Directory {
             &versions_key(self.generation),
         )
         .await
+    }
+
+    /// The grants `user_id` holds as this generation has it (none before its registration).
+    pub async fn principal_grants(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Option<PrincipalGrants>, StoreError> {
+        let row = postgres::principal_grants(&self.pool, self.row_generation(), user_id).await?;
+        Ok(row.map(|(version, disabled, roles)| PrincipalGrants {
+            version,
+            disabled,
+            roles: roles.into_iter().collect(),
+        }))
+    }
+
+    /// What `role_id` grants as this generation has it, once its event at `version` is
+    /// applied: a role without a row was deleted by then.
+    pub async fn role_permissions(
+        &self,
+        role_id: Uuid,
+        version: i64,
+    ) -> Result<RolePermissions, StoreError> {
+        let row = postgres::role_permissions(&self.pool, self.row_generation(), role_id).await?;
+        let Some((version, permissions)) = row else {
+            return Ok(RolePermissions {
+                version,
+                permissions: Default::default(),
+                deleted: true,
+            });
+        };
+        let permissions = permissions
+            .iter()
+            .map(|p| {
+                p.parse()
+                    .map_err(|e: events::EventError| StoreError::Corrupt(e.to_string()))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(RolePermissions {
+            version,
+            permissions,
+            deleted: false,
+        })
     }
 
     /// Whether Postgres answers now.

@@ -254,3 +254,41 @@ pub async fn clear(pool: &PgPool, generation: i32, versions_key: &str) -> Result
     tx.commit().await.map_err(unavailable)?;
     Ok(deleted)
 }
+
+/// A user's row as the grants cache holds it: (version, disabled, role ids).
+pub async fn principal_grants(
+    pool: &PgPool,
+    generation: i32,
+    user_id: Uuid,
+) -> Result<Option<(i64, bool, Vec<Uuid>)>, StoreError> {
+    sqlx::query_as(
+        "SELECT u.version, u.disabled, \
+         coalesce(array_agg(a.role_id) FILTER (WHERE a.role_id IS NOT NULL), '{}') \
+         FROM directory_users u \
+         LEFT JOIN directory_assignments a \
+           ON a.generation = u.generation AND a.user_id = u.user_id \
+         WHERE u.generation = $1 AND u.user_id = $2 \
+         GROUP BY u.version, u.disabled",
+    )
+    .bind(generation)
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await
+    .map_err(unavailable)
+}
+
+/// A role's row as the grants cache holds it: (version, permissions); none once deleted.
+pub async fn role_permissions(
+    pool: &PgPool,
+    generation: i32,
+    role_id: Uuid,
+) -> Result<Option<(i64, Vec<String>)>, StoreError> {
+    sqlx::query_as(
+        "SELECT version, permissions FROM directory_roles WHERE generation = $1 AND role_id = $2",
+    )
+    .bind(generation)
+    .bind(role_id)
+    .fetch_optional(pool)
+    .await
+    .map_err(unavailable)
+}
