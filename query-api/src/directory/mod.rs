@@ -3,6 +3,7 @@
 //! generation), behind a port. `?min_version=` waits, bounded, for the projection.
 
 mod postgres;
+mod reach;
 pub mod roles;
 pub mod users;
 
@@ -18,7 +19,6 @@ use uuid::Uuid;
 pub use postgres::PgDirectory;
 
 use crate::error::QueryError;
-use crate::state::AppState;
 
 /// Which users a page holds.
 #[derive(Debug, Clone, Default)]
@@ -93,9 +93,6 @@ pub trait DirectoryReads: Send + Sync + 'static {
 
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 200;
-/// Longest a read waits for the projection to reach `?min_version=`.
-const MIN_VERSION_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-const MIN_VERSION_POLL: std::time::Duration = std::time::Duration::from_millis(25);
 
 /// The page size asked for, 1 to 200 (default 50).
 fn page_size(limit: Option<i64>) -> Result<i64, QueryError> {
@@ -132,39 +129,4 @@ fn paged<T>(mut rows: Vec<T>, limit: i64, id: impl Fn(&T) -> Uuid) -> (Vec<T>, O
         .then(|| rows.last().map(|r| encode_cursor(id(r))))
         .flatten();
     (rows, next)
-}
-
-/// Waits, at most [`MIN_VERSION_WAIT`], until the directory has applied `min_version` of
-/// `stream_id`: read-your-writes for a client that sends the version its command returned.
-/// A version the event store has not reached is refused at once; one the projection does not
-/// reach in time answers 503, to be retried.
-async fn reach(
-    state: &AppState,
-    stream_id: &str,
-    min_version: Option<i64>,
-) -> Result<(), QueryError> {
-    let Some(wanted) = min_version.filter(|v| *v > 0) else {
-        return Ok(());
-    };
-    if state.directory.projected_version(stream_id).await? >= wanted {
-        return Ok(());
-    }
-    if state.store.read_stream(stream_id, wanted).await?.is_empty() {
-        return Err(QueryError::invalid(
-            "version_not_reached",
-            format!("{stream_id} has no version {wanted}"),
-        ));
-    }
-    let deadline = tokio::time::Instant::now() + MIN_VERSION_WAIT;
-    loop {
-        if tokio::time::Instant::now() >= deadline {
-            return Err(QueryError::Unavailable(format!(
-                "the directory has not applied version {wanted} of {stream_id} yet"
-            )));
-        }
-        tokio::time::sleep(MIN_VERSION_POLL).await;
-        if state.directory.projected_version(stream_id).await? >= wanted {
-            return Ok(());
-        }
-    }
 }

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Holder, RoleView, decode_cursor, page_size, paged, reach};
+use super::reach::reach;
+use super::{Holder, RoleView, decode_cursor, page_size, paged};
 use crate::auth::Caller;
 use crate::error::QueryError;
 use crate::lookup;

@@ -15,7 +15,8 @@ use unicode_normalization::UnicodeNormalization;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{UserFilter, UserView, decode_cursor, page_size, paged, reach};
+use super::reach::reach;
+use super::{UserFilter, UserView, decode_cursor, page_size, paged};
 use crate::auth::Caller;
 use crate::error::QueryError;
 use crate::lookup;
