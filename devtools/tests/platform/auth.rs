@@ -102,6 +102,39 @@ async fn after_a_redis_flush_a_live_session_is_active_and_a_revoked_one_inactive
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bootstrap_admin_is_an_ordinary_user_holding_the_admin_role() {
+    let platform = Platform::start().await;
+    let session = platform.admin_session().await;
+    let token = session["access_token"].as_str().expect("token");
+    let admin = session["principal_id"].as_str().expect("id");
+    let path = format!("{}/v1/users/{admin}?min_version=2", platform.query);
+    let user: Value = devtools::testing::eventually(
+        crate::support::TIMEOUT,
+        "the directory to show the admin",
+        || async {
+            let response = platform
+                .http
+                .get(&path)
+                .bearer_auth(token)
+                .send()
+                .await
+                .ok()?;
+            response
+                .status()
+                .is_success()
+                .then_some(response.json().await.ok()?)
+        },
+    )
+    .await;
+    assert_eq!(user["email"], ADMIN_LOGIN);
+    assert_eq!(user["roles"][0]["name"], "admin");
+    let every: Vec<&str> = events::Permission::ALL.iter().map(|p| p.as_str()).collect();
+    let mut every = every;
+    every.sort_unstable();
+    assert_eq!(user["permissions"], serde_json::json!(every));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrapping_again_changes_nothing() {
     let platform = Platform::start().await;
     let before = platform.event_count().await;
