@@ -108,9 +108,10 @@ async fn the_bootstrap_admin_is_an_ordinary_user_holding_the_admin_role() {
     let token = session["access_token"].as_str().expect("token");
     let admin = session["principal_id"].as_str().expect("id");
     let path = format!("{}/v1/users/{admin}?min_version=2", platform.query);
+    // The user's stream and the role's are projected apart: wait for both.
     let user: Value = devtools::testing::eventually(
         crate::support::TIMEOUT,
-        "the directory to show the admin",
+        "the directory to show the admin with its role",
         || async {
             let response = platform
                 .http
@@ -119,10 +120,11 @@ async fn the_bootstrap_admin_is_an_ordinary_user_holding_the_admin_role() {
                 .send()
                 .await
                 .ok()?;
-            response
-                .status()
-                .is_success()
-                .then_some(response.json().await.ok()?)
+            let user: Value = response.json().await.ok()?;
+            user["roles"]
+                .as_array()
+                .is_some_and(|roles| !roles.is_empty())
+                .then_some(user)
         },
     )
     .await;

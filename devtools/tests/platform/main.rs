@@ -10,6 +10,7 @@ mod committed_only;
 mod contract;
 mod current_permissions;
 mod directory;
+mod directory_poison;
 mod directory_reads;
 mod forge;
 mod grants_projector;
