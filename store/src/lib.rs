@@ -8,3 +8,4 @@ pub mod directory;
 pub mod event_store;
 pub mod read_model;
 pub mod session_cache;
+pub mod subject_keys;

@@ -13,6 +13,7 @@ mod roles;
 mod session_cache;
 mod session_history;
 mod signing_keys;
+mod subject_keys;
 mod support;
 mod topics;
 mod unit_of_work;

@@ -1,0 +1,83 @@
+//! Subjects' wrapped data keys in Postgres (`subject_keys`): written in the transaction of the
+//! subject's first event, read to seal and open its fields, deleted to erase it.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::{DataKey, KeyWrapper};
+use crate::event_store::{StoreError, TransactionalWrite, unavailable};
+
+/// A subject's new key, stored with the command that first seals its data.
+#[derive(Debug)]
+pub struct NewSubjectKey {
+    pub subject: Uuid,
+    pub wrapped: Vec<u8>,
+}
+
+#[async_trait]
+impl TransactionalWrite for NewSubjectKey {
+    async fn write(&self, conn: &mut PgConnection) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO subject_keys (subject_id, wrapped) VALUES ($1, $2)")
+            .bind(self.subject)
+            .bind(&self.wrapped)
+            .execute(conn)
+            .await
+            .map(drop)
+            .map_err(unavailable)
+    }
+}
+
+#[derive(Clone)]
+pub struct PgSubjectKeys {
+    pool: PgPool,
+    wrapper: Arc<KeyWrapper>,
+}
+
+impl std::fmt::Debug for PgSubjectKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgSubjectKeys").finish_non_exhaustive()
+    }
+}
+
+impl PgSubjectKeys {
+    pub fn new(pool: PgPool, wrapper: Arc<KeyWrapper>) -> Self {
+        Self { pool, wrapper }
+    }
+
+    /// A new key for `subject` and the row that stores it (commit it with the first event).
+    pub fn generate(&self, subject: Uuid) -> Result<(DataKey, NewSubjectKey), StoreError> {
+        let key = DataKey::generate(subject).map_err(corrupt)?;
+        let wrapped = self.wrapper.wrap(&key).map_err(corrupt)?;
+        Ok((key, NewSubjectKey { subject, wrapped }))
+    }
+
+    /// The subject's key; `None` once erased (or if it never had one).
+    pub async fn find(&self, subject: Uuid) -> Result<Option<DataKey>, StoreError> {
+        let wrapped: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT wrapped FROM subject_keys WHERE subject_id = $1")
+                .bind(subject)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        wrapped
+            .map(|w| self.wrapper.unwrap(subject, &w).map_err(corrupt))
+            .transpose()
+    }
+
+    /// Deletes the subject's key: what it sealed can never be read again. Whether there was one.
+    pub async fn shred(&self, subject: Uuid) -> Result<bool, StoreError> {
+        sqlx::query("DELETE FROM subject_keys WHERE subject_id = $1")
+            .bind(subject)
+            .execute(&self.pool)
+            .await
+            .map(|done| done.rows_affected() > 0)
+            .map_err(unavailable)
+    }
+}
+
+fn corrupt(e: super::CryptoError) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
