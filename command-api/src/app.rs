@@ -37,7 +37,8 @@ use crate::users::{PgOwedUnassignments, PgUserRows, UserRunner};
 use access::{PublishedKeys, TokenVerifier};
 use store::aggregate::Ports;
 use store::event_store::{PgEventStore, PgSnapshots};
-use store::session_cache::{SessionCache, generations};
+use store::generations;
+use store::session_cache::SessionCache;
 
 const DEFAULT_PORT: u16 = 8080;
 
@@ -202,7 +203,7 @@ impl Application {
     /// Serves until `shutdown`, then waits for in-flight requests and the relay's last batch.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let relay = self.relay.map(|r| tokio::spawn(r.run(shutdown.clone())));
-        tokio::spawn(generations::follow(
+        tokio::spawn(store::session_cache::follow(
             self.pool.clone(),
             self.cache,
             shutdown.clone(),

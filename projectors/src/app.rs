@@ -14,7 +14,7 @@ use runtime::kafka::KafkaArgs;
 use runtime::redis::RedisReadiness;
 use sqlx::PgPool;
 use store::event_store::PgEventStore;
-use store::session_cache::generations::{self, Watcher};
+use store::generations::{self, Watcher};
 use store::session_cache::{SessionCache, SessionSource};
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;

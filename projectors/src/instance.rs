@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::PgPool;
-use store::session_cache::generations;
+use store::generations;
 use store::session_cache::{SessionCache, SessionSource};
 use tokio_util::sync::CancellationToken;
 

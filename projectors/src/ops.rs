@@ -15,8 +15,8 @@ use serde::Serialize;
 use sqlx::{Connection, PgPool};
 use store::directory::{self, Directory};
 use store::event_store::PgEventStore;
+use store::generations;
 use store::session_cache::SessionCache;
-use store::session_cache::generations;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::session_source;

@@ -12,7 +12,7 @@ use store::session_cache::{CacheError, SessionCache, SessionSource, Written, pri
 
 use crate::projection::{ApplyError, Mode, Projection};
 
-pub const NAME: &str = store::session_cache::generations::PROJECTION;
+pub const NAME: &str = store::generations::PROJECTION;
 
 #[derive(Clone)]
 pub struct SessionCacheProjection {

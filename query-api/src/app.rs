@@ -12,8 +12,9 @@ use runtime::db::PgReadiness;
 use runtime::http::{Server, ServerBuilder};
 use runtime::redis::RedisReadiness;
 use store::event_store::PgEventStore;
+use store::generations;
+use store::session_cache::SessionCache;
 use store::session_cache::grants::Grants;
-use store::session_cache::{SessionCache, generations};
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
@@ -140,7 +141,11 @@ impl Application {
             self.verifier,
             shutdown.clone(),
         ));
-        tokio::spawn(generations::follow(self.pool, self.cache, shutdown.clone()));
+        tokio::spawn(store::session_cache::follow(
+            self.pool,
+            self.cache,
+            shutdown.clone(),
+        ));
         self.server.serve(shutdown).await?;
         Ok(())
     }

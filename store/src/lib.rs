@@ -6,6 +6,7 @@
 pub mod aggregate;
 pub mod directory;
 pub mod event_store;
+pub mod generations;
 pub mod read_model;
 pub mod session_cache;
 pub mod subject_keys;

@@ -10,8 +10,8 @@ use events::users::{UserEvent, UserRoleAssigned};
 use events::{EventFamily, EventMetadata, Permission};
 use serde_json::json;
 use store::event_store::{EventStore, NewEvent, PgEventStore};
+use store::generations;
 use store::session_cache::SessionCache;
-use store::session_cache::generations;
 use store::session_cache::grants::Effective;
 use uuid::Uuid;
 

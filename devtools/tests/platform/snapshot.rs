@@ -6,7 +6,8 @@
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use store::session_cache::{SessionCache, generations};
+use store::generations;
+use store::session_cache::SessionCache;
 use uuid::Uuid;
 
 use crate::support::{Options, Platform, TIMEOUT, access};

@@ -9,7 +9,7 @@ use serde::Serialize;
 use sqlx::Connection;
 use store::directory::{Directory, PROJECTION};
 use store::event_store::PgEventStore;
-use store::session_cache::generations;
+use store::generations;
 use tokio_util::sync::CancellationToken;
 
 use super::{DirectoryProjection, Side, source};

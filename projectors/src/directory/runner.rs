@@ -10,8 +10,8 @@ use runtime::kafka::KafkaArgs;
 use sqlx::PgPool;
 use store::directory::{Directory, PROJECTION};
 use store::event_store::EventStore;
+use store::generations::{self, Live, Watcher};
 use store::session_cache::SessionCache;
-use store::session_cache::generations::{self, Live, Watcher};
 use tokio_util::sync::CancellationToken;
 
 use super::{DirectoryProjection, Side, source};
@@ -48,7 +48,7 @@ impl DirectoryRunner {
         };
         self.grants
             .use_live(&generations::live_or_first(&self.pool).await);
-        tokio::spawn(generations::follow(
+        tokio::spawn(store::session_cache::follow(
             self.pool.clone(),
             self.grants.clone(),
             shutdown.clone(),

@@ -7,7 +7,7 @@ use projectors::RunArgs;
 use projectors::cli::RebuildArgs;
 use projectors::engine::EngineArgs;
 use redis::aio::ConnectionManager;
-use store::session_cache::generations;
+use store::generations;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 

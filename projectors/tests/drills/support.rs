@@ -21,7 +21,7 @@ use projectors::engine::EngineArgs;
 use runtime::http::HttpArgs;
 use runtime::redis::RedisArgs;
 use store::event_store::{EventStore, NewEvent, PgEventStore};
-use store::session_cache::{CachedSession, SessionCache, from_events, generations};
+use store::session_cache::{CachedSession, SessionCache, from_events};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -123,7 +123,7 @@ impl Drill {
     /// the Redis instance the projector filled it in.
     pub fn cache(&self, redis: &RedisArgs) -> SessionCache {
         let cache = SessionCache::new(redis.connect().expect("redis"), redis.key_prefix.clone());
-        tokio::spawn(generations::follow(
+        tokio::spawn(store::session_cache::follow(
             self.stack.db.pool.clone(),
             cache.clone(),
             self.shutdown.clone(),

@@ -2,7 +2,7 @@
 //! Lua compare-and-set), expiring with the session. Redis is never the only copy: whatever it
 //! lacks is rebuilt from the event store.
 
-pub mod generations;
+mod follow;
 pub mod grants;
 mod history;
 mod keys;
@@ -23,6 +23,7 @@ use redis::Script;
 use redis::aio::ConnectionManager;
 use uuid::Uuid;
 
+pub use follow::follow;
 pub use history::{HISTORY_SNAPSHOT_FORMAT, History, from_events, history, principal_of};
 use keys::Keys;
 pub use recent::{RecentSessions, SessionSource};
@@ -82,7 +83,7 @@ pub struct SessionCache {
     conn: ConnectionManager,
     prefix: String,
     generation: Arc<AtomicU32>,
-    /// The Redis `run_id` reads are answered from (see [`generations::Live`]).
+    /// The Redis `run_id` reads are answered from (see [`crate::generations::Live`]).
     trusted: Arc<RwLock<Option<String>>>,
     script: Script,
     read_script: Script,
@@ -100,7 +101,7 @@ impl std::fmt::Debug for SessionCache {
 
 impl SessionCache {
     /// A cache on generation 0 trusting no Redis instance (every read is
-    /// [`CacheError::Distrusted`]); [`generations::follow`] keeps it on the live state.
+    /// [`CacheError::Distrusted`]); [`follow`] keeps it on the live state.
     pub fn new(conn: ConnectionManager, prefix: impl Into<String>) -> Self {
         Self {
             conn,
@@ -131,15 +132,15 @@ impl SessionCache {
     }
 
     /// The generation and trusted instance this cache (and its clones) goes by.
-    pub fn live(&self) -> generations::Live {
-        generations::Live {
+    pub fn live(&self) -> crate::generations::Live {
+        crate::generations::Live {
             generation: self.generation(),
             instance: self.trusted_instance(),
         }
     }
 
     /// Moves this cache (and its clones) to the live state.
-    pub fn use_live(&self, live: &generations::Live) {
+    pub fn use_live(&self, live: &crate::generations::Live) {
         self.trust_instance(live.instance.clone());
         self.use_generation(live.generation);
     }

@@ -1,5 +1,5 @@
 //! Reads of the session cache, through `read.lua`: each one answers only from the Redis
-//! instance the live generation was filled in (see [`super::generations`]), and reports
+//! instance the live generation was filled in (see [`crate::generations`]), and reports
 //! [`CacheError::Distrusted`] otherwise, so the caller reads the event store instead.
 
 use std::collections::HashMap;

@@ -1,7 +1,8 @@
-//! Which generation of the session cache is live, and in which Redis instance it was filled. A
+//! Which generation of each rebuildable projection is live (the session cache in Redis, the
+//! directory in Postgres), and for the cache, in which Redis instance it was filled. A
 //! rebuild fills generation n+1 beside the live n and switches here once caught up; every
 //! process follows the switch (notification, and a poll should one be missed) and reads and
-//! writes the new keys from then on. Readers trust only the recorded instance: a Redis that
+//! writes the new generation from then on. Readers trust only the recorded instance: a Redis that
 //! restarted (from an old snapshot, say) holds what it held then, not what was written since.
 
 use std::time::Duration;
@@ -10,8 +11,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio_util::sync::CancellationToken;
 
-use super::SessionCache;
-
+/// The session cache's name here.
 pub const PROJECTION: &str = "session-cache";
 const CHANNEL: &str = "projection_generation";
 /// How often the live generation is read should a notification be missed.
@@ -179,15 +179,5 @@ impl Watcher {
         let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
         listener.listen(CHANNEL).await.ok()?;
         Some(listener)
-    }
-}
-
-/// Keeps `cache` on the live generation, trusting the instance it was filled in, until
-/// `shutdown`.
-pub async fn follow(pool: PgPool, cache: SessionCache, shutdown: CancellationToken) {
-    let mut watcher = Watcher::new(pool, PROJECTION);
-    while let Some(live) = watcher.changed(&cache.live(), &shutdown).await {
-        tracing::info!(live.generation, ?live.instance, "session cache follows");
-        cache.use_live(&live);
     }
 }
