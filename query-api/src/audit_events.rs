@@ -20,10 +20,8 @@ use crate::audit::{decode_cursor, encode_cursor, trace_id};
 use crate::auth::Caller;
 use crate::error::QueryError;
 use crate::event_log::EventFilter;
+use crate::paging::page_size;
 use crate::state::AppState;
-
-const DEFAULT_LIMIT: i64 = 50;
-const MAX_LIMIT: i64 = 200;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct EventQuery {
@@ -117,13 +115,7 @@ fn category(name: &str) -> Result<Category, QueryError> {
 }
 
 async fn page(state: &AppState, query: EventQuery) -> Result<EventPage, QueryError> {
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(QueryError::invalid(
-            "invalid_limit",
-            format!("limit is 1 to {MAX_LIMIT}"),
-        ));
-    }
+    let limit = page_size(query.limit)?;
     let filter = EventFilter {
         stream_prefix: query
             .category

@@ -91,22 +91,6 @@ pub trait DirectoryReads: Send + Sync + 'static {
     async fn projected_version(&self, stream_id: &str) -> Result<i64, StoreError>;
 }
 
-const DEFAULT_LIMIT: i64 = 50;
-const MAX_LIMIT: i64 = 200;
-
-/// The page size asked for, 1 to 200 (default 50).
-fn page_size(limit: Option<i64>) -> Result<i64, QueryError> {
-    let limit = limit.unwrap_or(DEFAULT_LIMIT);
-    if (1..=MAX_LIMIT).contains(&limit) {
-        Ok(limit)
-    } else {
-        Err(QueryError::invalid(
-            "invalid_limit",
-            format!("limit is 1 to {MAX_LIMIT}"),
-        ))
-    }
-}
-
 /// A cursor carries the last id of the previous page.
 fn encode_cursor(last: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(last.as_bytes())

@@ -15,10 +15,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::reach::reach;
-use super::{Holder, RoleView, decode_cursor, page_size, paged};
+use super::{Holder, RoleView, decode_cursor, paged};
 use crate::auth::Caller;
 use crate::error::QueryError;
 use crate::lookup;
+use crate::paging::page_size;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
