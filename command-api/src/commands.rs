@@ -48,13 +48,18 @@ pub async fn retire_signing_key(args: RetireArgs) -> anyhow::Result<()> {
 
 /// `command-api bootstrap-admin`: prints what it did on stdout, for the operator.
 pub async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<()> {
-    let pool = args.db.pool()?;
-    let store = PgEventStore::new(pool);
     let passwords = Passwords::new(&args.passwords)?;
     let (password, generated) = match args.password {
-        Some(p) => (SecretString::from(p), false),
+        Some(p) => {
+            // The same rules as every new password (a generated one is long and random).
+            if let Err(weak) = args.passwords.policy.check(&p, &[&args.login]) {
+                anyhow::bail!("the admin password is refused: {weak}");
+            }
+            (SecretString::from(p), false)
+        }
         None => (generate_password()?, true),
     };
+    let store = PgEventStore::new(args.db.pool()?);
     let outcome = bootstrap_admin(
         &store,
         &passwords,
@@ -85,4 +90,34 @@ fn generate_password() -> anyhow::Result<SecretString> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(bytes)
         .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+
+    #[tokio::test]
+    async fn a_weak_admin_password_is_refused_before_anything_is_written() {
+        for weak in ["password1234", "short", "admin@example.test-2024"] {
+            let cli = Cli::try_parse_from([
+                "command-api",
+                "bootstrap-admin",
+                "--login",
+                "admin@example.test",
+                "--password",
+                weak,
+                // Nothing listens there: the refusal comes before any connection.
+                "--database-url",
+                "postgres://nobody@127.0.0.1:1/none",
+            ])
+            .expect("command line");
+            let Command::BootstrapAdmin(args) = cli.command else {
+                panic!("bootstrap-admin parsed as another command");
+            };
+            let error = super::bootstrap(args).await.expect_err(weak).to_string();
+            assert!(error.contains("password is refused"), "{weak}: {error}");
+        }
+    }
 }
