@@ -111,36 +111,36 @@ impl DirectoryProjection {
 
     /// Best effort: the cache entry expires anyway, and readers that miss fold the events.
     async fn write_grants(&self, cache: &SessionCache, event: &AnyEvent) {
-        let written = match event {
-            AnyEvent::User(recorded) => match id_of(&recorded.envelope.stream_id) {
-                Some(user_id) => match self.directory.principal_grants(user_id).await {
-                    Ok(Some(grants)) => cache
-                        .put_principal_grants(user_id, &grants)
-                        .await
-                        .map_err(|e| e.to_string()),
-                    Ok(None) => Ok(()),
-                    Err(e) => Err(e.to_string()),
-                },
-                None => Ok(()),
-            },
-            AnyEvent::Role(recorded) => match id_of(&recorded.envelope.stream_id) {
-                Some(role_id) => {
-                    let version = recorded.envelope.version;
-                    match self.directory.role_permissions(role_id, version).await {
-                        Ok(role) => cache
-                            .put_role_permissions(role_id, &role)
-                            .await
-                            .map_err(|e| e.to_string()),
-                        Err(e) => Err(e.to_string()),
-                    }
-                }
-                None => Ok(()),
-            },
-            AnyEvent::Session(_) => Ok(()),
-        };
-        if let Err(error) = written {
+        if let Err(error) = self.try_write_grants(cache, event).await {
             tracing::warn!(%error, "effective permissions not written to the cache");
         }
+    }
+
+    async fn try_write_grants(&self, cache: &SessionCache, event: &AnyEvent) -> Result<(), String> {
+        match event {
+            AnyEvent::User(recorded) => {
+                let Some(user_id) = id_of(&recorded.envelope.stream_id) else {
+                    return Ok(());
+                };
+                let found = self.directory.principal_grants(user_id).await;
+                if let Some(grants) = found.map_err(|e| e.to_string())? {
+                    let put = cache.put_principal_grants(user_id, &grants).await;
+                    put.map_err(|e| e.to_string())?;
+                }
+            }
+            AnyEvent::Role(recorded) => {
+                let Some(role_id) = id_of(&recorded.envelope.stream_id) else {
+                    return Ok(());
+                };
+                let version = recorded.envelope.version;
+                let role = self.directory.role_permissions(role_id, version).await;
+                let role = role.map_err(|e| e.to_string())?;
+                let put = cache.put_role_permissions(role_id, &role).await;
+                put.map_err(|e| e.to_string())?;
+            }
+            AnyEvent::Session(_) => {}
+        }
+        Ok(())
     }
 
     async fn apply_raw(&self, raw: &RawEvent) -> Result<Projected, ApplyError> {
