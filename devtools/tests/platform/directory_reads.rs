@@ -237,6 +237,15 @@ async fn roles_are_listed_and_shown_with_their_holders_until_deleted() {
     assert_eq!(support["holders"][0]["user_id"], grace);
     assert_eq!(support["holders"][0]["email"], "grace@example.test");
 
+    // Each role is its own stream: wait until the projection has every one.
+    for role in &roles {
+        let path = format!("/v1/roles/{role}?min_version=1");
+        assert_eq!(
+            read(&platform, token, &path).await.0,
+            200,
+            "{role} projected"
+        );
+    }
     let all = every_page(&platform, token, "/v1/roles?limit=2", "role_id").await;
     assert_eq!(all.len(), 4, "admin and the three: {all:?}");
     assert_eq!(all[1..], roles[..]);
