@@ -16,8 +16,8 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
-use crate::auth::credentials::PgCredentials;
-use crate::auth::keys::{KeyError, KeyStore, MasterKey};
+use crate::auth::credentials::{PgCredentials, hash_stored_logins};
+use crate::auth::keys::{KeyError, KeyStore};
 use crate::auth::lockout::{Forgetting, LoginAttempts, PgLoginAttempts};
 use crate::auth::passwords::Passwords;
 use crate::auth::refresher::KeyRefresher;
@@ -63,7 +63,7 @@ impl Application {
     /// Like [`Application::build`], with the given clock (tests move time forward with it).
     pub async fn build_with_clock(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let pool = args.db.pool()?;
-        let master = MasterKey::from_base64(&args.tokens.master_key)?;
+        let master = args.tokens.master.load()?;
         let keys = KeyStore::new(pool.clone());
         let active = (|| async {
             keys.ensure_active(&master).await?;
@@ -74,6 +74,16 @@ impl Application {
         .notify(|error, wait| tracing::warn!(%error, ?wait, "signing keys not ready; retrying"))
         .await
         .context("loading the signing key")?;
+        let logins = Arc::new(master.login_index()?);
+        let rehashed = hash_stored_logins(&pool, &logins)
+            .await
+            .context("hashing stored logins")?;
+        if rehashed > 0 {
+            tracing::info!(
+                rows = rehashed,
+                "stored logins replaced by their keyed hashes"
+            );
+        }
         let issuer = Arc::new(TokenIssuer::new(
             &active,
             args.tokens.rules.clone(),
@@ -117,6 +127,7 @@ impl Application {
                 passwords: Passwords::new(&args.passwords)?,
                 lockout: args.lockout.clone(),
                 throttle: Arc::new(throttle),
+                logins: logins.clone(),
             },
             issuer: issuer.clone(),
             verifier: verifier.clone(),
@@ -133,6 +144,7 @@ impl Application {
                 rows: Arc::new(PgUserRows),
                 owed,
                 sessions: state.sessions.clone(),
+                logins,
             },
             sessions: state.sessions.clone(),
             passwords: state.login.passwords.clone(),

@@ -1,12 +1,14 @@
 //! `command-api bootstrap-admin`: creates the first admin — an ordinary user holding the
-//! built-in `admin` role, which has every permission, both decided by their aggregates. Runs once: the admin role's stream must not exist
-//! yet, so a second run (or a concurrent one) finds it and changes nothing.
+//! built-in `admin` role, which has every permission, both decided by their aggregates. Runs
+//! once: the admin role's stream must not exist yet, so a second run (or a concurrent one) finds
+//! it and changes nothing.
 
 use chrono::{DateTime, Utc};
 use events::topics::Category;
 use events::{Actor, EventMetadata, Permission, PrincipalType};
 use secrecy::SecretString;
 use store::event_store::{EventStore, NewEvent, StoreError, StreamAppend, Transaction};
+use store::subject_keys::LoginIndex;
 use uuid::Uuid;
 
 use crate::auth::credentials::Credential;
@@ -52,6 +54,7 @@ fn rule(refused: impl std::fmt::Debug) -> BootstrapError {
 pub async fn bootstrap_admin(
     store: &dyn EventStore,
     passwords: &Passwords,
+    logins: &LoginIndex,
     login: &str,
     password: &SecretString,
     now: DateTime<Utc>,
@@ -110,7 +113,7 @@ pub async fn bootstrap_admin(
             Box::new(Credential {
                 principal_id: user_id,
                 principal_type: PrincipalType::User,
-                login: email.as_str().to_owned(),
+                login: logins.digest(email.as_str()),
                 password_hash: passwords.hash(password).await?,
             }),
             Box::new(grants),

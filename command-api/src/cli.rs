@@ -7,7 +7,7 @@ use runtime::kafka::KafkaArgs;
 use runtime::redis::RedisArgs;
 use runtime::telemetry::TelemetryArgs;
 
-use crate::auth::config::TokenArgs;
+use crate::auth::config::{MasterKeyArgs, TokenArgs};
 use crate::auth::lockout::LockoutArgs;
 use crate::auth::passwords::PasswordArgs;
 use crate::auth::throttle::ThrottleArgs;
@@ -71,6 +71,9 @@ pub struct RetireArgs {
 pub struct BootstrapArgs {
     #[command(flatten)]
     pub db: DatabaseArgs,
+    /// The admin's login is stored as a keyed hash, keyed by the master key.
+    #[command(flatten)]
+    pub master: MasterKeyArgs,
     #[command(flatten)]
     pub passwords: PasswordArgs,
     /// The admin's login (an email address).

@@ -8,6 +8,7 @@ use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
 use store::event_store::{StoreError, TransactionalWrite, unavailable, violated_constraint};
+use store::subject_keys::LoginIndex;
 
 /// The unique index that makes a login (an email) one principal's only.
 pub const LOGIN_CONSTRAINT: &str = "credentials_login_key";
@@ -19,6 +20,7 @@ pub const LOGIN_CONSTRAINT: &str = "credentials_login_key";
 pub struct Credential {
     pub principal_id: Uuid,
     pub principal_type: PrincipalType,
+    /// The login's keyed hash (`LoginIndex::digest`), never the address.
     pub login: String,
     pub password_hash: String,
 }
@@ -165,4 +167,36 @@ fn credential(row: &PgRow) -> Result<StoredCredential, StoreError> {
             .collect::<Result<_, _>>()
             .map_err(|e| corrupt(&e))?,
     })
+}
+
+/// Replaces the addresses an older version stored as logins (in `credentials` and the login
+/// counters) by their keyed hashes; run at start, before any login is served. How many rows
+/// changed.
+pub async fn hash_stored_logins(pool: &PgPool, logins: &LoginIndex) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let stored: Vec<String> = sqlx::query_scalar(
+        "SELECT login FROM credentials WHERE login NOT LIKE 'h1:%' \
+         UNION SELECT login FROM login_attempts WHERE login NOT LIKE 'h1:%'",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    let mut changed = 0;
+    for login in stored.iter().filter(|l| !LoginIndex::is_digest(l)) {
+        let digest = logins.digest(login);
+        for update in [
+            "UPDATE credentials SET login = $2 WHERE login = $1",
+            "UPDATE login_attempts SET login = $2 WHERE login = $1",
+        ] {
+            changed += sqlx::query(update)
+                .bind(login)
+                .bind(&digest)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?
+                .rows_affected();
+        }
+    }
+    tx.commit().await.map_err(unavailable)?;
+    Ok(changed)
 }

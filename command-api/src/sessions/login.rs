@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use events::{Actor, EventMetadata};
 use secrecy::{ExposeSecret, SecretString};
 use store::event_store::StoreError;
+use store::subject_keys::LoginIndex;
 use uuid::Uuid;
 
 use super::{Command, Outcome, RecordLockout, Rejected, SessionRunner, StartSession, execute};
@@ -34,6 +35,8 @@ pub struct LoginPorts {
     pub lockout: LockoutArgs,
     /// Rate limits per client address and per account.
     pub throttle: Arc<dyn Throttle>,
+    /// How logins are stored and counted: keyed hashes, never addresses.
+    pub logins: Arc<LoginIndex>,
 }
 
 impl std::fmt::Debug for LoginPorts {
@@ -133,6 +136,7 @@ pub async fn login(
     if !source.is_empty() {
         ports.throttle.take(Limit::LoginPerAddress, &source).await?;
     }
+    let login = ports.logins.digest(&login);
     ports
         .throttle
         .take(Limit::LoginPerAccount, &account_subject(&login))

@@ -13,6 +13,7 @@ use events::users::UserEvent;
 use store::aggregate::{self, Hooks, Outcome, Ports, RunError};
 use store::event_store::TransactionalWrite;
 use store::session_cache::grants::{Committed, PrincipalGrants, Subject};
+use store::subject_keys::LoginIndex;
 use uuid::Uuid;
 
 use super::{User, UserCommand, UserError};
@@ -47,6 +48,8 @@ pub struct UserRunner {
     pub owed: Arc<dyn OwedRevocations>,
     /// Runs those revocations.
     pub sessions: SessionRunner,
+    /// How logins are stored: keyed hashes, never addresses.
+    pub logins: Arc<LoginIndex>,
 }
 
 /// What a command writes that its events do not hold.
@@ -100,6 +103,11 @@ struct Rows {
 }
 
 impl Rows {
+    /// The stored form of `email`.
+    fn login(&self, email: &str) -> String {
+        self.runner.logins.digest(email)
+    }
+
     /// The revocations `event` owes.
     fn owed(&self, event: &UserEvent) -> Option<Owed> {
         let (reason, moment, except) = match event {
@@ -142,8 +150,8 @@ impl Hooks<User> for Rows {
         events
             .iter()
             .filter_map(|event| match event {
-                UserEvent::Registered(e) => Some(rows.credential(id, &e.email, hash)),
-                UserEvent::EmailChanged(e) => Some(rows.login(id, &e.email)),
+                UserEvent::Registered(e) => Some(rows.credential(id, &self.login(&e.email), hash)),
+                UserEvent::EmailChanged(e) => Some(rows.login(id, &self.login(&e.email))),
                 UserEvent::PasswordChanged(_) => Some(rows.password(id, hash)),
                 UserEvent::Disabled(_) => Some(rows.disabled(id, true)),
                 UserEvent::Enabled(_) => Some(rows.disabled(id, false)),

@@ -71,6 +71,7 @@ async fn a_disabling_whose_revocations_failed_is_settled_by_the_sweeper() {
         rows: Arc::new(PgUserRows),
         owed: ledger.clone(),
         sessions: unreachable,
+        logins: crate::support::logins(),
     };
     let user = Uuid::now_v7();
     let admin = Uuid::now_v7();

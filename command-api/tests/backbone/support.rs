@@ -19,6 +19,11 @@ const RELAY_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
+/// How these tests store logins (a fixed master key).
+pub fn logins() -> Arc<store::subject_keys::LoginIndex> {
+    Arc::new(store::subject_keys::LoginIndex::derive(&[7; 32]).expect("login index"))
+}
+
 /// The backbone's services for one test.
 pub type Backbone = TestStack;
 

@@ -1,9 +1,10 @@
 //! User commands with the rows they write beside their events, on real Postgres: an email is
 //! one principal's only (two registrations racing for it make one user, and the loser leaves
-//! no event), and each change writes what logins read.
+//! no event), each change writes what logins read, and logins are stored as keyed hashes.
 
 use std::sync::Arc;
 
+use command_api::auth::credentials::hash_stored_logins;
 use command_api::sessions::owed::PgOwedRevocations;
 use command_api::users::{
     Beside, PgUserRows, Registration, UserChange, UserCommand, UserRunner, execute,
@@ -23,6 +24,7 @@ fn runner(backbone: &Backbone) -> UserRunner {
         rows: Arc::new(PgUserRows),
         owed: Arc::new(PgOwedRevocations::new(backbone.db.pool.clone())),
         sessions,
+        logins: crate::support::logins(),
     }
 }
 
@@ -32,6 +34,11 @@ fn registration(user_id: Uuid, email: &str) -> UserCommand {
         email: Email::parse(email).expect("valid email"),
         display_name: DisplayName::parse("Ada").expect("valid name"),
     })
+}
+
+/// A login as the credentials table holds it.
+fn digest(email: &str) -> String {
+    crate::support::logins().digest(email)
 }
 
 async fn events_of(backbone: &Backbone, user_id: Uuid) -> i64 {
@@ -112,7 +119,7 @@ async fn each_change_writes_what_logins_read() {
     };
     assert_eq!(
         credential().await,
-        ("grace@example.test".into(), "hash-1".into(), false)
+        (digest("grace@example.test"), "hash-1".into(), false)
     );
 
     let email = Email::parse("hopper@example.test").expect("valid");
@@ -121,7 +128,7 @@ async fn each_change_writes_what_logins_read() {
     run(UserCommand::Change(UserChange::Disable), None).await;
     assert_eq!(
         credential().await,
-        ("hopper@example.test".into(), "hash-2".into(), true)
+        (digest("hopper@example.test"), "hash-2".into(), true)
     );
     run(UserCommand::Change(UserChange::Enable), None).await;
     assert!(!credential().await.2);
@@ -144,4 +151,52 @@ async fn each_change_writes_what_logins_read() {
     run(UserCommand::Change(UserChange::UnassignRole(role)), None).await;
     assert_eq!(holds().await, 0);
     assert_eq!(events_of(&backbone, user).await, 7);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_an_older_version_stored_as_addresses_are_replaced_by_their_hashes() {
+    let backbone = Backbone::start().await;
+    let pool = &backbone.db.pool;
+    let (legacy, hashed) = (Uuid::now_v7(), Uuid::now_v7());
+    for (id, login) in [
+        (legacy, "old@example.test".to_owned()),
+        (hashed, digest("new@example.test")),
+    ] {
+        sqlx::query(
+            "INSERT INTO credentials (principal_id, principal_type, login, password_hash) \
+             VALUES ($1, 'user', $2, 'hash')",
+        )
+        .bind(id)
+        .bind(login)
+        .execute(pool)
+        .await
+        .expect("credential");
+    }
+    sqlx::query("INSERT INTO login_attempts (login, source, failures) VALUES ($1, '*', 3)")
+        .bind("old@example.test")
+        .execute(pool)
+        .await
+        .expect("counter");
+
+    let logins = crate::support::logins();
+    let changed = hash_stored_logins(pool, &logins).await.expect("rehashed");
+    assert_eq!(
+        changed, 2,
+        "the credential and the counter of the old login"
+    );
+    let stored = |id: Uuid| async move {
+        sqlx::query_scalar::<_, String>("SELECT login FROM credentials WHERE principal_id = $1")
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .expect("credential")
+    };
+    assert_eq!(stored(legacy).await, digest("old@example.test"));
+    assert_eq!(stored(hashed).await, digest("new@example.test"));
+    let counters: Vec<(String, i32)> = sqlx::query_as("SELECT login, failures FROM login_attempts")
+        .fetch_all(pool)
+        .await
+        .expect("counters");
+    assert_eq!(counters, vec![(digest("old@example.test"), 3)]);
+    assert_eq!(hash_stored_logins(pool, &logins).await.expect("again"), 0);
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use access::TokenRules;
 use axum::Router;
 use axum::routing::post;
-use command_api::auth::config::TokenArgs;
+use command_api::auth::config::{MasterKeyArgs, TokenArgs};
 use command_api::auth::credentials::Credential;
 use command_api::auth::keys::MasterKey;
 use command_api::auth::lockout::LockoutArgs;
@@ -24,6 +24,7 @@ use runtime::http::{HttpArgs, HttpMetrics, Ops};
 use runtime::telemetry::TelemetryArgs;
 use serde_json::{Value, json};
 use store::event_store::{EventStore, NewEvent, PgEventStore, StreamAppend, Transaction};
+use store::subject_keys::LoginIndex;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -33,6 +34,7 @@ pub struct Platform {
     pub query: SocketAddr,
     pub projectors: SocketAddr,
     passwords: PasswordArgs,
+    logins: LoginIndex,
     http: reqwest::Client,
     _shutdown: tokio_util::sync::DropGuard,
     _telemetry: runtime::telemetry::Telemetry,
@@ -74,7 +76,9 @@ impl Platform {
             kafka: stack.kafka.clone(),
             relay: RelayArgs::default(),
             tokens: TokenArgs {
-                master_key: master_key.into(),
+                master: MasterKeyArgs {
+                    master_key: master_key.clone().into(),
+                },
                 rules: rules(),
                 access_token_ttl_secs: 900,
             },
@@ -122,6 +126,7 @@ impl Platform {
             query: query.local_addr(),
             projectors: projectors.local_addr(),
             passwords,
+            logins: MasterKey::from_base64(&master_key.into())?.login_index()?,
             http: reqwest::Client::new(),
             _shutdown: shutdown.clone().drop_guard(),
             _telemetry: telemetry,
@@ -157,7 +162,7 @@ impl Platform {
                     writes: vec![Box::new(Credential {
                         principal_id: user_id,
                         principal_type: PrincipalType::User,
-                        login: login.clone(),
+                        login: self.logins.digest(&login),
                         password_hash: passwords.hash(&password.clone().into()).await?,
                     })],
                 })

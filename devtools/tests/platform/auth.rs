@@ -151,6 +151,7 @@ async fn bootstrapping_again_changes_nothing() {
             },
         )
         .expect("parameters"),
+        &platform.logins(),
         "second@example.test",
         &"another password".into(),
         events::now(),

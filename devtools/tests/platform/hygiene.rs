@@ -88,7 +88,7 @@ async fn no_password_hash_ever_reaches_kafka_or_redis() {
         .until_active(session["access_token"].as_str().expect("token"), true)
         .await;
     let hash: String = sqlx::query_scalar("SELECT password_hash FROM credentials WHERE login = $1")
-        .bind(ADMIN_LOGIN)
+        .bind(platform.logins().digest(ADMIN_LOGIN))
         .fetch_one(&platform.stack.db.pool)
         .await
         .expect("the admin's hash");

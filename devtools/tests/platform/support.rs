@@ -5,7 +5,7 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use access::TokenRules;
-use command_api::auth::config::TokenArgs;
+use command_api::auth::config::{MasterKeyArgs, TokenArgs};
 use command_api::auth::lockout::LockoutArgs;
 use command_api::auth::passwords::{PasswordArgs, Passwords};
 use command_api::auth::throttle::ThrottleArgs;
@@ -141,6 +141,7 @@ impl Platform {
         command_api::bootstrap::bootstrap_admin(
             &PgEventStore::new(stack.db.pool.clone()),
             &passwords,
+            &login_index(&master_key),
             ADMIN_LOGIN,
             &ADMIN_PASSWORD.into(),
             events::now(),
@@ -161,7 +162,9 @@ impl Platform {
                     ..RelayArgs::default()
                 },
                 tokens: TokenArgs {
-                    master_key: master_key.clone().into(),
+                    master: MasterKeyArgs {
+                        master_key: master_key.clone().into(),
+                    },
                     rules: rules(),
                     access_token_ttl_secs: options.access_token_ttl_secs,
                 },
@@ -273,6 +276,11 @@ impl Platform {
         .await
     }
 
+    /// How the platform stores logins.
+    pub fn logins(&self) -> store::subject_keys::LoginIndex {
+        login_index(&self.master_key)
+    }
+
     pub async fn event_count(&self) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM events")
             .fetch_one(&self.stack.db.pool)
@@ -326,7 +334,7 @@ impl Platform {
                 writes: vec![Box::new(Credential {
                     principal_id: user_id,
                     principal_type: events::PrincipalType::User,
-                    login: login.into(),
+                    login: self.logins().digest(login),
                     password_hash: hash,
                 })],
             })
@@ -391,6 +399,12 @@ impl Platform {
 }
 
 /// The access token of a token response.
+fn login_index(master_key: &str) -> store::subject_keys::LoginIndex {
+    command_api::auth::keys::MasterKey::from_base64(&master_key.to_owned().into())
+        .and_then(|master| master.login_index())
+        .expect("master key")
+}
+
 pub fn access(session: &Value) -> &str {
     session["access_token"].as_str().expect("access token")
 }

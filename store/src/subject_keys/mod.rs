@@ -6,6 +6,7 @@
 //! field is bound to its subject and field name the same way, so a ciphertext moved to another
 //! subject's record or another field does not open.
 
+mod login_index;
 mod postgres;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, Nonce, RandomizedNonceKey};
@@ -15,6 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::{ExposeSecret, SecretBox};
 use uuid::Uuid;
 
+pub use login_index::LoginIndex;
 pub use postgres::{NewSubjectKey, PgSubjectKeys};
 
 const KEY_LEN: usize = 32;

@@ -5,7 +5,8 @@
 use aws_lc_rs::aead::{AES_256_GCM, Aad, Nonce, RandomizedNonceKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::{ExposeSecret, SecretBox, SecretString};
+use store::subject_keys::{KeyWrapper, LoginIndex};
 
 use super::KeyError;
 
@@ -40,8 +41,12 @@ pub(super) struct Sealed {
     pub legacy: bool,
 }
 
-/// Seals private keys at rest (AES-256-GCM).
-pub struct MasterKey(RandomizedNonceKey);
+/// Seals private keys at rest (AES-256-GCM), and is what the keys of personal data and of the
+/// login index are derived from.
+pub struct MasterKey {
+    sealing: RandomizedNonceKey,
+    raw: SecretBox<[u8; 32]>,
+}
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -54,12 +59,23 @@ impl MasterKey {
         let bytes = STANDARD
             .decode(encoded.expose_secret().trim())
             .map_err(|_| KeyError::BadMasterKey)?;
-        if bytes.len() != 32 {
-            return Err(KeyError::BadMasterKey);
-        }
-        RandomizedNonceKey::new(&AES_256_GCM, &bytes)
-            .map(Self)
-            .map_err(|_| KeyError::BadMasterKey)
+        let raw: [u8; 32] = bytes.try_into().map_err(|_| KeyError::BadMasterKey)?;
+        let sealing =
+            RandomizedNonceKey::new(&AES_256_GCM, &raw).map_err(|_| KeyError::BadMasterKey)?;
+        Ok(Self {
+            sealing,
+            raw: SecretBox::new(Box::new(raw)),
+        })
+    }
+
+    /// The key that wraps data subjects' keys.
+    pub fn subject_keys(&self) -> Result<KeyWrapper, KeyError> {
+        KeyWrapper::derive(self.raw.expose_secret()).map_err(|_| KeyError::BadMasterKey)
+    }
+
+    /// The key that hashes logins.
+    pub fn login_index(&self) -> Result<LoginIndex, KeyError> {
+        LoginIndex::derive(self.raw.expose_secret()).map_err(|_| KeyError::BadMasterKey)
     }
 
     /// A new random master key, base64-encoded (for `./dev up` and tests).
@@ -72,7 +88,7 @@ impl MasterKey {
     pub(super) fn seal(&self, plain: &[u8], binding: Binding<'_>) -> Result<Vec<u8>, KeyError> {
         let mut sealed = plain.to_vec();
         let nonce = self
-            .0
+            .sealing
             .seal_in_place_append_tag(Aad::from(binding.associated_data()), &mut sealed)
             .map_err(|_| KeyError::Generate)?;
         let mut out = nonce.as_ref().to_vec();
@@ -88,7 +104,7 @@ impl MasterKey {
             let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
             let mut buffer = ciphertext.to_vec();
             let plain = self
-                .0
+                .sealing
                 .open_in_place(Nonce::from(&nonce), aad, &mut buffer)
                 .ok()?;
             Some(plain.to_vec())
@@ -160,7 +176,7 @@ mod tests {
         let master = master();
         let mut sealed = b"private key".to_vec();
         let nonce = master
-            .0
+            .sealing
             .seal_in_place_append_tag(Aad::empty(), &mut sealed)
             .expect("seal");
         let legacy = [nonce.as_ref().as_slice(), sealed.as_slice()].concat();
