@@ -110,6 +110,8 @@ mod tests {
                 "admin@example.test",
                 "--password",
                 weak,
+                "--master-key",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
                 // Nothing listens there: the refusal comes before any connection.
                 "--database-url",
                 "postgres://nobody@127.0.0.1:1/none",
