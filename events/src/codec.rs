@@ -10,6 +10,7 @@ use schema_registry_converter::async_impl::schema_registry::SrSettings;
 use schema_registry_converter::avro_common::get_supplied_schema;
 use schema_registry_converter::schema_registry_common::SubjectNameStrategy;
 
+use crate::customers::CustomerEvent;
 use crate::roles::RoleEvent;
 use crate::sessions::SessionEvent;
 use crate::topics::Category;
@@ -142,6 +143,7 @@ pub enum AnyEvent {
     Session(Recorded<SessionEvent>),
     User(Recorded<UserEvent>),
     Role(Recorded<RoleEvent>),
+    Customer(Recorded<CustomerEvent>),
 }
 
 impl AnyEvent {
@@ -150,10 +152,7 @@ impl AnyEvent {
             Category::Sessions => SessionEvent::from_raw(raw).map(Self::Session),
             Category::Users => UserEvent::from_raw(raw).map(Self::User),
             Category::Roles => RoleEvent::from_raw(raw).map(Self::Role),
-            Category::Customers => Err(EventError::UnknownType(format!(
-                "{} has no event family yet",
-                raw.event_type
-            ))),
+            Category::Customers => CustomerEvent::from_raw(raw).map(Self::Customer),
         }
     }
 
@@ -167,6 +166,8 @@ impl AnyEvent {
             UserEvent::from_avro(record, value)?.map(Self::User)
         } else if owns::<RoleEvent>(record) {
             RoleEvent::from_avro(record, value)?.map(Self::Role)
+        } else if owns::<CustomerEvent>(record) {
+            CustomerEvent::from_avro(record, value)?.map(Self::Customer)
         } else {
             None
         };
@@ -181,6 +182,7 @@ impl AnyEvent {
             Self::Session(r) => of(r),
             Self::User(r) => of(r),
             Self::Role(r) => of(r),
+            Self::Customer(r) => of(r),
         }
     }
 
@@ -189,6 +191,7 @@ impl AnyEvent {
             Self::Session(r) => &r.envelope,
             Self::User(r) => &r.envelope,
             Self::Role(r) => &r.envelope,
+            Self::Customer(r) => &r.envelope,
         }
     }
 }

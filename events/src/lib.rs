@@ -2,6 +2,7 @@
 //! codec that puts them on Kafka in the Confluent wire format. Pure: no database, no broker.
 
 pub mod codec;
+pub mod customers;
 mod envelope;
 mod family;
 mod permissions;
@@ -30,6 +31,7 @@ pub fn all_event_types() -> impl Iterator<Item = (topics::Category, &'static Eve
     of::<sessions::SessionEvent>()
         .chain(of::<users::UserEvent>())
         .chain(of::<roles::RoleEvent>())
+        .chain(of::<customers::CustomerEvent>())
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -110,7 +110,7 @@ macro_rules! as_it_is {
     };
 }
 
-as_it_is!(String, Option<String>, i32, i64, BTreeMap<String, String>);
+as_it_is!(String, Option<String>, bool, i32, i64, BTreeMap<String, String>);
 
 impl WireField for Uuid {
     type Wire = String;

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use events::customers::CustomerEvent;
 use events::roles::RoleEvent;
 use events::sessions::SessionEvent;
 use events::users::UserEvent;
@@ -12,10 +13,15 @@ use events::{EventFamily, EventType};
 
 /// Every family the platform publishes.
 fn all_types() -> Vec<&'static EventType> {
-    [SessionEvent::TYPES, UserEvent::TYPES, RoleEvent::TYPES]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        SessionEvent::TYPES,
+        UserEvent::TYPES,
+        RoleEvent::TYPES,
+        CustomerEvent::TYPES,
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// `<directory>/<event type name>.avsc` → the file's text, for every schema in `schemas/`.

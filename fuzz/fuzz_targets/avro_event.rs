@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 
 use apache_avro::Schema;
 use events::codec::{AnyEvent, schema_id};
+use events::customers::CustomerEvent;
 use events::roles::RoleEvent;
 use events::sessions::SessionEvent;
 use events::users::UserEvent;
@@ -19,6 +20,7 @@ static SCHEMAS: LazyLock<Vec<(&'static str, Schema)>> = LazyLock::new(|| {
         .iter()
         .chain(UserEvent::TYPES)
         .chain(RoleEvent::TYPES)
+        .chain(CustomerEvent::TYPES)
         .collect();
     types
         .into_iter()

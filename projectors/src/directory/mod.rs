@@ -138,7 +138,7 @@ impl DirectoryProjection {
                 let put = cache.put_role_permissions(role_id, &role).await;
                 put.map_err(|e| e.to_string())?;
             }
-            AnyEvent::Session(_) => {}
+            AnyEvent::Session(_) | AnyEvent::Customer(_) => {}
         }
         Ok(())
     }
