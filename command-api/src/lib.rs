@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod cli;
 mod commands;
+pub mod customers;
 pub mod http;
 pub mod relay;
 pub mod roles;

@@ -1,0 +1,47 @@
+//! The customer aggregate: one shop account per stream (`customer-<id>`). [`decide`] holds every
+//! rule; [`Customer::evolve`] only records what happened; [`fields`] says what a field may hold.
+//! Personal fields reach the aggregate sealed under the customer's data key.
+
+mod decide;
+pub mod fields;
+mod state;
+#[cfg(test)]
+mod tests;
+
+use chrono::{DateTime, Utc};
+use events::customers::CustomerEvent;
+use events::topics::Category;
+use store::aggregate::Aggregate;
+
+pub use decide::{
+    AddressEntry, CustomerCommand, CustomerError, MAX_ADDRESSES, Preferences, ProfilePatch, SignUp,
+    decide,
+};
+pub use state::Customer;
+
+impl Aggregate for Customer {
+    type Event = CustomerEvent;
+    type Command = CustomerCommand;
+    type Error = CustomerError;
+
+    const CATEGORY: Category = Category::Customers;
+    /// Bumped whenever [`Customer`] changes shape: older snapshots are then ignored.
+    const SNAPSHOT_FORMAT: i32 = 1;
+    const SNAPSHOT_EVERY: i64 = 64;
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn decide(
+        &self,
+        command: CustomerCommand,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        decide(self, command, now)
+    }
+
+    fn evolve(self, version: i64, event: &CustomerEvent) -> Self {
+        Customer::evolve(self, version, event)
+    }
+}
