@@ -1,11 +1,11 @@
 //! Subjects' data keys in Postgres: stored wrapped with the subject's first write, found again
-//! to open what they sealed, and shredded for erasure, after which nothing opens it.
+//! to open what they sealed, and shredded in the erasure's transaction, after which nothing
+//! opens it.
 
 use std::sync::Arc;
 
 use sqlx::Connection;
-use store::event_store::TransactionalWrite;
-use store::subject_keys::{KeyWrapper, PgSubjectKeys};
+use store::subject_keys::{KeyWrapper, PgSubjectKeys, SubjectKeys};
 use uuid::Uuid;
 
 use crate::support::Backbone;
@@ -43,10 +43,18 @@ async fn a_key_is_stored_wrapped_found_again_and_shredded_for_good() {
         "Grace Hopper"
     );
 
-    assert!(keys.shred(subject).await.expect("shredded"));
-    assert!(keys.find(subject).await.expect("readable").is_none());
-    assert!(
-        !keys.shred(subject).await.expect("idempotent"),
-        "erasing twice"
-    );
+    // Shredding commits with the erasure's transaction: rolled back, the key stays.
+    let mut tx = conn.begin().await.expect("transaction");
+    keys.shred(subject).write(&mut tx).await.expect("deleted");
+    tx.rollback().await.expect("rolled back");
+    assert!(keys.find(subject).await.expect("readable").is_some());
+    for _ in 0..2 {
+        let mut tx = conn.begin().await.expect("transaction");
+        keys.shred(subject)
+            .write(&mut tx)
+            .await
+            .expect("erasing twice is no fault");
+        tx.commit().await.expect("committed");
+        assert!(keys.find(subject).await.expect("readable").is_none());
+    }
 }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{DataKey, KeyWrapper};
+use super::{DataKey, KeyWrapper, SubjectKeys};
 use crate::event_store::{StoreError, TransactionalWrite, unavailable};
 
 /// A subject's new key, stored with the command that first seals its data.
@@ -46,16 +46,44 @@ impl PgSubjectKeys {
     pub fn new(pool: PgPool, wrapper: Arc<KeyWrapper>) -> Self {
         Self { pool, wrapper }
     }
+}
 
-    /// A new key for `subject` and the row that stores it (commit it with the first event).
-    pub fn generate(&self, subject: Uuid) -> Result<(DataKey, NewSubjectKey), StoreError> {
+/// A subject's key deleted in the transaction of the event that erases the subject: the event
+/// and the shredding commit together or not at all. Deleting a key that is gone already is no
+/// fault (erasing twice).
+#[derive(Debug)]
+pub struct ShredSubjectKey {
+    pub subject: Uuid,
+}
+
+#[async_trait]
+impl TransactionalWrite for ShredSubjectKey {
+    async fn write(&self, conn: &mut PgConnection) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM subject_keys WHERE subject_id = $1")
+            .bind(self.subject)
+            .execute(conn)
+            .await
+            .map(drop)
+            .map_err(unavailable)
+    }
+}
+
+#[async_trait]
+impl SubjectKeys for PgSubjectKeys {
+    fn generate(
+        &self,
+        subject: Uuid,
+    ) -> Result<(DataKey, Box<dyn TransactionalWrite>), StoreError> {
         let key = DataKey::generate(subject).map_err(corrupt)?;
         let wrapped = self.wrapper.wrap(&key).map_err(corrupt)?;
-        Ok((key, NewSubjectKey { subject, wrapped }))
+        Ok((key, Box::new(NewSubjectKey { subject, wrapped })))
     }
 
-    /// The subject's key; `None` once erased (or if it never had one).
-    pub async fn find(&self, subject: Uuid) -> Result<Option<DataKey>, StoreError> {
+    fn shred(&self, subject: Uuid) -> Box<dyn TransactionalWrite> {
+        Box::new(ShredSubjectKey { subject })
+    }
+
+    async fn find(&self, subject: Uuid) -> Result<Option<DataKey>, StoreError> {
         let wrapped: Option<Vec<u8>> =
             sqlx::query_scalar("SELECT wrapped FROM subject_keys WHERE subject_id = $1")
                 .bind(subject)
@@ -65,16 +93,6 @@ impl PgSubjectKeys {
         wrapped
             .map(|w| self.wrapper.unwrap(subject, &w).map_err(corrupt))
             .transpose()
-    }
-
-    /// Deletes the subject's key: what it sealed can never be read again. Whether there was one.
-    pub async fn shred(&self, subject: Uuid) -> Result<bool, StoreError> {
-        sqlx::query("DELETE FROM subject_keys WHERE subject_id = $1")
-            .bind(subject)
-            .execute(&self.pool)
-            .await
-            .map(|done| done.rows_affected() > 0)
-            .map_err(unavailable)
     }
 }
 
