@@ -3,7 +3,9 @@
 //! Personal fields reach the aggregate sealed under the customer's data key.
 
 mod decide;
+mod execute;
 pub mod fields;
+mod postgres;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -17,6 +19,8 @@ pub use decide::{
     AddressEntry, CustomerCommand, CustomerError, MAX_ADDRESSES, Preferences, ProfilePatch, SignUp,
     decide,
 };
+pub use execute::{CustomerRows, CustomerRunner, NewCustomer, execute, key_of, seal, sign_up};
+pub use postgres::PgCustomerRows;
 pub use state::Customer;
 
 impl Aggregate for Customer {

@@ -2,6 +2,7 @@
 //! registry. Each test has its own database, topics and registry; the broker is shared, except
 //! by the drill that kills it.
 
+mod customers;
 mod event_store;
 mod grants_cache;
 mod login_attempts;

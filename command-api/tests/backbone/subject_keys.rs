@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use sqlx::Connection;
+use store::event_store::TransactionalWrite;
 use store::subject_keys::{KeyWrapper, PgSubjectKeys, SubjectKeys};
 use uuid::Uuid;
 

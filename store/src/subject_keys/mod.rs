@@ -24,10 +24,9 @@ use crate::event_store::{StoreError, TransactionalWrite};
 /// Where subjects' data keys are kept (the storage adapter implements it).
 #[async_trait::async_trait]
 pub trait SubjectKeys: Send + Sync + 'static {
-    /// A new key for `subject`, and the write that stores it wrapped: commit it with the
+    /// A new key for `subject`, and the row that stores it wrapped: commit it with the
     /// subject's first event.
-    fn generate(&self, subject: Uuid)
-    -> Result<(DataKey, Box<dyn TransactionalWrite>), StoreError>;
+    fn generate(&self, subject: Uuid) -> Result<(DataKey, NewSubjectKey), StoreError>;
     /// The write that deletes the subject's key: commit it with the event that erases it.
     fn shred(&self, subject: Uuid) -> Box<dyn TransactionalWrite>;
     /// The subject's key; `None` once erased (or if it never had one).

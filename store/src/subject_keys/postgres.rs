@@ -11,7 +11,7 @@ use super::{DataKey, KeyWrapper, SubjectKeys};
 use crate::event_store::{StoreError, TransactionalWrite, unavailable};
 
 /// A subject's new key, stored with the command that first seals its data.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct NewSubjectKey {
     pub subject: Uuid,
     pub wrapped: Vec<u8>,
@@ -70,13 +70,10 @@ impl TransactionalWrite for ShredSubjectKey {
 
 #[async_trait]
 impl SubjectKeys for PgSubjectKeys {
-    fn generate(
-        &self,
-        subject: Uuid,
-    ) -> Result<(DataKey, Box<dyn TransactionalWrite>), StoreError> {
+    fn generate(&self, subject: Uuid) -> Result<(DataKey, NewSubjectKey), StoreError> {
         let key = DataKey::generate(subject).map_err(corrupt)?;
         let wrapped = self.wrapper.wrap(&key).map_err(corrupt)?;
-        Ok((key, Box::new(NewSubjectKey { subject, wrapped })))
+        Ok((key, NewSubjectKey { subject, wrapped }))
     }
 
     fn shred(&self, subject: Uuid) -> Box<dyn TransactionalWrite> {

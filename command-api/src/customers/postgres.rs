@@ -1,0 +1,49 @@
+//! The rows customer commands write beside their events, in Postgres: the customer's
+//! `credentials` row (its login's keyed hash and password hash), written at sign-up and deleted
+//! at erasure, which frees the email.
+
+use async_trait::async_trait;
+use events::PrincipalType;
+use sqlx::PgConnection;
+use store::event_store::{StoreError, TransactionalWrite, unavailable};
+use uuid::Uuid;
+
+use super::execute::CustomerRows;
+use crate::auth::credentials::Credential;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PgCustomerRows;
+
+impl CustomerRows for PgCustomerRows {
+    fn credential(
+        &self,
+        id: Uuid,
+        login: &str,
+        password_hash: &str,
+    ) -> Box<dyn TransactionalWrite> {
+        Box::new(Credential {
+            principal_id: id,
+            principal_type: PrincipalType::Customer,
+            login: login.to_owned(),
+            password_hash: password_hash.to_owned(),
+        })
+    }
+
+    fn forget_credential(&self, id: Uuid) -> Box<dyn TransactionalWrite> {
+        Box::new(ForgetCredential(id))
+    }
+}
+
+struct ForgetCredential(Uuid);
+
+#[async_trait]
+impl TransactionalWrite for ForgetCredential {
+    async fn write(&self, conn: &mut PgConnection) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM credentials WHERE principal_id = $1")
+            .bind(self.0)
+            .execute(conn)
+            .await
+            .map(drop)
+            .map_err(unavailable)
+    }
+}
