@@ -7,11 +7,9 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use backon::{ExponentialBuilder, Retryable};
-use prometheus_client::registry::Registry;
 use runtime::clock::{Clock, SystemClock};
-use runtime::db::{DatabaseArgs, PgReadiness};
+use runtime::db::PgReadiness;
 use runtime::http::{HttpArgs, Server, ServerBuilder};
-use runtime::kafka::KafkaArgs;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
@@ -24,7 +22,9 @@ use crate::auth::refresher::KeyRefresher;
 use crate::auth::throttle::RedisThrottle;
 use crate::auth::tokens::TokenIssuer;
 use crate::cli::{RelayOnlyArgs, ServeArgs};
-use crate::relay::{Publisher, Relay, RelayArgs, RelayMetrics};
+use crate::customers::routes::CustomersState;
+use crate::customers::{CustomerRunner, PgCustomerRows};
+use crate::relay::Relay;
 use crate::roles::routes::RolesState;
 use crate::roles::{PgRoleRows, RoleRunner};
 use crate::sessions::login::LoginPorts;
@@ -39,6 +39,7 @@ use store::aggregate::Ports;
 use store::event_store::{PgEventStore, PgSnapshots};
 use store::generations;
 use store::session_cache::SessionCache;
+use store::subject_keys::PgSubjectKeys;
 
 const DEFAULT_PORT: u16 = 8080;
 
@@ -142,9 +143,9 @@ impl Application {
             users: UserRunner {
                 ports: state.sessions.ports.clone(),
                 rows: Arc::new(PgUserRows),
-                owed,
+                owed: owed.clone(),
                 sessions: state.sessions.clone(),
-                logins,
+                logins: logins.clone(),
             },
             sessions: state.sessions.clone(),
             passwords: state.login.passwords.clone(),
@@ -167,10 +168,27 @@ impl Application {
             sessions: state.sessions.clone(),
             verifier: verifier.clone(),
         };
+        let customers = CustomersState {
+            customers: CustomerRunner {
+                ports: state.sessions.ports.clone(),
+                keys: Arc::new(PgSubjectKeys::new(
+                    pool.clone(),
+                    Arc::new(master.subject_keys()?),
+                )),
+                rows: Arc::new(PgCustomerRows),
+                logins,
+                owed,
+                sessions: state.sessions.clone(),
+            },
+            sessions: state.sessions.clone(),
+            passwords: state.login.passwords.clone(),
+            policy: args.passwords.policy.clone(),
+            verifier: verifier.clone(),
+        };
         cache.use_live(&generations::live_or_first(&pool).await);
 
         let relay = if args.relay_enabled {
-            Some(build_relay(
+            Some(crate::relay::build(
                 &args.db,
                 &args.kafka,
                 &args.relay,
@@ -187,8 +205,9 @@ impl Application {
                 DEFAULT_PORT,
                 crate::sessions::routes::routes(state)
                     .merge(crate::users::routes::routes(users))
-                    .merge(crate::roles::routes::routes(roles)),
-                &openapi(),
+                    .merge(crate::roles::routes::routes(roles))
+                    .merge(crate::customers::routes::routes(customers)),
+                &crate::openapi::document(),
             )
             .await?;
         Ok(Self {
@@ -239,7 +258,7 @@ pub async fn run_relay_alone(
 ) -> anyhow::Result<()> {
     let pool = args.db.pool()?;
     let mut server = ServerBuilder::default();
-    let relay = build_relay(
+    let relay = crate::relay::build(
         &args.db,
         &args.kafka,
         &args.relay,
@@ -260,30 +279,4 @@ pub async fn run_relay_alone(
     server.serve(shutdown).await?;
     relay.await.context("relay task")?;
     Ok(())
-}
-
-fn build_relay(
-    db: &DatabaseArgs,
-    kafka: &KafkaArgs,
-    args: &RelayArgs,
-    pool: PgPool,
-    registry: &mut Registry,
-) -> anyhow::Result<Relay> {
-    let publisher = Publisher::new(kafka, Duration::from_millis(args.message_timeout_ms))
-        .context("creating the Kafka producer")?;
-    Ok(Relay::new(
-        pool,
-        db.connect_options()?,
-        publisher,
-        RelayMetrics::register(registry),
-        args.clone(),
-    ))
-}
-
-/// The OpenAPI document of every context's routes.
-fn openapi() -> utoipa::openapi::OpenApi {
-    let mut document = ApiDoc::openapi();
-    document.merge(crate::users::routes::ApiDoc::openapi());
-    document.merge(crate::roles::routes::ApiDoc::openapi());
-    document
 }

@@ -9,6 +9,7 @@ pub mod cli;
 mod commands;
 pub mod customers;
 pub mod http;
+mod openapi;
 pub mod relay;
 pub mod roles;
 pub mod sessions;

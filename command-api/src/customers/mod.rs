@@ -6,6 +6,7 @@ mod decide;
 mod execute;
 pub mod fields;
 mod postgres;
+pub mod routes;
 mod state;
 #[cfg(test)]
 mod tests;

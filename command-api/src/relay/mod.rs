@@ -235,3 +235,22 @@ impl Relay {
         Duration::from_millis(self.args.max_backoff_ms)
     }
 }
+
+/// A relay from its flags: its own Kafka producer, its metrics in `registry`.
+pub fn build(
+    db: &runtime::db::DatabaseArgs,
+    kafka: &runtime::kafka::KafkaArgs,
+    args: &RelayArgs,
+    pool: PgPool,
+    registry: &mut prometheus_client::registry::Registry,
+) -> anyhow::Result<Relay> {
+    let publisher = Publisher::new(kafka, Duration::from_millis(args.message_timeout_ms))
+        .map_err(|e| anyhow::anyhow!("creating the Kafka producer: {e}"))?;
+    Ok(Relay::new(
+        pool,
+        db.connect_options()?,
+        publisher,
+        RelayMetrics::register(registry),
+        args.clone(),
+    ))
+}
