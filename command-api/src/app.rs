@@ -183,6 +183,7 @@ impl Application {
             sessions: state.sessions.clone(),
             passwords: state.login.passwords.clone(),
             policy: args.passwords.policy.clone(),
+            throttle: state.login.throttle.clone(),
             verifier: verifier.clone(),
         };
         cache.use_live(&generations::live_or_first(&pool).await);

@@ -90,6 +90,7 @@ impl Platform {
                 login_per_address: 0,
                 login_per_account: 0,
                 refresh_per_address: 0,
+                sign_up_per_address: 0,
             },
             redis: stack.redis.clone(),
             relay_enabled: true,

@@ -187,3 +187,36 @@ async fn past_the_account_limit_only_the_owners_known_addresses_get_in() {
     let (status, ..) = login_from(&platform, "127.0.0.1", ADMIN_LOGIN, ADMIN_PASSWORD).await;
     assert_eq!(status, 200, "the owner's known address still gets in");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ups_past_the_address_rate_wait_and_other_addresses_sign_up() {
+    let platform = Platform::start_with(Options {
+        throttle: ThrottleArgs {
+            sign_up_per_address: 2,
+            ..unlimited()
+        },
+        ..Options::default()
+    })
+    .await;
+    let sign_up_from = |ip: &'static str, n: usize| {
+        let url = format!("{}/v1/customers", platform.command);
+        async move {
+            let client = reqwest::Client::builder()
+                .local_address(Some(ip.parse().expect("address")))
+                .build()
+                .expect("client");
+            let body = json!({
+                "email": format!("shopper{n}@example.test"),
+                "password": "a long customer passphrase",
+                "name": "Shopper",
+            });
+            let response = client.post(url).json(&body).send().await.expect("answers");
+            let retry_after = response.headers().get("retry-after").is_some();
+            (response.status().as_u16(), retry_after)
+        }
+    };
+    assert_eq!(sign_up_from("127.0.0.7", 1).await.0, 201);
+    assert_eq!(sign_up_from("127.0.0.7", 2).await.0, 201);
+    assert_eq!(sign_up_from("127.0.0.7", 3).await, (429, true));
+    assert_eq!(sign_up_from("127.0.0.8", 3).await.0, 201, "another address");
+}

@@ -108,6 +108,7 @@ impl Default for Options {
                 login_per_address: 100_000,
                 login_per_account: 100_000,
                 refresh_per_address: 100_000,
+                sign_up_per_address: 100_000,
             },
             access_token_ttl_secs: 900,
             passwords: cheap_passwords(),

@@ -20,6 +20,7 @@ pub enum Limit {
     LoginPerAddress,
     LoginPerAccount,
     RefreshPerAddress,
+    SignUpPerAddress,
 }
 
 impl Limit {
@@ -29,6 +30,7 @@ impl Limit {
             Self::LoginPerAddress => "login-address",
             Self::LoginPerAccount => "login-account",
             Self::RefreshPerAddress => "refresh-address",
+            Self::SignUpPerAddress => "sign-up-address",
         }
     }
 }
@@ -69,6 +71,13 @@ pub struct ThrottleArgs {
         default_value_t = 600
     )]
     pub refresh_per_address: u32,
+    /// Customer sign-ups per minute from one client address (each costs a password hash).
+    #[arg(
+        long = "sign-up-rate-per-address",
+        env = "SIGN_UP_RATE_PER_ADDRESS",
+        default_value_t = 10
+    )]
+    pub sign_up_per_address: u32,
 }
 
 impl Default for ThrottleArgs {
@@ -77,6 +86,7 @@ impl Default for ThrottleArgs {
             login_per_address: 60,
             login_per_account: 10,
             refresh_per_address: 600,
+            sign_up_per_address: 10,
         }
     }
 }
@@ -88,6 +98,7 @@ impl ThrottleArgs {
             Limit::LoginPerAddress => self.login_per_address,
             Limit::LoginPerAccount => self.login_per_account,
             Limit::RefreshPerAddress => self.refresh_per_address,
+            Limit::SignUpPerAddress => self.sign_up_per_address,
         }
     }
 }

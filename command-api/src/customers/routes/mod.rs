@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::{CustomerError, CustomerRunner};
 use crate::auth::password_policy::PasswordPolicyArgs;
 use crate::auth::passwords::Passwords;
+use crate::auth::throttle::Throttle;
 use crate::http::ApiError;
 use crate::sessions::SessionRunner;
 use crate::sessions::routes::require_session;
@@ -31,6 +32,8 @@ pub struct CustomersState {
     pub sessions: SessionRunner,
     pub passwords: Passwords,
     pub policy: PasswordPolicyArgs,
+    /// Sign-ups per client address (each costs a password hash).
+    pub throttle: Arc<dyn Throttle>,
     pub verifier: Arc<TokenVerifier>,
 }
 

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::CustomersState;
+use crate::auth::throttle::{Limit, address_subject};
 use crate::customers::fields::{self, Email};
 use crate::customers::{NewCustomer, sign_up as run_sign_up};
 use crate::http::{ApiError, RequestContext};
@@ -46,6 +47,7 @@ pub struct SignedUp {
         (status = 201, description = "Signed up; the customer can log in", body = SignedUp),
         (status = 409, description = "Another account uses this email (email_taken)"),
         (status = 422, description = "A field breaks its rule (invalid_field names it)"),
+        (status = 429, description = "Too many sign-ups from this address; see Retry-After"),
     )
 )]
 pub async fn sign_up(
@@ -53,6 +55,12 @@ pub async fn sign_up(
     context: RequestContext,
     Json(request): Json<SignUpRequest>,
 ) -> Result<(StatusCode, JsonResponse<SignedUp>), ApiError> {
+    if let Some(address) = address_subject(context.ip.as_deref()) {
+        state
+            .throttle
+            .take(Limit::SignUpPerAddress, &address)
+            .await?;
+    }
     let email = Email::parse(&request.email)?;
     let name = fields::name(&request.name)?;
     let phone = request.phone.as_deref().map(fields::phone).transpose()?;
