@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
 use crate::auth::credentials::{PgCredentials, hash_stored_logins};
-use crate::auth::keys::{KeyError, KeyStore};
+use crate::auth::keys::{KeyError, KeyStore, MasterKey};
 use crate::auth::lockout::{Forgetting, LoginAttempts, PgLoginAttempts};
 use crate::auth::passwords::Passwords;
 use crate::auth::refresher::KeyRefresher;
@@ -39,7 +39,7 @@ use store::aggregate::Ports;
 use store::event_store::{PgEventStore, PgSnapshots};
 use store::generations;
 use store::session_cache::SessionCache;
-use store::subject_keys::PgSubjectKeys;
+use store::subject_keys::{PgSubjectKeys, SubjectKeys};
 
 const DEFAULT_PORT: u16 = 8080;
 
@@ -64,7 +64,7 @@ impl Application {
     /// Like [`Application::build`], with the given clock (tests move time forward with it).
     pub async fn build_with_clock(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let pool = args.db.pool()?;
-        let master = args.tokens.master.load()?;
+        let master = MasterKey::load(&args.tokens.master)?;
         let keys = KeyStore::new(pool.clone());
         let active = (|| async {
             keys.ensure_active(&master).await?;
@@ -76,6 +76,10 @@ impl Application {
         .await
         .context("loading the signing key")?;
         let logins = Arc::new(master.login_index()?);
+        let subjects: Arc<dyn SubjectKeys> = Arc::new(PgSubjectKeys::new(
+            pool.clone(),
+            Arc::new(master.subject_keys()?),
+        ));
         let rehashed = hash_stored_logins(&pool, &logins)
             .await
             .context("hashing stored logins")?;
@@ -120,6 +124,7 @@ impl Application {
                 cache: cache.clone(),
                 history: Arc::new(PgEventStore::new(pool.clone())),
                 policy: (&args.sessions).into(),
+                subjects: subjects.clone(),
             },
             directory: Arc::new(PgSessionDirectory::new(pool.clone())),
             login: LoginPorts {
@@ -171,10 +176,7 @@ impl Application {
         let customers = CustomersState {
             customers: CustomerRunner {
                 ports: state.sessions.ports.clone(),
-                keys: Arc::new(PgSubjectKeys::new(
-                    pool.clone(),
-                    Arc::new(master.subject_keys()?),
-                )),
+                keys: subjects,
                 rows: Arc::new(PgCustomerRows),
                 logins,
                 owed,

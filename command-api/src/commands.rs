@@ -8,7 +8,7 @@ use runtime::clock::{Clock, SystemClock};
 use secrecy::SecretString;
 use store::event_store::PgEventStore;
 
-use crate::auth::keys::KeyStore;
+use crate::auth::keys::{KeyStore, MasterKey};
 use crate::auth::passwords::Passwords;
 use crate::bootstrap::{Bootstrapped, bootstrap_admin};
 use crate::cli::{BootstrapArgs, RetireArgs, RotateArgs};
@@ -17,7 +17,7 @@ use crate::cli::{BootstrapArgs, RetireArgs, RotateArgs};
 /// until the last token it signed has expired.
 pub async fn rotate_signing_key(args: RotateArgs) -> anyhow::Result<()> {
     let pool = args.db.pool()?;
-    let master = args.tokens.master.load()?;
+    let master = MasterKey::load(&args.tokens.master)?;
     let kid = KeyStore::new(pool)
         .rotate(
             &master,
@@ -33,7 +33,7 @@ pub async fn rotate_signing_key(args: RotateArgs) -> anyhow::Result<()> {
 /// if it was signing, a new key does.
 pub async fn retire_signing_key(args: RetireArgs) -> anyhow::Result<()> {
     let pool = args.db.pool()?;
-    let master = args.tokens.master.load()?;
+    let master = MasterKey::load(&args.tokens.master)?;
     let signing = KeyStore::new(pool)
         .retire(&master, &args.kid)
         .await
@@ -59,7 +59,7 @@ pub async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<()> {
         }
         None => (generate_password()?, true),
     };
-    let logins = args.master.load()?.login_index()?;
+    let logins = MasterKey::load(&args.master)?.login_index()?;
     let store = PgEventStore::new(args.db.pool()?);
     let outcome = bootstrap_admin(
         &store,

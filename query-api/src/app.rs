@@ -10,11 +10,14 @@ use axum::routing::{get, post};
 use runtime::clock::{Clock, SystemClock};
 use runtime::db::PgReadiness;
 use runtime::http::{Server, ServerBuilder};
+use runtime::master_key::BadMasterKey;
 use runtime::redis::RedisReadiness;
+use secrecy::ExposeSecret;
 use store::event_store::PgEventStore;
 use store::generations;
 use store::session_cache::SessionCache;
 use store::session_cache::grants::Grants;
+use store::subject_keys::{KeyWrapper, PgSubjectKeys};
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
@@ -88,6 +91,11 @@ impl Application {
             tracing::warn!(%error, "signing keys not loaded yet");
         }
         let cache = SessionCache::new(redis.clone(), args.redis.key_prefix.clone());
+        let wrapper = args
+            .master
+            .bytes()
+            .and_then(|raw| KeyWrapper::derive(raw.expose_secret()).map_err(|_| BadMasterKey))
+            .context("deriving the subject keys' wrapper")?;
         cache.use_live(&generations::live_or_first(&pool).await);
         let state = AppState {
             verifier: verifier.clone(),
@@ -101,6 +109,7 @@ impl Application {
             revocations: Arc::new(PgRevocationLog::new(pool.clone())),
             events: Arc::new(PgEventLog::new(pool.clone())),
             directory: Arc::new(PgDirectory::new(pool.clone())),
+            subjects: Arc::new(PgSubjectKeys::new(pool.clone(), Arc::new(wrapper))),
             clock,
         };
         let routes = Router::new()

@@ -4,6 +4,7 @@ use access::TokenRules;
 use clap::{Args, Parser, Subcommand};
 use runtime::db::DatabaseArgs;
 use runtime::http::HttpArgs;
+use runtime::master_key::MasterKeyArgs;
 use runtime::redis::RedisArgs;
 use runtime::telemetry::TelemetryArgs;
 
@@ -34,6 +35,9 @@ pub struct ServeArgs {
     /// The `iss` and `aud` claims access tokens must carry.
     #[command(flatten)]
     pub tokens: TokenRules,
+    /// Opens customers' sealed session details for the customer's own reads.
+    #[command(flatten)]
+    pub master: MasterKeyArgs,
 }
 
 #[cfg(test)]

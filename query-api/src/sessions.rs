@@ -8,13 +8,17 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use events::Permission;
+use events::sessions::{SEALED_IP, SEALED_USER_AGENT};
+use events::{Permission, PrincipalType};
 use runtime::http::{Path, Query as QueryString};
 use serde::{Deserialize, Serialize};
+use store::session_cache::CachedSession;
+use store::subject_keys::DataKey;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
+use crate::error::QueryError;
 use crate::lookup;
 use crate::state::AppState;
 
@@ -65,19 +69,48 @@ pub async fn list(
         Err(error) => return error.into_response(),
     };
     let now = state.clock.now();
-    let mut active: Vec<ActiveSession> = sessions
+    let sessions: Vec<CachedSession> = sessions
         .into_iter()
         .filter(|s| s.principal_id == principal_id && s.is_active(now))
-        .map(|s| ActiveSession {
-            session_id: s.session_id,
-            created_at: s.started_at,
-            last_used_at: s.last_used_at,
-            expires_at: s.expires_at,
-            idle_expires_at: s.idle_expires_at(),
-            user_agent: s.user_agent,
-            ip: s.ip,
+        .collect();
+    let key = if sessions
+        .iter()
+        .any(|s| s.principal_type == PrincipalType::Customer)
+    {
+        match state.subjects.find(principal_id).await {
+            Ok(key) => key,
+            Err(error) => return QueryError::from(error).into_response(),
+        }
+    } else {
+        None
+    };
+    let mut active: Vec<ActiveSession> = sessions
+        .into_iter()
+        .map(|s| {
+            // A customer's are sealed with its key (and unreadable once it is gone).
+            let idle_expires_at = s.idle_expires_at();
+            let (user_agent, ip) = match s.principal_type {
+                PrincipalType::User => (s.user_agent, s.ip),
+                PrincipalType::Customer => (
+                    open(key.as_ref(), SEALED_USER_AGENT, s.user_agent),
+                    open(key.as_ref(), SEALED_IP, s.ip),
+                ),
+            };
+            ActiveSession {
+                session_id: s.session_id,
+                created_at: s.started_at,
+                last_used_at: s.last_used_at,
+                expires_at: s.expires_at,
+                idle_expires_at,
+                user_agent,
+                ip,
+            }
         })
         .collect();
     active.sort_by_key(|s| std::cmp::Reverse(s.last_used_at));
     Json(active).into_response()
+}
+
+fn open(key: Option<&DataKey>, field: &str, sealed: Option<String>) -> Option<String> {
+    key?.open(field, &sealed?).ok()
 }

@@ -6,6 +6,7 @@ use access::{PublishedKeys, TokenVerifier};
 use runtime::clock::Clock;
 use store::session_cache::grants::Grants;
 use store::session_cache::{SessionCache, SessionSource};
+use store::subject_keys::SubjectKeys;
 
 use crate::directory::DirectoryReads;
 use crate::event_log::EventLog;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub directory: Arc<dyn DirectoryReads>,
     /// Every event, as the audit searches it.
     pub events: Arc<dyn EventLog>,
+    /// Customers' data keys, which open their sealed session details.
+    pub subjects: Arc<dyn SubjectKeys>,
     pub clock: Arc<dyn Clock>,
 }
 

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod db;
 pub mod http;
 pub mod kafka;
+pub mod master_key;
 pub mod redis;
 pub mod shutdown;
 pub mod telemetry;

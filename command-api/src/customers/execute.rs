@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use events::customers::{CustomerEvent, Sealed};
+use events::customers::{CustomerEvent, Sealed, sealed_as};
 use events::sessions::RevocationReason;
 use events::{EventFamily, EventMetadata};
 use store::aggregate::{self, Hooks, Outcome, Ports, RunError};
@@ -75,11 +75,11 @@ pub async fn sign_up(
     let (key, stored_key) = runner.keys.generate(customer_id)?;
     let command = CustomerCommand::SignUp(SignUp {
         customer_id,
-        email: seal(&key, "email", new.email.as_str())?,
-        name: seal(&key, "profile.name", &new.name)?,
+        email: seal(&key, sealed_as::EMAIL, new.email.as_str())?,
+        name: seal(&key, sealed_as::NAME, &new.name)?,
         phone: new
             .phone
-            .map(|p| seal(&key, "profile.phone", &p))
+            .map(|p| seal(&key, sealed_as::PHONE, &p))
             .transpose()?,
     });
     let hooks = Rows {

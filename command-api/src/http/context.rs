@@ -10,6 +10,8 @@ use runtime::telemetry::TraceContext;
 use std::convert::Infallible;
 use uuid::Uuid;
 
+use crate::sessions::client::Client;
+
 const MAX_USER_AGENT: usize = 512;
 
 #[derive(Debug, Clone)]
@@ -38,12 +40,12 @@ impl RequestContext {
         self.metadata(Some(Actor::principal(claims.principal_type, claims.sub)))
     }
 
-    /// The caller's user agent and address, as revocation metadata.
-    pub fn client_metadata(&self) -> std::collections::BTreeMap<String, String> {
-        [("user_agent", &self.user_agent), ("ip", &self.ip)]
-            .into_iter()
-            .filter_map(|(k, v)| Some((k.to_owned(), v.clone()?)))
-            .collect()
+    /// The caller's user agent and address.
+    pub fn client(&self) -> Client {
+        Client {
+            user_agent: self.user_agent.clone(),
+            ip: self.ip.clone(),
+        }
     }
 }
 

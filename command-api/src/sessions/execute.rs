@@ -11,6 +11,7 @@ use events::topics::Category;
 use events::{EventFamily, EventMetadata};
 use store::aggregate::{self, Aggregate, Hooks, Ports, RunError};
 use store::session_cache::{CacheError, Epoch, SessionCache, SessionSource, Written};
+use store::subject_keys::SubjectKeys;
 use uuid::Uuid;
 
 use super::{Command, SessionError, SessionPolicy, Sessions, decide};
@@ -62,6 +63,8 @@ pub struct SessionRunner {
     /// What a lost entry is rebuilt from: the events, after the read side's snapshot.
     pub history: Arc<dyn SessionSource>,
     pub policy: SessionPolicy,
+    /// Customers' data keys, which seal their client details (see [`super::client`]).
+    pub subjects: Arc<dyn SubjectKeys>,
 }
 
 impl std::fmt::Debug for SessionRunner {

@@ -14,6 +14,7 @@ use store::event_store::StoreError;
 use store::subject_keys::LoginIndex;
 use uuid::Uuid;
 
+use super::client::{Client, recorded};
 use super::{Command, Outcome, RecordLockout, Rejected, SessionRunner, StartSession, execute};
 use crate::auth::credentials::{Credentials, StoredCredential};
 use crate::auth::lockout::{LockoutArgs, LoginAttempts, Tripped};
@@ -193,14 +194,25 @@ pub async fn login(
         session_id,
     )
     .map_err(|e| LoginRefused::Internal(e.to_string()))?;
+    let client = Client {
+        user_agent: attempt.user_agent,
+        ip: attempt.ip,
+    };
+    let client = recorded(
+        runner,
+        credential.principal_type,
+        credential.principal_id,
+        client,
+    )
+    .await?;
     let actor = Actor::principal(credential.principal_type, credential.principal_id);
     let command = Command::Start(StartSession {
         session_id,
         principal_id: credential.principal_id,
         principal_type: credential.principal_type,
         refresh_token_hash: refresh.hash(),
-        user_agent: attempt.user_agent,
-        ip: attempt.ip,
+        user_agent: client.user_agent,
+        ip: client.ip,
         idle_timeout: runner.policy.idle_timeout,
         lifetime: runner.policy.lifetime,
         limit: runner.policy.limit,

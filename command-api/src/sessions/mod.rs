@@ -3,6 +3,7 @@
 //! what happened. [`execute`] loads (snapshot + newer events), decides and appends; the handlers
 //! in [`routes`] are the only part that knows HTTP.
 
+pub mod client;
 mod decide;
 mod directory;
 mod execute;

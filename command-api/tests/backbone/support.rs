@@ -24,6 +24,15 @@ pub fn logins() -> Arc<store::subject_keys::LoginIndex> {
     Arc::new(store::subject_keys::LoginIndex::derive(&[7; 32]).expect("login index"))
 }
 
+/// Customers' data keys on `pool`, wrapped under the same fixed master key.
+pub fn subject_keys(pool: &sqlx::PgPool) -> Arc<store::subject_keys::PgSubjectKeys> {
+    let wrapper = store::subject_keys::KeyWrapper::derive(&[7; 32]).expect("wrapper");
+    Arc::new(store::subject_keys::PgSubjectKeys::new(
+        pool.clone(),
+        Arc::new(wrapper),
+    ))
+}
+
 /// The backbone's services for one test.
 pub type Backbone = TestStack;
 
@@ -83,6 +92,7 @@ impl BackboneExt for TestStack {
             cache,
             history: Arc::new(PgEventStore::new(pool)),
             policy: (&SessionArgs::default()).into(),
+            subjects: subject_keys(&self.db.pool),
         }
     }
 

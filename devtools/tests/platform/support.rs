@@ -206,6 +206,9 @@ impl Platform {
                 db: stack.db.db_args(),
                 redis: stack.redis.clone(),
                 tokens: rules(),
+                master: MasterKeyArgs {
+                    master_key: master_key.clone().into(),
+                },
             },
             clock.clone(),
         )

@@ -58,6 +58,22 @@ crate::event_family! {
 #[serde(transparent)]
 pub struct Sealed(pub String);
 
+/// The names personal fields are sealed under: part of each ciphertext's associated data, so a
+/// value moved to another field (or another address) does not open.
+pub mod sealed_as {
+    use uuid::Uuid;
+
+    pub const EMAIL: &str = "email";
+    pub const NAME: &str = "profile.name";
+    pub const PHONE: &str = "profile.phone";
+    pub const BIRTH_DATE: &str = "profile.birth_date";
+
+    /// An address (the whole address as one JSON document), bound to its id.
+    pub fn address(address_id: Uuid) -> String {
+        format!("address.{address_id}")
+    }
+}
+
 /// A marketing channel a customer consents to, or not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -42,6 +42,13 @@ crate::event_family! {
     }
 }
 
+/// The field names a customer's client details are sealed under (with its data key, see
+/// `store::subject_keys`): `user_agent` and `ip` of `session.started` and
+/// `session.refresh_token_reuse_detected`, and the same keys of a revocation's metadata. Other
+/// principals' are in the clear.
+pub const SEALED_USER_AGENT: &str = "session.user_agent";
+pub const SEALED_IP: &str = "session.ip";
+
 /// A principal logged in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionStarted {

@@ -7,7 +7,7 @@ use events::sessions::RevocationReason;
 
 use super::AppState;
 use crate::http::{ApiError, Bearer, RequestContext};
-use crate::sessions::{Authority, Command, Rejected, Revoke, SessionError, execute};
+use crate::sessions::{Authority, Command, Rejected, Revoke, SessionError, client, execute};
 
 #[utoipa::path(
     post,
@@ -24,10 +24,17 @@ pub async fn logout(
     Bearer(claims): Bearer,
 ) -> Result<StatusCode, ApiError> {
     let actor = Actor::principal(claims.principal_type, claims.sub);
+    let client = client::recorded(
+        &state.sessions,
+        claims.principal_type,
+        claims.sub,
+        context.client(),
+    )
+    .await?;
     let command = Command::Revoke(Revoke {
         session_id: claims.sid,
         reason: RevocationReason::UserLogout,
-        metadata: context.client_metadata(),
+        metadata: client.into_metadata(),
         actor: actor.clone(),
         authority: Authority::Owner,
     });

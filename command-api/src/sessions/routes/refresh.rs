@@ -14,7 +14,7 @@ use super::AppState;
 use super::login::{Grant, TokenResponse, tokens};
 use crate::auth::throttle::{Limit, address_subject};
 use crate::http::{ApiError, RequestContext};
-use crate::sessions::{Command, Refresh, Rejected, SessionError, execute};
+use crate::sessions::{Command, Refresh, Rejected, SessionError, client, execute};
 use access::refresh::RefreshToken;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -62,13 +62,20 @@ pub async fn refresh(
         presented.session_id,
     )
     .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let client = client::recorded(
+        &state.sessions,
+        presented.principal_type,
+        presented.principal_id,
+        context.client(),
+    )
+    .await?;
     let command = Command::Refresh(Refresh {
         session_id: presented.session_id,
         presented_hash: presented.hash(),
         new_hash: next.hash(),
         grace: state.sessions.policy.refresh_grace,
-        user_agent: context.user_agent.clone(),
-        ip: context.ip.clone(),
+        user_agent: client.user_agent,
+        ip: client.ip,
     });
     let actor = Actor::principal(presented.principal_type, presented.principal_id);
     let outcome = match execute(
