@@ -3,6 +3,7 @@
 //! Personal fields reach the aggregate sealed under the customer's data key.
 
 mod decide;
+mod edit;
 mod execute;
 pub mod fields;
 mod postgres;
@@ -20,6 +21,7 @@ pub use decide::{
     AddressEntry, CustomerCommand, CustomerError, MAX_ADDRESSES, Preferences, ProfilePatch, SignUp,
     decide,
 };
+pub use edit::{AddressChange, ProfileChange, add_address, change_address, change_profile};
 pub use execute::{CustomerRows, CustomerRunner, NewCustomer, execute, key_of, seal, sign_up};
 pub use postgres::PgCustomerRows;
 pub use state::Customer;

@@ -1,8 +1,10 @@
-//! The authorization matrix: every admin route of both servers, called by each kind of caller,
-//! answers exactly 401, 403 (404 where the contract hides existence) or its success. Callers:
-//! no token, a forged token, an expired genuine one, a user without the permission, a user
-//! with it, a disabled user's live token, and a token whose role lost its permissions since it
-//! was issued. (Customers' tokens join once customers exist, issue 14.)
+//! The authorization matrix: every admin and customer route of both servers, called by each
+//! kind of caller, answers exactly 401, 403 (404 where the contract hides existence) or its
+//! success. Callers: no token, a forged token, an expired genuine one, a user without the
+//! permission, a user with it, a disabled user's live token, a token whose role lost its
+//! permissions since it was issued, and a customer (not the one a customer route names).
+
+mod customers;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::Ed25519KeyPair;
@@ -16,7 +18,7 @@ use devtools::testing::eventually;
 use crate::support::{Platform, TIMEOUT, access};
 
 const PASSWORD: &str = "a long and unusual passphrase";
-const EVERYTHING: [&str; 7] = [
+const EVERYTHING: [&str; 12] = [
     "users:read",
     "users:write",
     "roles:read",
@@ -24,6 +26,11 @@ const EVERYTHING: [&str; 7] = [
     "roles:assign",
     "audit:read",
     "sessions:read",
+    "customers:read",
+    "customers:write",
+    "customers:segment",
+    "customers:export",
+    "customers:erase",
 ];
 
 /// One admin route: which server, how it is called, what a caller without the permission gets.
@@ -35,6 +42,8 @@ struct Route {
     body: Option<Value>,
     query: bool,
     denied: StatusCode,
+    /// What a customer gets (on a customer route: one that is not the customer it names).
+    customer: StatusCode,
 }
 
 impl Route {
@@ -46,6 +55,7 @@ impl Route {
             body,
             query: false,
             denied: StatusCode::FORBIDDEN,
+            customer: StatusCode::FORBIDDEN,
         }
     }
 
@@ -57,6 +67,7 @@ impl Route {
             body: None,
             query: true,
             denied,
+            customer: denied,
         }
     }
 
@@ -102,8 +113,18 @@ async fn holder(platform: &Platform, admin: &str, email: &str) -> (String, Strin
     (user_id, role_id, access(&session).to_owned())
 }
 
+/// A customer with one address: (customer id, address id).
+async fn customer_with_address(platform: &Platform) -> (String, String) {
+    let (id, session) = crate::customers::customer(platform, "target.c@example.test", "T").await;
+    let place =
+        json!({ "line1": "Home 1", "city": "Bern", "postal_code": "3000", "country": "CH" });
+    let path = format!("/v1/customers/{id}/addresses");
+    let address = created(platform, access(&session), &path, place, "address_id").await;
+    (id, address)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_admin_route_answers_each_kind_of_caller_exactly() {
+async fn every_admin_and_customer_route_answers_each_kind_of_caller_exactly() {
     let platform = Platform::start().await;
     let admin = platform.admin_session().await;
     let admin = access(&admin).to_owned();
@@ -151,6 +172,9 @@ async fn every_admin_route_answers_each_kind_of_caller_exactly() {
         })
         .await;
     }
+    let (target_customer, shopper) = customer_with_address(&platform).await;
+    let (_, outsider) = crate::customers::customer(&platform, "outsider@example.test", "Out").await;
+    let outsider = access(&outsider).to_owned();
     let routes = [
         Route::command(
             Method::POST,
@@ -250,7 +274,10 @@ async fn every_admin_route_answers_each_kind_of_caller_exactly() {
             format!("/v1/principals/{}/sessions", Uuid::now_v7()),
             StatusCode::NOT_FOUND,
         ),
-    ];
+    ]
+    .into_iter()
+    .chain(customers::routes(&target_customer, &shopper))
+    .collect::<Vec<_>>();
 
     let unauthorized = StatusCode::UNAUTHORIZED;
     let mut wrong = Vec::new();
@@ -288,6 +315,11 @@ async fn every_admin_route_answers_each_kind_of_caller_exactly() {
             "stripped",
             route.call(&platform, Some(&stripped)).await,
             route.denied,
+        );
+        expect(
+            "customer",
+            route.call(&platform, Some(&outsider)).await,
+            route.customer,
         );
         let got = route.call(&platform, Some(&allowed)).await;
         if !got.is_success() {

@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 
 use crate::support::{ADMIN_PASSWORD, Platform, access};
 
-const PASSWORD: &str = "a long customer passphrase";
+pub(crate) const PASSWORD: &str = "a long customer passphrase";
 
-async fn sign_up(platform: &Platform, body: Value) -> reqwest::Response {
+pub(crate) async fn sign_up(platform: &Platform, body: Value) -> reqwest::Response {
     platform
         .http
         .post(format!("{}/v1/customers", platform.command))
@@ -21,7 +21,7 @@ async fn sign_up(platform: &Platform, body: Value) -> reqwest::Response {
 }
 
 /// Signs `email` up and logs it in: its id and token response.
-async fn customer(platform: &Platform, email: &str, name: &str) -> (String, Value) {
+pub(crate) async fn customer(platform: &Platform, email: &str, name: &str) -> (String, Value) {
     let body =
         json!({ "email": email, "password": PASSWORD, "name": name, "phone": "+41 44 668 18 00" });
     let answer = sign_up(platform, body).await;

@@ -9,6 +9,7 @@ mod authorization;
 mod committed_only;
 mod contract;
 mod current_permissions;
+mod customer_account;
 mod customer_sessions;
 mod customers;
 mod directory;

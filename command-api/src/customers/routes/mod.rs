@@ -1,7 +1,11 @@
 //! The customers context over HTTP: its handlers, the state they share, its routes and OpenAPI
 //! paths, who may act on a customer, and the one place its refusals become problem+json.
 
+mod addresses;
 mod erase;
+mod preferences;
+mod profile;
+mod segments;
 mod sign_up;
 
 use std::sync::Arc;
@@ -9,7 +13,7 @@ use std::sync::Arc;
 use access::{AccessClaims, TokenVerifier};
 use axum::Router;
 use axum::extract::FromRef;
-use axum::routing::{delete, post};
+use axum::routing::{delete, post, put};
 use events::{Permission, PrincipalType};
 use store::aggregate::RunError;
 use store::event_store::StoreError;
@@ -51,15 +55,49 @@ impl std::fmt::Debug for CustomersState {
 
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(sign_up::sign_up, erase::erase),
-    components(schemas(sign_up::SignUpRequest, sign_up::SignedUp, erase::Erased))
+    paths(
+        sign_up::sign_up,
+        profile::edit,
+        addresses::add,
+        addresses::change,
+        addresses::remove,
+        preferences::set,
+        segments::add,
+        segments::remove,
+        erase::erase
+    ),
+    components(schemas(
+        sign_up::SignUpRequest,
+        sign_up::SignedUp,
+        profile::EditProfile,
+        profile::Changed,
+        addresses::AddressRequest,
+        addresses::AddressAdded,
+        preferences::PreferencesRequest,
+        segments::SegmentRequest,
+        erase::Erased
+    ))
 )]
 pub struct ApiDoc;
 
 pub fn routes(state: CustomersState) -> Router {
     Router::new()
         .route("/v1/customers", post(sign_up::sign_up))
-        .route("/v1/customers/{id}", delete(erase::erase))
+        .route(
+            "/v1/customers/{id}",
+            delete(erase::erase).patch(profile::edit),
+        )
+        .route("/v1/customers/{id}/addresses", post(addresses::add))
+        .route(
+            "/v1/customers/{id}/addresses/{address_id}",
+            put(addresses::change).delete(addresses::remove),
+        )
+        .route("/v1/customers/{id}/preferences", put(preferences::set))
+        .route("/v1/customers/{id}/segments", post(segments::add))
+        .route(
+            "/v1/customers/{id}/segments/{segment}",
+            delete(segments::remove),
+        )
         .with_state(state)
 }
 
@@ -71,10 +109,38 @@ pub async fn may_act_on(
     id: Uuid,
     permission: Permission,
 ) -> Result<(), ApiError> {
+    allowed(state, claims, id, permission, SelfService::Allowed).await
+}
+
+/// Whether the caller may do what only holders of `permission` do to customer `id` (a
+/// customer itself may not: 403 on its own id, 404 on another's).
+pub async fn may_manage(
+    state: &CustomersState,
+    claims: &AccessClaims,
+    id: Uuid,
+    permission: Permission,
+) -> Result<(), ApiError> {
+    allowed(state, claims, id, permission, SelfService::Refused).await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SelfService {
+    Allowed,
+    Refused,
+}
+
+async fn allowed(
+    state: &CustomersState,
+    claims: &AccessClaims,
+    id: Uuid,
+    permission: Permission,
+    own: SelfService,
+) -> Result<(), ApiError> {
     let current = require_session(&state.sessions, claims.clone()).await?;
     match current.principal_type {
-        PrincipalType::Customer if current.sub == id => Ok(()),
-        PrincipalType::Customer => Err(ApiError::NotFound("customer")),
+        PrincipalType::Customer if current.sub != id => Err(ApiError::NotFound("customer")),
+        PrincipalType::Customer if own == SelfService::Allowed => Ok(()),
+        PrincipalType::Customer => Err(ApiError::Forbidden),
         _ if current.has(permission) => Ok(()),
         _ => Err(ApiError::Forbidden),
     }
