@@ -22,11 +22,12 @@ use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
 use crate::cli::ServeArgs;
+use crate::customers::PgStreamPages;
 use crate::directory::{self, PgDirectory};
 use crate::event_log::PgEventLog;
 use crate::revocations::PgRevocationLog;
 use crate::state::AppState;
-use crate::{audit, audit_events, introspection, jwks, sessions};
+use crate::{audit, audit_events, customers, introspection, jwks, sessions};
 
 const DEFAULT_PORT: u16 = 8082;
 
@@ -45,7 +46,8 @@ const DEFAULT_PORT: u16 = 8082;
         directory::users::list,
         directory::users::show,
         directory::roles::list,
-        directory::roles::show
+        directory::roles::show,
+        customers::export::export
     ),
     components(schemas(
         sessions::ActiveSession,
@@ -110,6 +112,7 @@ impl Application {
             events: Arc::new(PgEventLog::new(pool.clone())),
             directory: Arc::new(PgDirectory::new(pool.clone())),
             subjects: Arc::new(PgSubjectKeys::new(pool.clone(), Arc::new(wrapper))),
+            pages: Arc::new(PgStreamPages::new(pool.clone())),
             clock,
         };
         let routes = Router::new()
@@ -125,6 +128,7 @@ impl Application {
             .route("/v1/users/{user_id}", get(directory::users::show))
             .route("/v1/roles", get(directory::roles::list))
             .route("/v1/roles/{role_id}", get(directory::roles::show))
+            .route("/v1/customers/{id}/export", get(customers::export::export))
             .with_state(state);
 
         let server = ServerBuilder::default()

@@ -1,12 +1,12 @@
 //! The read side of the identity platform: token introspection, the signing keys (JWKS), the
-//! session list, the audits, and the directory of users and roles; customers come with their
-//! issue.
+//! session list, the audits, the directory of users and roles, and the customer export.
 
 mod app;
 mod audit;
 mod audit_events;
 mod auth;
 pub mod cli;
+mod customers;
 mod directory;
 mod error;
 mod event_log;

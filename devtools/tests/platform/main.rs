@@ -10,6 +10,7 @@ mod committed_only;
 mod contract;
 mod current_permissions;
 mod customer_account;
+mod customer_export;
 mod customer_sessions;
 mod customers;
 mod directory;

@@ -54,12 +54,20 @@ pub fn routes(target: &str, address: &str) -> Vec<Route> {
             format!("{me}/segments/vip"),
             None,
         ),
-        (Method::DELETE, "/v1/customers/{id}", me.clone(), None),
     ]
     .into_iter()
-    .map(|(method, template, path, body)| Route {
+    .map(|(method, template, path, body)| Route::command(method, template, path, body))
+    .chain([
+        Route::read(
+            "/v1/customers/{id}/export",
+            format!("{me}/export"),
+            StatusCode::FORBIDDEN,
+        ),
+        Route::command(Method::DELETE, "/v1/customers/{id}", me.clone(), None),
+    ])
+    .map(|route| Route {
         customer: StatusCode::NOT_FOUND,
-        ..Route::command(method, template, path, body)
+        ..route
     })
     .collect()
 }
