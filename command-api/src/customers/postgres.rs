@@ -1,6 +1,7 @@
 //! The rows customer commands write beside their events, in Postgres: the customer's
 //! `credentials` row (its login's keyed hash and password hash), written at sign-up and deleted
-//! at erasure, which frees the email.
+//! at erasure with the login's attempt counters (and the client addresses they know), which
+//! frees the email.
 
 use async_trait::async_trait;
 use events::PrincipalType;
@@ -39,11 +40,15 @@ struct ForgetCredential(Uuid);
 #[async_trait]
 impl TransactionalWrite for ForgetCredential {
     async fn write(&self, conn: &mut PgConnection) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM credentials WHERE principal_id = $1")
-            .bind(self.0)
-            .execute(conn)
-            .await
-            .map(drop)
-            .map_err(unavailable)
+        // The login's attempt counters go too: they hold the addresses it logged in from.
+        sqlx::query(
+            "WITH gone AS (DELETE FROM credentials WHERE principal_id = $1 RETURNING login) \
+             DELETE FROM login_attempts WHERE login IN (SELECT login FROM gone)",
+        )
+        .bind(self.0)
+        .execute(conn)
+        .await
+        .map(drop)
+        .map_err(unavailable)
     }
 }

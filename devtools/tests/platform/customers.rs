@@ -123,11 +123,20 @@ async fn erasure_ends_the_sessions_frees_the_email_and_answers_the_same_twice() 
     let email = "erase.me@example.test";
     let (id, session) = customer(&platform, email, "Erase Me").await;
     let path = format!("/v1/customers/{id}");
+    let attempts = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM login_attempts WHERE login = $1")
+            .bind(platform.logins().digest(email))
+            .fetch_one(&platform.stack.db.pool)
+            .await
+            .expect("attempts")
+    };
+    assert!(attempts().await > 0, "the login's known address is kept");
 
     let answer = platform
         .command_with(Method::DELETE, &path, access(&session), None)
         .await;
     assert_eq!(answer.status(), 202);
+    assert_eq!(attempts().await, 0, "erased with the customer");
     let erased: Value = answer.json().await.expect("json");
     platform.until_active(access(&session), false).await;
     assert_eq!(platform.login(email, PASSWORD).await.status(), 401);

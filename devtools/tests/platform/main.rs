@@ -6,6 +6,7 @@ mod attacks;
 mod audit_events;
 mod auth;
 mod authorization;
+mod byte_scan;
 mod committed_only;
 mod contract;
 mod current_permissions;
