@@ -9,7 +9,7 @@ use events::topics::Category;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::customers::PASSWORD;
+use crate::customers::{PASSWORD, send_from};
 use crate::support::{Platform, TIMEOUT, access};
 
 const MARKERS: [&str; 8] = [
@@ -30,19 +30,7 @@ async fn send(
     token: Option<&str>,
     body: Value,
 ) -> Value {
-    let client = reqwest::Client::builder()
-        .user_agent(MARKERS[7])
-        .build()
-        .expect("client");
-    let mut request = client
-        .request(method, format!("{}{path}", platform.command))
-        .json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let answer = request.send().await.expect("command-api answers");
-    assert!(answer.status().is_success(), "{path}: {}", answer.status());
-    answer.json().await.unwrap_or(Value::Null)
+    send_from(platform, MARKERS[7], method, path, token, body).await
 }
 
 /// The markers found in `bytes`.

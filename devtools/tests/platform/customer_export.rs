@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::customers::PASSWORD;
+use crate::customers::{PASSWORD, send_from};
 use crate::support::{ADMIN_PASSWORD, Platform, access};
 
 const AGENT: &str = "ExportBrowser/4e2";
@@ -18,19 +18,7 @@ async fn send(
     token: Option<&str>,
     body: Value,
 ) -> Value {
-    let client = reqwest::Client::builder()
-        .user_agent(AGENT)
-        .build()
-        .expect("client");
-    let mut request = client
-        .request(method, format!("{}{path}", platform.command))
-        .json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let answer = request.send().await.expect("command-api answers");
-    assert!(answer.status().is_success(), "{path}: {}", answer.status());
-    answer.json().await.unwrap_or(Value::Null)
+    send_from(platform, AGENT, method, path, token, body).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,6 +20,31 @@ pub(crate) async fn sign_up(platform: &Platform, body: Value) -> reqwest::Respon
         .expect("command-api answers")
 }
 
+/// Sends `body` to `path` on command-api as `token` (if any), from user agent `agent`; asserts
+/// success and answers the JSON body (null when there is none).
+pub(crate) async fn send_from(
+    platform: &Platform,
+    agent: &str,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Value,
+) -> Value {
+    let client = reqwest::Client::builder()
+        .user_agent(agent)
+        .build()
+        .expect("client");
+    let mut request = client
+        .request(method, format!("{}{path}", platform.command))
+        .json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let answer = request.send().await.expect("command-api answers");
+    assert!(answer.status().is_success(), "{path}: {}", answer.status());
+    answer.json().await.unwrap_or(Value::Null)
+}
+
 /// Signs `email` up and logs it in: its id and token response.
 pub(crate) async fn customer(platform: &Platform, email: &str, name: &str) -> (String, Value) {
     let body =
