@@ -3,6 +3,7 @@
 //! by the drill that kills it.
 
 mod customers;
+mod directory_grants;
 mod event_store;
 mod grants_cache;
 mod login_attempts;

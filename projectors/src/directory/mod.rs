@@ -101,7 +101,8 @@ impl DirectoryProjection {
         }
     }
 
-    /// Also writes the effective permissions of each live event's user or role to `cache`.
+    /// Also writes the effective permissions of each live event's user or role to `cache`,
+    /// when the directory has them at the newest version of the stream.
     pub fn with_grants(self, cache: SessionCache) -> Self {
         Self {
             grants: Some(cache),
@@ -134,9 +135,10 @@ impl DirectoryProjection {
                 };
                 let version = recorded.envelope.version;
                 let role = self.directory.role_permissions(role_id, version).await;
-                let role = role.map_err(|e| e.to_string())?;
-                let put = cache.put_role_permissions(role_id, &role).await;
-                put.map_err(|e| e.to_string())?;
+                if let Some(role) = role.map_err(|e| e.to_string())? {
+                    let put = cache.put_role_permissions(role_id, &role).await;
+                    put.map_err(|e| e.to_string())?;
+                }
             }
             AnyEvent::Session(_) | AnyEvent::Customer(_) => {}
         }

@@ -4,10 +4,12 @@
 //! ([`crate::read_model`]), so a redelivered event changes nothing. Rows belong to a
 //! generation: a rebuild fills the next one beside the live one and switches readers to it.
 
+mod grants;
 mod postgres;
 
 use events::Recorded;
 use events::roles::RoleEvent;
+use events::topics::Category;
 use events::users::UserEvent;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -98,12 +100,17 @@ impl Directory {
         .await
     }
 
-    /// The grants `user_id` holds as this generation has it (none before its registration).
+    /// The grants `user_id` holds as this generation has it, if that is the newest state of
+    /// its stream in the event store: a projector behind the store (catching up, or a
+    /// registration and its role assignment committed together) would otherwise cache a state
+    /// that is already gone.
     pub async fn principal_grants(
         &self,
         user_id: Uuid,
     ) -> Result<Option<PrincipalGrants>, StoreError> {
-        let row = postgres::principal_grants(&self.pool, self.row_generation(), user_id).await?;
+        let stream_id = Category::Users.stream_id(user_id);
+        let row = grants::principal_grants(&self.pool, self.row_generation(), user_id, &stream_id)
+            .await?;
         Ok(row.map(|(version, disabled, roles)| PrincipalGrants {
             version,
             disabled,
@@ -112,19 +119,27 @@ impl Directory {
     }
 
     /// What `role_id` grants as this generation has it, once its event at `version` is
-    /// applied: a role without a row was deleted by then.
+    /// applied (a role without a row was deleted by then), if that is the newest state of its
+    /// stream in the event store.
     pub async fn role_permissions(
         &self,
         role_id: Uuid,
         version: i64,
-    ) -> Result<RolePermissions, StoreError> {
-        let row = postgres::role_permissions(&self.pool, self.row_generation(), role_id).await?;
-        let Some((version, permissions)) = row else {
-            return Ok(RolePermissions {
+    ) -> Result<Option<RolePermissions>, StoreError> {
+        let stream_id = Category::Roles.stream_id(role_id);
+        let (head, row_version, permissions) =
+            grants::role_permissions(&self.pool, self.row_generation(), role_id, &stream_id)
+                .await?;
+        let version = row_version.unwrap_or(version);
+        if head != Some(version) {
+            return Ok(None);
+        }
+        let Some(permissions) = permissions else {
+            return Ok(Some(RolePermissions {
                 version,
                 permissions: Default::default(),
                 deleted: true,
-            });
+            }));
         };
         let permissions = permissions
             .iter()
@@ -133,11 +148,11 @@ impl Directory {
                     .map_err(|e: events::EventError| StoreError::Corrupt(e.to_string()))
             })
             .collect::<Result<_, _>>()?;
-        Ok(RolePermissions {
+        Ok(Some(RolePermissions {
             version,
             permissions,
             deleted: false,
-        })
+        }))
     }
 
     /// Whether Postgres answers now.
