@@ -43,6 +43,15 @@ impl Category {
         format!("{}-{id}", self.stream_prefix())
     }
 
+    /// The id a stream of this category is named after (`None`: another category's, or no id).
+    pub fn id_of(self, stream_id: &str) -> Option<uuid::Uuid> {
+        stream_id
+            .strip_prefix(self.stream_prefix())?
+            .strip_prefix('-')?
+            .parse()
+            .ok()
+    }
+
     pub fn of_stream(stream_id: &str) -> Result<Self, EventError> {
         Self::ALL
             .into_iter()

@@ -1,5 +1,6 @@
 //! Wiring: the session-cache projection on the projector runtime, kept on the live cache
-//! generation, the directory projections on theirs, and the ops endpoints.
+//! generation, the directory and customer directory projections on theirs, and the ops
+//! endpoints.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
 use crate::cli::{RunArgs, SessionCacheArgs};
+use crate::customers::CustomerRunner;
 use crate::directory::DirectoryRunner;
 use crate::engine::{Engine, EngineArgs, Progress, Source};
 use crate::instance::InstanceKeeper;
@@ -41,6 +43,7 @@ pub struct Application {
     server: Server,
     supervisor: Supervisor,
     directory: DirectoryRunner,
+    customers: CustomerRunner,
 }
 
 impl Application {
@@ -51,8 +54,9 @@ impl Application {
         let metrics = ProjectorMetrics::register(server.registry());
         let progress = Progress::default();
         let directory_progress = [Progress::default(), Progress::default()];
+        let customer_progress = Progress::default();
         let topics = args.kafka.topics();
-        let source: Vec<String> = [Category::Sessions, Category::Users, Category::Roles]
+        let source: Vec<String> = Category::ALL
             .into_iter()
             .flat_map(|c| [topics.events(c), topics.dead_letters(c)])
             .collect();
@@ -63,7 +67,7 @@ impl Application {
             .check(PgReadiness(pool.clone()))
             .check(RedisReadiness(redis.clone()))
             .check(ConsumerReadiness(
-                [progress.clone()]
+                [progress.clone(), customer_progress.clone()]
                     .into_iter()
                     .chain(directory_progress.iter().cloned())
                     .collect(),
@@ -71,8 +75,19 @@ impl Application {
             .bind(&args.http, DEFAULT_PORT, Router::new(), &ApiDoc::openapi())
             .await?;
         let store = Arc::new(PgEventStore::new(pool.clone()));
+        let keys = crate::customers::subject_keys(&args.master, &pool)?;
         Ok(Self {
             server,
+            customers: CustomerRunner {
+                pool: pool.clone(),
+                store: store.clone(),
+                keys,
+                kafka: args.kafka.clone(),
+                engine: args.engine.clone(),
+                customers: args.customers,
+                metrics: metrics.clone(),
+                progress: customer_progress,
+            },
             directory: DirectoryRunner {
                 pool: pool.clone(),
                 store: store.clone(),
@@ -111,9 +126,11 @@ impl Application {
         let keeper = tokio::spawn(keeper.run(shutdown.clone()));
         let projector = tokio::spawn(self.supervisor.run(shutdown.clone()));
         let directory = tokio::spawn(self.directory.run(shutdown.clone()));
+        let customers = tokio::spawn(self.customers.run(shutdown.clone()));
         self.server.serve(shutdown).await?;
         projector.await.context("projector task")??;
         directory.await.context("directory task")??;
+        customers.await.context("customer directory task")??;
         keeper.await.context("instance keeper task")?;
         Ok(())
     }

@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand};
 use runtime::db::DatabaseArgs;
 use runtime::http::HttpArgs;
 use runtime::kafka::KafkaArgs;
+use runtime::master_key::MasterKeyArgs;
 use runtime::redis::RedisArgs;
 use runtime::telemetry::TelemetryArgs;
 
@@ -36,6 +37,9 @@ pub enum Command {
     /// roles' topics into a new generation of its tables, and switch reads to it once it has
     /// caught up.
     RebuildDirectory(RebuildDirectoryArgs),
+    /// Rebuild the customer directory from the start of the customers' topic into a new
+    /// generation of its tables, and switch reads to it once it has caught up.
+    RebuildCustomers(RebuildCustomersArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -54,6 +58,30 @@ pub struct RunArgs {
     pub session_cache: SessionCacheArgs,
     #[command(flatten)]
     pub directory: DirectoryArgs,
+    #[command(flatten)]
+    pub customers: CustomersArgs,
+    #[command(flatten)]
+    pub master: MasterKeyArgs,
+}
+
+/// Settings of the customer directory projection.
+#[derive(Debug, Clone, Args)]
+pub struct CustomersArgs {
+    /// Consumer group of the customer directory (generation n > 0 appends `.g<n>`).
+    #[arg(
+        long = "customers-consumer-group",
+        env = "CUSTOMERS_CONSUMER_GROUP",
+        default_value = "identity-customer-directory"
+    )]
+    pub group: String,
+}
+
+impl Default for CustomersArgs {
+    fn default() -> Self {
+        Self {
+            group: "identity-customer-directory".into(),
+        }
+    }
 }
 
 /// Settings of the directory projections.
@@ -124,6 +152,9 @@ pub struct RedriveArgs {
     pub db: DatabaseArgs,
     #[command(flatten)]
     pub redis: RedisArgs,
+    /// Opens customers' events (a customer's stream only).
+    #[command(flatten)]
+    pub master: MasterKeyArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -150,6 +181,20 @@ pub struct RebuildDirectoryArgs {
     pub engine: EngineArgs,
     #[command(flatten)]
     pub directory: DirectoryArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RebuildCustomersArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub customers: CustomersArgs,
+    #[command(flatten)]
+    pub master: MasterKeyArgs,
 }
 
 #[cfg(test)]

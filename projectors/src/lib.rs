@@ -2,13 +2,15 @@
 //! ([`engine`]) carries every projection ([`projection::Projection`]) — bounded concurrency
 //! with per-stream order, retries with backoff, dead letters and parking, contiguous offset
 //! commits, graceful shutdown, spans and metrics; the Redis session cache
-//! ([`session_cache`]) and the Postgres directory of users and roles ([`directory`]) run on
-//! it.
+//! ([`session_cache`]), the Postgres directory of users and roles ([`directory`]) and the
+//! customer directory ([`customers`]) run on it.
 
 mod app;
 pub mod cli;
+pub mod customers;
 pub mod directory;
 pub mod engine;
+mod generational;
 mod instance;
 pub mod metrics;
 pub mod ops;
@@ -38,6 +40,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::RebuildDirectory(args) => {
             let shutdown = runtime::shutdown::on_signal();
             print_lines([directory::rebuild(args, shutdown).await?])
+        }
+        Command::RebuildCustomers(args) => {
+            let shutdown = runtime::shutdown::on_signal();
+            print_lines([customers::rebuild(args, shutdown).await?])
         }
     }
 }

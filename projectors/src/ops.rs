@@ -13,6 +13,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use runtime::kafka::KafkaArgs;
 use serde::Serialize;
 use sqlx::{Connection, PgPool};
+use store::customer_directory::{self, CustomerDirectory};
 use store::directory::{self, Directory};
 use store::event_store::PgEventStore;
 use store::generations;
@@ -21,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::session_source;
 use crate::cli::{DeadLetterArgs, RebuildArgs, RedriveArgs};
+use crate::customers::{self, CustomerProjection};
 use crate::directory::{DirectoryProjection, Side};
 use crate::engine::parking::{self, ParkedStream};
 use crate::projection::{Mode, Projection};
@@ -138,7 +140,12 @@ pub async fn redrive(args: RedriveArgs) -> anyhow::Result<Redriven> {
             let rows = Directory::new(pool.clone(), generation);
             Box::new(DirectoryProjection::new(side, rows, store))
         }
-        Category::Customers => anyhow::bail!("no projection follows {}", args.stream),
+        Category::Customers => {
+            let generation = generations::live(&pool, customer_directory::PROJECTION).await?;
+            let rows = CustomerDirectory::new(pool.clone(), generation);
+            let keys = customers::subject_keys(&args.master, &pool)?;
+            Box::new(CustomerProjection::new(rows, keys, store))
+        }
     };
     let name = projection.name();
     let parked = parking::find(&pool, name, &args.stream)

@@ -26,6 +26,16 @@ pub enum ApplyError {
     Permanent(String),
 }
 
+/// A store that failed may answer again; an event it cannot read back never will.
+impl From<store::event_store::StoreError> for ApplyError {
+    fn from(e: store::event_store::StoreError) -> Self {
+        match e {
+            store::event_store::StoreError::Unavailable(_) => Self::Transient(e.to_string()),
+            other => Self::Permanent(other.to_string()),
+        }
+    }
+}
+
 impl ApplyError {
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Transient(_))

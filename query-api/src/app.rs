@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
 use crate::cli::ServeArgs;
-use crate::customers::PgStreamPages;
+use crate::customers::{PgCustomerDirectory, PgStreamPages};
 use crate::directory::{self, PgDirectory};
 use crate::event_log::PgEventLog;
 use crate::revocations::PgRevocationLog;
@@ -47,6 +47,8 @@ const DEFAULT_PORT: u16 = 8082;
         directory::users::show,
         directory::roles::list,
         directory::roles::show,
+        customers::account::show,
+        customers::segment::members,
         customers::export::export
     ),
     components(schemas(
@@ -64,6 +66,9 @@ const DEFAULT_PORT: u16 = 8082;
         directory::users::UserPage,
         directory::roles::RolePage,
         directory::roles::RoleDetail,
+        customers::CustomerView,
+        customers::account::Preferences,
+        customers::segment::SegmentPage,
         jwks::JwkSet,
         jwks::Jwk
     ))
@@ -112,6 +117,7 @@ impl Application {
             events: Arc::new(PgEventLog::new(pool.clone())),
             directory: Arc::new(PgDirectory::new(pool.clone())),
             subjects: Arc::new(PgSubjectKeys::new(pool.clone(), Arc::new(wrapper))),
+            customers: Arc::new(PgCustomerDirectory::new(pool.clone())),
             pages: Arc::new(PgStreamPages::new(pool.clone())),
             clock,
         };
@@ -128,7 +134,12 @@ impl Application {
             .route("/v1/users/{user_id}", get(directory::users::show))
             .route("/v1/roles", get(directory::roles::list))
             .route("/v1/roles/{role_id}", get(directory::roles::show))
+            .route("/v1/customers/{id}", get(customers::account::show))
             .route("/v1/customers/{id}/export", get(customers::export::export))
+            .route(
+                "/v1/segments/{segment}/customers",
+                get(customers::segment::members),
+            )
             .with_state(state);
 
         let server = ServerBuilder::default()

@@ -14,6 +14,7 @@ mod introspection;
 mod jwks;
 mod lookup;
 mod paging;
+mod reach;
 mod revocations;
 mod sessions;
 mod state;

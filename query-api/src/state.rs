@@ -8,7 +8,7 @@ use store::session_cache::grants::Grants;
 use store::session_cache::{SessionCache, SessionSource};
 use store::subject_keys::SubjectKeys;
 
-use crate::customers::StreamPages;
+use crate::customers::{CustomerReads, StreamPages};
 use crate::directory::DirectoryReads;
 use crate::event_log::EventLog;
 use crate::revocations::RevocationLog;
@@ -28,6 +28,8 @@ pub struct AppState {
     pub events: Arc<dyn EventLog>,
     /// Customers' data keys, which open their sealed session details.
     pub subjects: Arc<dyn SubjectKeys>,
+    /// Customers' accounts and segments, as the customer directory holds them.
+    pub customers: Arc<dyn CustomerReads>,
     /// Streams read a page at a time (the customer export).
     pub pages: Arc<dyn StreamPages>,
     pub clock: Arc<dyn Clock>,

@@ -4,6 +4,7 @@
 //! through these, projectors and query-api read and rebuild.
 
 pub mod aggregate;
+pub mod customer_directory;
 pub mod directory;
 pub mod event_store;
 pub mod generations;

@@ -27,6 +27,9 @@ pub trait CustomerRows: Send + Sync + 'static {
     -> Box<dyn TransactionalWrite>;
     /// Deletes the customer's credential, which frees its email.
     fn forget_credential(&self, id: Uuid) -> Box<dyn TransactionalWrite>;
+    /// Deletes the customer's read-model rows (the only ones holding its personal data in the
+    /// clear); written after its key's deletion, which the projector's writes wait for.
+    fn forget_read_models(&self, id: Uuid) -> Box<dyn TransactionalWrite>;
 }
 
 /// Runs commands on customer streams.
@@ -166,6 +169,7 @@ impl Hooks<Customer> for Rows {
             }
             if let Some(owed) = self.owed(id, event) {
                 writes.push(self.runner.keys.shred(id));
+                writes.push(self.runner.rows.forget_read_models(id));
                 writes.push(self.runner.rows.forget_credential(id));
                 writes.push(self.runner.owed.owe(&owed));
             }

@@ -75,15 +75,9 @@ pub fn locale(raw: &str) -> Result<String, Invalid> {
     }
 }
 
-/// A segment name: a lower-case letter, then lower-case letters, digits, `-` or `_`; 1 to 64
-/// characters (`vip`, `newsletter-2026`, `b2b_eu`).
+/// A segment name ([`events::customers::is_segment_name`]).
 pub fn segment(raw: &str) -> Result<String, Invalid> {
-    let valid = (1..=64).contains(&raw.len())
-        && raw.starts_with(|c: char| c.is_ascii_lowercase())
-        && raw
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    match valid {
+    match events::customers::is_segment_name(raw) {
         true => Ok(raw.to_owned()),
         false => Err(Invalid::new(
             "segment",

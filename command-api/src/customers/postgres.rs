@@ -1,11 +1,12 @@
 //! The rows customer commands write beside their events, in Postgres: the customer's
 //! `credentials` row (its login's keyed hash and password hash), written at sign-up and deleted
 //! at erasure with the login's attempt counters (and the client addresses they know), which
-//! frees the email.
+//! frees the email; and at erasure, the customer's rows of the customer directory.
 
 use async_trait::async_trait;
 use events::PrincipalType;
 use sqlx::PgConnection;
+use store::customer_directory::ErasedRows;
 use store::event_store::{StoreError, TransactionalWrite, unavailable};
 use uuid::Uuid;
 
@@ -32,6 +33,10 @@ impl CustomerRows for PgCustomerRows {
 
     fn forget_credential(&self, id: Uuid) -> Box<dyn TransactionalWrite> {
         Box::new(ForgetCredential(id))
+    }
+
+    fn forget_read_models(&self, id: Uuid) -> Box<dyn TransactionalWrite> {
+        Box::new(ErasedRows(id))
     }
 }
 

@@ -113,6 +113,9 @@ async fn a_poison_user_record_parks_only_its_stream_until_redriven() {
         stream: stream.clone(),
         db: platform.stack.db.db_args(),
         redis: platform.stack.redis.clone(),
+        master: runtime::master_key::MasterKeyArgs {
+            master_key: platform.master_key.clone().into(),
+        },
     })
     .await
     .expect("redrive");

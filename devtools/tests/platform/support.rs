@@ -197,6 +197,12 @@ impl Platform {
             directory: projectors::cli::DirectoryArgs {
                 group_prefix: format!("{}directory", stack.kafka.topic_prefix),
             },
+            customers: projectors::cli::CustomersArgs {
+                group: format!("{}customer-directory", stack.kafka.topic_prefix),
+            },
+            master: MasterKeyArgs {
+                master_key: master_key.clone().into(),
+            },
         })
         .await
         .expect("projectors build");

@@ -74,6 +74,16 @@ pub mod sealed_as {
     }
 }
 
+/// Whether `name` is a segment name: a lower-case letter, then lower-case letters, digits, `-`
+/// or `_`; 1 to 64 characters (`vip`, `newsletter-2026`, `b2b_eu`).
+pub fn is_segment_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
 /// A marketing channel a customer consents to, or not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -13,10 +13,9 @@ use events::topics::Category;
 use events::users::UserEvent;
 use events::{EventFamily, RawEvent};
 use store::directory::Directory;
-use store::event_store::{EventStore, StoreError};
+use store::event_store::EventStore;
 use store::read_model::Projected;
 use store::session_cache::SessionCache;
-use uuid::Uuid;
 
 use crate::cli::DirectoryArgs;
 use crate::engine::Source;
@@ -120,7 +119,7 @@ impl DirectoryProjection {
     async fn try_write_grants(&self, cache: &SessionCache, event: &AnyEvent) -> Result<(), String> {
         match event {
             AnyEvent::User(recorded) => {
-                let Some(user_id) = id_of(&recorded.envelope.stream_id) else {
+                let Some(user_id) = Category::Users.id_of(&recorded.envelope.stream_id) else {
                     return Ok(());
                 };
                 let found = self.directory.principal_grants(user_id).await;
@@ -130,7 +129,7 @@ impl DirectoryProjection {
                 }
             }
             AnyEvent::Role(recorded) => {
-                let Some(role_id) = id_of(&recorded.envelope.stream_id) else {
+                let Some(role_id) = Category::Roles.id_of(&recorded.envelope.stream_id) else {
                     return Ok(());
                 };
                 let version = recorded.envelope.version;
@@ -156,25 +155,12 @@ impl DirectoryProjection {
                 self.directory.apply_role(&recorded).await
             }
         };
-        projected.map_err(failure)
+        projected.map_err(ApplyError::from)
     }
-}
-
-/// The id a user's or role's stream is named after.
-fn id_of(stream_id: &str) -> Option<Uuid> {
-    stream_id.split_once('-')?.1.parse().ok()
 }
 
 fn permanent(e: impl std::fmt::Display) -> ApplyError {
     ApplyError::Permanent(e.to_string())
-}
-
-/// A store that failed may answer again; an event it cannot read back never will.
-fn failure(e: StoreError) -> ApplyError {
-    match e {
-        StoreError::Unavailable(_) => ApplyError::Transient(e.to_string()),
-        other => ApplyError::Permanent(other.to_string()),
-    }
 }
 
 fn outcome(projected: Projected) -> &'static str {
@@ -196,7 +182,7 @@ impl Projection for DirectoryProjection {
             (Side::Roles, AnyEvent::Role(recorded)) => self.directory.apply_role(recorded).await,
             _ => return Ok("ignored"),
         };
-        let projected = projected.map_err(failure)?;
+        let projected = projected.map_err(ApplyError::from)?;
         if let (Some(cache), Mode::Live, Projected::Applied) = (&self.grants, mode, projected) {
             self.write_grants(cache, event).await;
         }
@@ -214,7 +200,7 @@ impl Projection for DirectoryProjection {
             .store
             .read_stream(stream_id, from_version.max(1))
             .await
-            .map_err(failure)?;
+            .map_err(ApplyError::from)?;
         let mut last = from_version.max(1) - 1;
         for raw in &history {
             self.apply_raw(raw).await?;

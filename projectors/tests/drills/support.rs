@@ -31,6 +31,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Drill {
     pub stack: TestStack,
     pub store: Arc<PgEventStore>,
+    /// The master key the drill's projectors open customers' events with.
+    pub master_key: String,
     versions: Mutex<HashMap<Uuid, i64>>,
     shutdown: CancellationToken,
     relay: Option<JoinHandle<()>>,
@@ -75,6 +77,7 @@ impl Drill {
         Self {
             store: Arc::new(PgEventStore::new(stack.db.pool.clone())),
             stack,
+            master_key: command_api::auth::keys::MasterKey::generate().expect("master key"),
             versions: Mutex::default(),
             shutdown,
             relay: Some(relay),
@@ -115,6 +118,12 @@ impl Drill {
             },
             directory: projectors::cli::DirectoryArgs {
                 group_prefix: format!("{}directory", self.stack.kafka.topic_prefix),
+            },
+            customers: projectors::cli::CustomersArgs {
+                group: format!("{}customer-directory", self.stack.kafka.topic_prefix),
+            },
+            master: runtime::master_key::MasterKeyArgs {
+                master_key: self.master_key.clone().into(),
             },
         }
     }
@@ -282,6 +291,11 @@ pub fn projectors_command(drill: &Drill, redis: &RedisArgs) -> tokio::process::C
             "CONSUMER_GROUP",
             format!("{}session-cache", kafka.topic_prefix),
         )
+        .env(
+            "CUSTOMERS_CONSUMER_GROUP",
+            format!("{}customer-directory", kafka.topic_prefix),
+        )
+        .env("MASTER_KEY", &drill.master_key)
         .env("RETRY_MAX_BACKOFF_MS", "200")
         .env("RUST_LOG", "warn")
         .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")

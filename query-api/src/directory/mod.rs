@@ -3,13 +3,10 @@
 //! generation), behind a port. `?min_version=` waits, bounded, for the projection.
 
 mod postgres;
-mod reach;
 pub mod roles;
 pub mod users;
 
 use async_trait::async_trait;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use store::event_store::StoreError;
@@ -18,7 +15,7 @@ use uuid::Uuid;
 
 pub use postgres::PgDirectory;
 
-use crate::error::QueryError;
+use crate::reach::Projected;
 
 /// Which users a page holds.
 #[derive(Debug, Clone, Default)]
@@ -78,7 +75,7 @@ pub struct Holder {
 
 /// The directory's live generation, as the query API reads it.
 #[async_trait]
-pub trait DirectoryReads: Send + Sync + 'static {
+pub trait DirectoryReads: Projected + 'static {
     /// Matching users in id order (ids are UUIDv7: registration order).
     async fn users(&self, filter: &UserFilter) -> Result<Vec<UserView>, StoreError>;
     async fn user(&self, user_id: Uuid) -> Result<Option<UserView>, StoreError>;
@@ -87,30 +84,4 @@ pub trait DirectoryReads: Send + Sync + 'static {
     async fn role(&self, role_id: Uuid) -> Result<Option<RoleView>, StoreError>;
     /// The users holding `role_id`, in id order.
     async fn holders(&self, role_id: Uuid) -> Result<Vec<Holder>, StoreError>;
-    /// The latest version of `stream_id` the live generation applied (0: none).
-    async fn projected_version(&self, stream_id: &str) -> Result<i64, StoreError>;
-}
-
-/// A cursor carries the last id of the previous page.
-fn encode_cursor(last: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(last.as_bytes())
-}
-
-fn decode_cursor(cursor: &str) -> Result<Uuid, QueryError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| Uuid::from_slice(&bytes).ok())
-        .ok_or_else(|| QueryError::invalid("invalid_cursor", "the cursor is not one this API gave"))
-}
-
-/// The first `limit` of `rows` (fetched with one more) and the cursor of the next page.
-fn paged<T>(mut rows: Vec<T>, limit: i64, id: impl Fn(&T) -> Uuid) -> (Vec<T>, Option<String>) {
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next = more
-        .then(|| rows.last().map(|r| encode_cursor(id(r))))
-        .flatten();
-    (rows, next)
 }

@@ -6,6 +6,8 @@ use sqlx::postgres::PgRow;
 use store::event_store::{StoreError, unavailable};
 use uuid::Uuid;
 
+use crate::reach::{Projected, projected_in};
+
 use super::{DirectoryReads, Holder, RoleRef, RoleView, UserFilter, UserView};
 
 #[derive(Debug, Clone)]
@@ -149,14 +151,12 @@ impl DirectoryReads for PgDirectory {
             })
             .collect())
     }
+}
 
+#[async_trait]
+impl Projected for PgDirectory {
     async fn projected_version(&self, stream_id: &str) -> Result<i64, StoreError> {
-        sqlx::query_scalar(include_str!("projected_version.sql"))
-            .bind(stream_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map(|v| v.unwrap_or(0))
-            .map_err(unavailable)
+        projected_in(&self.pool, store::directory::PROJECTION, stream_id).await
     }
 }
 

@@ -14,12 +14,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::reach::reach;
-use super::{Holder, RoleView, decode_cursor, paged};
+use super::{Holder, RoleView};
 use crate::auth::Caller;
 use crate::error::QueryError;
 use crate::lookup;
-use crate::paging::page_size;
+use crate::paging::{decode_cursor, page_size, paged};
+use crate::reach::reach;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -111,7 +111,8 @@ pub async fn show(
     }
     let detail = async {
         reach(
-            &state,
+            state.store.as_ref(),
+            state.directory.as_ref(),
             &Category::Roles.stream_id(role_id),
             query.min_version,
         )

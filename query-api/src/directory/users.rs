@@ -15,12 +15,12 @@ use unicode_normalization::UnicodeNormalization;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::reach::reach;
-use super::{UserFilter, UserView, decode_cursor, paged};
+use super::{UserFilter, UserView};
 use crate::auth::Caller;
 use crate::error::QueryError;
 use crate::lookup;
-use crate::paging::page_size;
+use crate::paging::{decode_cursor, page_size, paged};
+use crate::reach::reach;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -130,7 +130,14 @@ pub async fn show(
         return denied.into_response();
     }
     let stream_id = Category::Users.stream_id(user_id);
-    let found = match reach(&state, &stream_id, query.min_version).await {
+    let found = match reach(
+        state.store.as_ref(),
+        state.directory.as_ref(),
+        &stream_id,
+        query.min_version,
+    )
+    .await
+    {
         Ok(()) => state.directory.user(user_id).await,
         Err(error) => return error.into_response(),
     };

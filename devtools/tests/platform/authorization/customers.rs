@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::Route;
 
-/// Every customer route of command-api, on customer `target` and its address `address`.
+/// Every customer route of both servers, on customer `target` and its address `address`.
 pub fn routes(target: &str, address: &str) -> Vec<Route> {
     let me = format!("/v1/customers/{target}");
     let place =
@@ -59,6 +59,11 @@ pub fn routes(target: &str, address: &str) -> Vec<Route> {
     .map(|(method, template, path, body)| Route::command(method, template, path, body))
     .chain([
         Route::read(
+            "/v1/customers/{id}",
+            format!("{me}?min_version=1"),
+            StatusCode::FORBIDDEN,
+        ),
+        Route::read(
             "/v1/customers/{id}/export",
             format!("{me}/export"),
             StatusCode::FORBIDDEN,
@@ -69,5 +74,10 @@ pub fn routes(target: &str, address: &str) -> Vec<Route> {
         customer: StatusCode::NOT_FOUND,
         ..route
     })
+    .chain([Route::read(
+        "/v1/segments/{segment}/customers",
+        "/v1/segments/vip/customers".into(),
+        StatusCode::FORBIDDEN,
+    )])
     .collect()
 }
