@@ -73,13 +73,13 @@ pub struct CustomersArgs {
         env = "CUSTOMERS_CONSUMER_GROUP",
         default_value = "identity-customer-directory"
     )]
-    pub group: String,
+    pub consumer_group: String,
 }
 
 impl Default for CustomersArgs {
     fn default() -> Self {
         Self {
-            group: "identity-customer-directory".into(),
+            consumer_group: "identity-customer-directory".into(),
         }
     }
 }

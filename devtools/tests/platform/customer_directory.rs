@@ -91,17 +91,15 @@ async fn customers_read_their_account_and_admins_page_through_a_segment() {
         prefs,
     )
     .await;
+    let mut joined = Vec::new();
     for customer_id in [&id, &other] {
         let path = format!("/v1/customers/{customer_id}/segments");
-        command(
-            &platform,
-            Method::POST,
-            &path,
-            access(&admin),
-            json!({ "segment": "vip" }),
-        )
-        .await;
+        let vip = json!({ "segment": "vip" });
+        joined.push(command(&platform, Method::POST, &path, access(&admin), vip).await);
     }
+    // Streams are projected independently: wait for the other customer's too.
+    let projected = format!("/v1/customers/{other}?min_version={}", joined[1]["version"]);
+    assert_eq!(read(&platform, &projected, access(&admin)).await.0, 200);
     let path = format!("{me}/segments");
     let last = command(
         &platform,
@@ -264,7 +262,7 @@ async fn a_rebuild_from_offset_zero_equals_the_live_rows_and_leaves_erased_custo
             kafka: platform.stack.kafka.clone(),
             engine: projectors::engine::EngineArgs::default(),
             customers: projectors::cli::CustomersArgs {
-                group: format!("{}customer-directory", platform.stack.kafka.topic_prefix),
+                consumer_group: format!("{}customer-directory", platform.stack.kafka.topic_prefix),
             },
             master: runtime::master_key::MasterKeyArgs {
                 master_key: platform.master_key.clone().into(),

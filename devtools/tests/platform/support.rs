@@ -198,7 +198,7 @@ impl Platform {
                 group_prefix: format!("{}directory", stack.kafka.topic_prefix),
             },
             customers: projectors::cli::CustomersArgs {
-                group: format!("{}customer-directory", stack.kafka.topic_prefix),
+                consumer_group: format!("{}customer-directory", stack.kafka.topic_prefix),
             },
             master: MasterKeyArgs {
                 master_key: master_key.clone().into(),

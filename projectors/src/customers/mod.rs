@@ -35,8 +35,8 @@ pub fn source(
 ) -> Source {
     let topics = kafka.topics();
     let group = match generation {
-        0 => args.group.clone(),
-        n => format!("{}.g{n}", args.group),
+        0 => args.consumer_group.clone(),
+        n => format!("{}.g{n}", args.consumer_group),
     };
     Source {
         topic: topics.events(Category::Customers),

@@ -120,7 +120,7 @@ impl Drill {
                 group_prefix: format!("{}directory", self.stack.kafka.topic_prefix),
             },
             customers: projectors::cli::CustomersArgs {
-                group: format!("{}customer-directory", self.stack.kafka.topic_prefix),
+                consumer_group: format!("{}customer-directory", self.stack.kafka.topic_prefix),
             },
             master: runtime::master_key::MasterKeyArgs {
                 master_key: self.master_key.clone().into(),
