@@ -94,3 +94,36 @@ impl ReadModels for PgReadModels {
         .map_err(unavailable)
     }
 }
+
+/// Deletes, in one transaction, the rows of one generation of a read model kept in generations
+/// (`statements`, each taking the generation as `$1`) and the versions it recorded under
+/// `versions_key`; returns the rows deleted.
+pub async fn clear_generation(
+    pool: &PgPool,
+    statements: &[&'static str],
+    generation: i32,
+    versions_key: &str,
+) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let mut deleted = 0;
+    for statement in statements {
+        deleted += sqlx::query(*statement)
+            .bind(generation)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?
+            .rows_affected();
+    }
+    sqlx::query("DELETE FROM projected_versions WHERE projection = $1")
+        .bind(versions_key)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)?;
+    Ok(deleted)
+}
+
+/// Whether Postgres answers now.
+pub async fn reachable(pool: &PgPool) -> bool {
+    sqlx::query("SELECT 1").execute(pool).await.is_ok()
+}

@@ -182,7 +182,7 @@ async fn no_store_holds_a_customers_personal_data_in_the_clear_before_or_after_e
     )
     .await;
     let projected = format!("{me}?min_version={}", last["version"]);
-    assert_eq!(platform.read(&projected, &token).await.status(), 200);
+    crate::customers::projected(&platform, &projected, &token).await;
 
     let export = platform.read(&format!("{me}/export"), &token).await;
     assert_eq!(export.status(), 200);

@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::customers::customer;
+use crate::customers::{customer, projected};
 use crate::support::{Platform, access};
 
 /// Sends `body` to `path` on command-api as `token`; asserts success and answers the JSON.
@@ -98,8 +98,8 @@ async fn customers_read_their_account_and_admins_page_through_a_segment() {
         joined.push(command(&platform, Method::POST, &path, access(&admin), vip).await);
     }
     // Streams are projected independently: wait for the other customer's too.
-    let projected = format!("/v1/customers/{other}?min_version={}", joined[1]["version"]);
-    assert_eq!(read(&platform, &projected, access(&admin)).await.0, 200);
+    let projected_path = format!("/v1/customers/{other}?min_version={}", joined[1]["version"]);
+    projected(&platform, &projected_path, access(&admin)).await;
     let path = format!("{me}/segments");
     let last = command(
         &platform,
@@ -111,8 +111,7 @@ async fn customers_read_their_account_and_admins_page_through_a_segment() {
     .await;
 
     let wanted = format!("{me}?min_version={}", last["version"]);
-    let (status, account) = read(&platform, &wanted, token).await;
-    assert_eq!(status, 200, "{account}");
+    let account = projected(&platform, &wanted, token).await;
     assert_eq!(account["version"], last["version"]);
     assert_eq!(
         (
@@ -248,7 +247,7 @@ async fn a_rebuild_from_offset_zero_equals_the_live_rows_and_leaves_erased_custo
     )
     .await;
     let wanted = format!("/v1/customers/{kept}?min_version={}", last["version"]);
-    assert_eq!(read(&platform, &wanted, access(&admin)).await.0, 200);
+    projected(&platform, &wanted, access(&admin)).await;
 
     let live = dump(&platform, 0).await;
     assert_eq!(
@@ -309,11 +308,8 @@ async fn a_rebuild_from_offset_zero_equals_the_live_rows_and_leaves_erased_custo
     )
     .await;
     let wanted = format!("/v1/customers/{kept}?min_version={}", changed["version"]);
-    let (status, account) = read(&platform, &wanted, access(&admin)).await;
-    assert_eq!(
-        (status, &account["name"]),
-        (StatusCode::OK, &json!("Still Kept"))
-    );
+    let account = projected(&platform, &wanted, access(&admin)).await;
+    assert_eq!(account["name"], json!("Still Kept"));
     assert!(
         dump(&platform, 0).await.is_empty(),
         "nothing writes the old one"

@@ -6,9 +6,28 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN_PASSWORD, Platform, access};
+use devtools::testing::eventually;
+
+use crate::support::{ADMIN_PASSWORD, Platform, TIMEOUT, access};
 
 pub(crate) const PASSWORD: &str = "a long customer passphrase";
+
+/// Reads `path` (with `?min_version=`) until the projection has reached it: the first read of
+/// a platform just started can outlast one bounded wait while its consumer joins its group.
+pub(crate) async fn projected(platform: &Platform, path: &str, token: &str) -> Value {
+    eventually(
+        TIMEOUT,
+        "the customer directory to reach the version",
+        || async {
+            let answer = platform.read(path, token).await;
+            let status = answer.status();
+            let body: Value = answer.json().await.unwrap_or(Value::Null);
+            assert!(status == 200 || status == 503, "{path}: {status} {body}");
+            (status == 200).then_some(body)
+        },
+    )
+    .await
+}
 
 pub(crate) async fn sign_up(platform: &Platform, body: Value) -> reqwest::Response {
     platform

@@ -13,8 +13,8 @@ use events::customers::Channel;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::event_store::{StoreError, unavailable};
-use crate::read_model::{PgReadModels, Projected, ReadModels};
+use crate::event_store::StoreError;
+use crate::read_model::{self, PgReadModels, Projected, ReadModels};
 
 pub use postgres::ErasedRows;
 
@@ -109,8 +109,9 @@ impl CustomerDirectory {
     /// Deletes every row and projected version of this generation (before a rebuild fills
     /// it, and once a switch left it behind); returns the rows deleted.
     pub async fn clear(&self) -> Result<u64, StoreError> {
-        postgres::clear(
+        read_model::clear_generation(
             &self.pool,
+            &postgres::CLEAR,
             self.row_generation(),
             &versions_key(self.generation),
         )
@@ -119,11 +120,7 @@ impl CustomerDirectory {
 
     /// Whether Postgres answers now.
     pub async fn reachable(&self) -> bool {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)
-            .is_ok()
+        read_model::reachable(&self.pool).await
     }
 
     fn row_generation(&self) -> i32 {

@@ -14,8 +14,8 @@ use events::users::UserEvent;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::event_store::{StoreError, unavailable};
-use crate::read_model::{PgReadModels, Projected, ReadModels};
+use crate::event_store::StoreError;
+use crate::read_model::{self, PgReadModels, Projected, ReadModels};
 use crate::session_cache::grants::{PrincipalGrants, RolePermissions};
 
 /// The directory's name in `projection_generations`: both its projections switch together.
@@ -92,8 +92,9 @@ impl Directory {
     /// Deletes every row and projected version of this generation (before a rebuild fills
     /// it, and once a switch left it behind); returns the rows deleted.
     pub async fn clear(&self) -> Result<u64, StoreError> {
-        postgres::clear(
+        read_model::clear_generation(
             &self.pool,
+            &postgres::CLEAR,
             self.row_generation(),
             &versions_key(self.generation),
         )
@@ -157,11 +158,7 @@ impl Directory {
 
     /// Whether Postgres answers now.
     pub async fn reachable(&self) -> bool {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)
-            .is_ok()
+        read_model::reachable(&self.pool).await
     }
 
     fn row_generation(&self) -> i32 {

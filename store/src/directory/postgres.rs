@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use events::Recorded;
 use events::roles::RoleEvent;
 use events::users::UserEvent;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::event_store::{StoreError, TransactionalWrite, unavailable};
@@ -230,27 +230,9 @@ async fn touch<E>(
         .map_err(unavailable)
 }
 
-/// Deletes the rows of `generation` and the versions recorded under `versions_key`.
-pub async fn clear(pool: &PgPool, generation: i32, versions_key: &str) -> Result<u64, StoreError> {
-    let mut tx = pool.begin().await.map_err(unavailable)?;
-    let mut deleted = 0;
-    for statement in [
-        "DELETE FROM directory_assignments WHERE generation = $1",
-        "DELETE FROM directory_users WHERE generation = $1",
-        "DELETE FROM directory_roles WHERE generation = $1",
-    ] {
-        deleted += sqlx::query(statement)
-            .bind(generation)
-            .execute(&mut *tx)
-            .await
-            .map_err(unavailable)?
-            .rows_affected();
-    }
-    sqlx::query("DELETE FROM projected_versions WHERE projection = $1")
-        .bind(versions_key)
-        .execute(&mut *tx)
-        .await
-        .map_err(unavailable)?;
-    tx.commit().await.map_err(unavailable)?;
-    Ok(deleted)
-}
+/// What deletes the rows of one generation (`$1`).
+pub const CLEAR: [&str; 3] = [
+    "DELETE FROM directory_assignments WHERE generation = $1",
+    "DELETE FROM directory_users WHERE generation = $1",
+    "DELETE FROM directory_roles WHERE generation = $1",
+];
