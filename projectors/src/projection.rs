@@ -4,7 +4,10 @@
 //! ordering, concurrency, retries, dead letters, parking, offsets, shutdown, spans, metrics —
 //! is the runtime's ([`crate::engine`]), written once for every projection.
 
+use events::RawEvent;
 use events::codec::AnyEvent;
+use events::topics::Category;
+use store::event_store::EventStore;
 
 /// How the runtime is feeding a projection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,4 +71,35 @@ pub trait Projection: Send + Sync + 'static {
     /// victim of the outage, not a poison: the runtime keeps retrying it, however long the
     /// outage lasts, and dead-letters only what fails on a store that answers.
     async fn sink_available(&self) -> bool;
+}
+
+/// [`Projection::redrive`] for a projection of one category's streams: refuses a stream of
+/// another category, reads `stream_id` from `from_version` on in the event store and applies
+/// each event in order with `apply`; answers the last version applied.
+pub async fn redrive_stream<F, Fut>(
+    store: &dyn EventStore,
+    category: Category,
+    projection: &str,
+    stream_id: &str,
+    from_version: i64,
+    mut apply: F,
+) -> Result<i64, ApplyError>
+where
+    F: FnMut(RawEvent) -> Fut,
+    Fut: Future<Output = Result<(), ApplyError>>,
+{
+    if Category::of_stream(stream_id).ok() != Some(category) {
+        return Err(ApplyError::Permanent(format!(
+            "{stream_id} is not a stream of {projection}"
+        )));
+    }
+    let from_version = from_version.max(1);
+    let history = store.read_stream(stream_id, from_version).await?;
+    let mut last = from_version - 1;
+    for raw in history {
+        let version = raw.envelope.version;
+        apply(raw).await?;
+        last = version;
+    }
+    Ok(last)
 }

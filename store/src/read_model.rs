@@ -127,3 +127,13 @@ pub async fn clear_generation(
 pub async fn reachable(pool: &PgPool) -> bool {
     sqlx::query("SELECT 1").execute(pool).await.is_ok()
 }
+
+/// Under which name generation `generation` of `projection` records its projected versions:
+/// the projection's name for generation 0, `<name>.g<n>` after (query-api's
+/// `projected_version.sql` reads them by the same rule).
+pub fn versions_key(projection: &str, generation: u32) -> String {
+    match generation {
+        0 => projection.to_owned(),
+        n => format!("{projection}.g{n}"),
+    }
+}

@@ -19,7 +19,7 @@ use store::subject_keys::{KeyWrapper, PgSubjectKeys, SubjectKeys};
 
 use crate::cli::CustomersArgs;
 use crate::engine::Source;
-use crate::projection::{ApplyError, Mode, Projection};
+use crate::projection::{ApplyError, Mode, Projection, redrive_stream};
 pub use rebuild::{RebuiltCustomers, rebuild};
 pub use runner::CustomerRunner;
 
@@ -127,24 +127,20 @@ impl Projection for CustomerProjection {
     }
 
     async fn redrive(&self, stream_id: &str, from_version: i64) -> Result<i64, ApplyError> {
-        if Category::of_stream(stream_id).ok() != Some(Category::Customers) {
-            return Err(ApplyError::Permanent(format!(
-                "{stream_id} is not a customer's stream"
-            )));
-        }
-        let history = self
-            .store
-            .read_stream(stream_id, from_version.max(1))
-            .await
-            .map_err(ApplyError::from)?;
-        let mut last = from_version.max(1) - 1;
-        for raw in &history {
-            let recorded =
-                CustomerEvent::from_raw(raw).map_err(|e| ApplyError::Permanent(e.to_string()))?;
-            self.apply_recorded(&recorded).await?;
-            last = raw.envelope.version;
-        }
-        Ok(last)
+        let category = Category::Customers;
+        redrive_stream(
+            &*self.store,
+            category,
+            NAME,
+            stream_id,
+            from_version,
+            |raw| async move {
+                let recorded = CustomerEvent::from_raw(&raw)
+                    .map_err(|e| ApplyError::Permanent(e.to_string()))?;
+                self.apply_recorded(&recorded).await.map(drop)
+            },
+        )
+        .await
     }
 
     async fn sink_available(&self) -> bool {

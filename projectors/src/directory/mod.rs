@@ -19,7 +19,7 @@ use store::session_cache::SessionCache;
 
 use crate::cli::DirectoryArgs;
 use crate::engine::Source;
-use crate::projection::{ApplyError, Mode, Projection};
+use crate::projection::{ApplyError, Mode, Projection, redrive_stream};
 pub use rebuild::{RebuiltDirectory, rebuild};
 pub use runner::DirectoryRunner;
 
@@ -190,23 +190,16 @@ impl Projection for DirectoryProjection {
     }
 
     async fn redrive(&self, stream_id: &str, from_version: i64) -> Result<i64, ApplyError> {
-        if Category::of_stream(stream_id).ok() != Some(self.side.category()) {
-            return Err(ApplyError::Permanent(format!(
-                "{stream_id} is not a stream of {}",
-                self.side.name()
-            )));
-        }
-        let history = self
-            .store
-            .read_stream(stream_id, from_version.max(1))
-            .await
-            .map_err(ApplyError::from)?;
-        let mut last = from_version.max(1) - 1;
-        for raw in &history {
-            self.apply_raw(raw).await?;
-            last = raw.envelope.version;
-        }
-        Ok(last)
+        let (category, name) = (self.side.category(), self.side.name());
+        redrive_stream(
+            &*self.store,
+            category,
+            name,
+            stream_id,
+            from_version,
+            |raw| async move { self.apply_raw(&raw).await.map(drop) },
+        )
+        .await
     }
 
     async fn sink_available(&self) -> bool {

@@ -21,14 +21,6 @@ pub use postgres::ErasedRows;
 /// The customer directory's name in `projection_generations`.
 pub const PROJECTION: &str = "customers";
 
-/// Under which name generation `generation` records its projected versions.
-pub fn versions_key(generation: u32) -> String {
-    match generation {
-        0 => PROJECTION.to_owned(),
-        n => format!("{PROJECTION}.g{n}"),
-    }
-}
-
 /// One event of a customer's stream with its personal fields opened: what it does to the rows.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CustomerChange {
@@ -98,7 +90,7 @@ impl CustomerDirectory {
         };
         self.models
             .apply(
-                &versions_key(self.generation),
+                &read_model::versions_key(PROJECTION, self.generation),
                 &envelope.stream_id,
                 envelope.version,
                 &write,
@@ -113,7 +105,7 @@ impl CustomerDirectory {
             &self.pool,
             &postgres::CLEAR,
             self.row_generation(),
-            &versions_key(self.generation),
+            &read_model::versions_key(PROJECTION, self.generation),
         )
         .await
     }

@@ -21,14 +21,6 @@ use crate::session_cache::grants::{PrincipalGrants, RolePermissions};
 /// The directory's name in `projection_generations`: both its projections switch together.
 pub const PROJECTION: &str = "directory";
 
-/// Under which name generation `generation` records its projected versions.
-pub fn versions_key(generation: u32) -> String {
-    match generation {
-        0 => PROJECTION.to_owned(),
-        n => format!("{PROJECTION}.g{n}"),
-    }
-}
-
 /// One generation of the directory, written by the projectors.
 #[derive(Debug, Clone)]
 pub struct Directory {
@@ -81,7 +73,7 @@ impl Directory {
     ) -> Result<Projected, StoreError> {
         self.models
             .apply(
-                &versions_key(self.generation),
+                &read_model::versions_key(PROJECTION, self.generation),
                 &envelope.stream_id,
                 envelope.version,
                 change,
@@ -96,7 +88,7 @@ impl Directory {
             &self.pool,
             &postgres::CLEAR,
             self.row_generation(),
-            &versions_key(self.generation),
+            &read_model::versions_key(PROJECTION, self.generation),
         )
         .await
     }
