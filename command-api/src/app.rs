@@ -184,6 +184,7 @@ impl Application {
             },
             sessions: state.sessions.clone(),
             passwords: state.login.passwords.clone(),
+            credentials: state.login.credentials.clone(),
             policy: args.passwords.policy.clone(),
             throttle: state.login.throttle.clone(),
             verifier: verifier.clone(),

@@ -59,6 +59,65 @@ impl TransactionalWrite for Credential {
     }
 }
 
+/// One column of a principal's credential row, changed by the command that records why.
+#[derive(Clone, PartialEq, Eq)]
+pub enum CredentialChange {
+    /// The new login's keyed hash; one another principal holds fails with [`StoreError::Taken`].
+    Login(String),
+    Password(String),
+    Disabled(bool),
+}
+
+/// A [`CredentialChange`] of one principal: a [`TransactionalWrite`] of its command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialUpdate {
+    pub principal_id: Uuid,
+    pub change: CredentialChange,
+}
+
+/// Names the column, never the login's hash or the password hash.
+impl std::fmt::Debug for CredentialChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Login(_) => "Login",
+            Self::Password(_) => "Password",
+            Self::Disabled(_) => "Disabled",
+        })
+    }
+}
+
+#[async_trait]
+impl TransactionalWrite for CredentialUpdate {
+    async fn write(&self, conn: &mut PgConnection) -> Result<(), StoreError> {
+        let query = match &self.change {
+            CredentialChange::Login(login) => sqlx::query(
+                "UPDATE credentials SET login = $2, updated_at = now() WHERE principal_id = $1",
+            )
+            .bind(self.principal_id)
+            .bind(login),
+            CredentialChange::Password(hash) => sqlx::query(
+                "UPDATE credentials SET password_hash = $2, updated_at = now() \
+                 WHERE principal_id = $1",
+            )
+            .bind(self.principal_id)
+            .bind(hash),
+            CredentialChange::Disabled(disabled) => sqlx::query(
+                "UPDATE credentials SET disabled = $2, updated_at = now() WHERE principal_id = $1",
+            )
+            .bind(self.principal_id)
+            .bind(disabled),
+        };
+        query
+            .execute(conn)
+            .await
+            .map(drop)
+            .map_err(|e| match violated_constraint(&e) {
+                Some(LOGIN_CONSTRAINT) => StoreError::Taken("login"),
+                _ => unavailable(e),
+            })
+    }
+}
+
 /// What a login needs to know about a principal.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoredCredential {

@@ -9,6 +9,7 @@ pub mod lockout;
 pub mod login_name;
 pub mod password_policy;
 pub mod passwords;
+pub mod reauth;
 pub(crate) mod refresher;
 pub mod throttle;
 pub mod tokens;

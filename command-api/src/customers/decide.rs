@@ -1,6 +1,7 @@
 //! Every rule of the customer aggregate: the events a command causes, or why it is refused.
 //! Personal values arrive sealed (the caller holds the customer's key), so a profile change
-//! cannot be compared with what is stored and always records the profile it sets; consents,
+//! cannot be compared with what is stored and always records the profile it sets (an email
+//! change is compared in the clear by its caller, who opens the current one); consents,
 //! the locale and segments that change nothing cause no event. An erased customer is gone:
 //! every command but a repeated erasure answers `NotFound`.
 
@@ -17,6 +18,10 @@ pub const MAX_ADDRESSES: usize = 20;
 pub enum CustomerCommand {
     SignUp(SignUp),
     ChangeProfile(ProfilePatch),
+    /// The new login, sealed; the caller checked it differs from the current one.
+    ChangeEmail(Sealed),
+    /// The new hash is written beside the event, never in it.
+    ChangePassword,
     AddAddress(AddressEntry),
     ChangeAddress(AddressEntry),
     RemoveAddress(Uuid),
@@ -97,6 +102,19 @@ pub fn decide(
     let events = match command {
         CustomerCommand::SignUp(_) => return Err(CustomerError::AlreadySignedUp),
         CustomerCommand::ChangeProfile(patch) => vec![profile(customer, customer_id, patch, now)?],
+        CustomerCommand::ChangeEmail(email) => {
+            vec![CustomerEvent::EmailChanged(CustomerEmailChanged {
+                customer_id,
+                email,
+                changed_at: now,
+            })]
+        }
+        CustomerCommand::ChangePassword => {
+            vec![CustomerEvent::PasswordChanged(CustomerPasswordChanged {
+                customer_id,
+                changed_at: now,
+            })]
+        }
         CustomerCommand::AddAddress(entry) => {
             if customer.addresses.len() >= MAX_ADDRESSES {
                 return Err(CustomerError::TooManyAddresses);

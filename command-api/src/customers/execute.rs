@@ -3,6 +3,8 @@
 //! wrapped with its events, later commands find it (none: the customer is erased or never was),
 //! an erasure deletes it, the customer's credential and its email reservation in the same
 //! transaction as `customer.erased`, and owes the end of every session (`PRINCIPAL_ERASED`).
+//! An email or password change writes the credential's login or hash with its event; a
+//! password change owes the end of the customer's other sessions (`PASSWORD_CHANGED`).
 
 use std::sync::Arc;
 
@@ -25,6 +27,9 @@ pub trait CustomerRows: Send + Sync + 'static {
     /// fails the command with `StoreError::Taken("login")`.
     fn credential(&self, id: Uuid, login: &str, password_hash: &str)
     -> Box<dyn TransactionalWrite>;
+    /// The customer's new login (a keyed hash); one another principal holds fails the command.
+    fn login(&self, id: Uuid, login: &str) -> Box<dyn TransactionalWrite>;
+    fn password(&self, id: Uuid, password_hash: &str) -> Box<dyn TransactionalWrite>;
     /// Deletes the customer's credential, which frees its email.
     fn forget_credential(&self, id: Uuid) -> Box<dyn TransactionalWrite>;
     /// Deletes the customer's read-model rows (the only ones holding its personal data in the
@@ -85,16 +90,12 @@ pub async fn sign_up(
             .map(|p| seal(&key, sealed_as::PHONE, &p))
             .transpose()?,
     });
-    let hooks = Rows {
-        runner: runner.clone(),
-        sign_up: Some(SignUpRows {
-            login: runner.logins.digest(new.email.as_str()),
-            password_hash: new.password_hash,
-            key: stored_key,
-        }),
-        metadata: metadata.clone(),
+    let beside = Beside::SignUp {
+        login: runner.logins.digest(new.email.as_str()),
+        password_hash: new.password_hash,
+        key: stored_key,
     };
-    aggregate::run(&runner.ports, &hooks, customer_id, command, metadata).await
+    run(runner, customer_id, command, beside, metadata).await
 }
 
 /// The customer's data key, to seal a command's values with; `NotFound` once it is erased.
@@ -109,16 +110,44 @@ pub async fn key_of(
         .ok_or(RunError::Domain(CustomerError::NotFound))
 }
 
-/// Runs any command but a sign-up (whose values [`sign_up`] seals).
+/// Runs any command that writes nothing beside its events (a sign-up, an email or a password
+/// change have functions of their own).
 pub async fn execute(
     runner: &CustomerRunner,
     customer_id: Uuid,
     command: CustomerCommand,
     metadata: EventMetadata,
 ) -> Result<Outcome<Customer>, RunError<CustomerError>> {
+    run(runner, customer_id, command, Beside::Nothing, metadata).await
+}
+
+/// What a command writes beside its events, made before its transaction.
+pub(super) enum Beside {
+    Nothing,
+    SignUp {
+        /// The login's keyed hash.
+        login: String,
+        password_hash: String,
+        key: NewSubjectKey,
+    },
+    Login(String),
+    Password {
+        hash: String,
+        /// The session that changed it goes on; every other ends.
+        session: Option<Uuid>,
+    },
+}
+
+pub(super) async fn run(
+    runner: &CustomerRunner,
+    customer_id: Uuid,
+    command: CustomerCommand,
+    beside: Beside,
+    metadata: EventMetadata,
+) -> Result<Outcome<Customer>, RunError<CustomerError>> {
     let hooks = Rows {
         runner: runner.clone(),
-        sign_up: None,
+        beside,
         metadata: metadata.clone(),
     };
     aggregate::run(&runner.ports, &hooks, customer_id, command, metadata).await
@@ -126,28 +155,25 @@ pub async fn execute(
 
 struct Rows {
     runner: CustomerRunner,
-    sign_up: Option<SignUpRows>,
+    beside: Beside,
     metadata: EventMetadata,
 }
 
-/// What a sign-up writes beside its event.
-struct SignUpRows {
-    /// The login's keyed hash.
-    login: String,
-    password_hash: String,
-    key: NewSubjectKey,
-}
-
 impl Rows {
+    /// The revocations `event` owes.
     fn owed(&self, id: Uuid, event: &CustomerEvent) -> Option<Owed> {
-        let CustomerEvent::Erased(e) = event else {
-            return None;
+        let (reason, moment, except) = match (event, &self.beside) {
+            (CustomerEvent::Erased(e), _) => (RevocationReason::PrincipalErased, e.erased_at, None),
+            (CustomerEvent::PasswordChanged(e), Beside::Password { session, .. }) => {
+                (RevocationReason::PasswordChanged, e.changed_at, *session)
+            }
+            _ => return None,
         };
         Some(Owed {
             principal_id: id,
-            reason: RevocationReason::PrincipalErased,
-            moment: e.erased_at,
-            except: None,
+            reason,
+            moment,
+            except,
             metadata: self.metadata.clone(),
         })
     }
@@ -160,30 +186,48 @@ impl Hooks<Customer> for Rows {
     async fn before_append(&self, _: &[CustomerEvent]) {}
 
     fn writes(&self, id: Uuid, events: &[CustomerEvent]) -> Vec<Box<dyn TransactionalWrite>> {
+        let rows = &self.runner.rows;
         let mut writes: Vec<Box<dyn TransactionalWrite>> = Vec::new();
         for event in events {
-            if let (CustomerEvent::SignedUp(_), Some(new)) = (event, &self.sign_up) {
-                let rows = &self.runner.rows;
-                writes.push(rows.credential(id, &new.login, &new.password_hash));
-                writes.push(Box::new(new.key.clone()));
+            match (event, &self.beside) {
+                (
+                    CustomerEvent::SignedUp(_),
+                    Beside::SignUp {
+                        login,
+                        password_hash,
+                        key,
+                    },
+                ) => {
+                    writes.push(rows.credential(id, login, password_hash));
+                    writes.push(Box::new(key.clone()));
+                }
+                (CustomerEvent::EmailChanged(_), Beside::Login(login)) => {
+                    writes.push(rows.login(id, login));
+                }
+                (CustomerEvent::PasswordChanged(_), Beside::Password { hash, .. }) => {
+                    writes.push(rows.password(id, hash));
+                }
+                (CustomerEvent::Erased(_), _) => {
+                    writes.push(self.runner.keys.shred(id));
+                    writes.push(rows.forget_read_models(id));
+                    writes.push(rows.forget_credential(id));
+                }
+                _ => {}
             }
             if let Some(owed) = self.owed(id, event) {
-                writes.push(self.runner.keys.shred(id));
-                writes.push(self.runner.rows.forget_read_models(id));
-                writes.push(self.runner.rows.forget_credential(id));
                 writes.push(self.runner.owed.owe(&owed));
             }
         }
         writes
     }
 
-    /// Ends the erased customer's sessions; what fails here the sweeper settles later.
+    /// Ends the sessions the command owes; what fails here the sweeper settles later.
     async fn after_commit(&self, id: Uuid, appended: &[events::RawEvent], (): ()) {
-        let erased = appended.iter().filter_map(|raw| {
+        let owed = appended.iter().filter_map(|raw| {
             let recorded = CustomerEvent::from_raw(raw).ok()?;
             self.owed(id, &recorded.event)
         });
-        for owed in erased.collect::<Vec<_>>() {
+        for owed in owed.collect::<Vec<_>>() {
             let settled = settle(&self.runner.sessions, self.runner.owed.as_ref(), &owed).await;
             if let Err(error) = settled {
                 tracing::warn!(?error, customer_id = %id, "owed revocations left to the sweeper");

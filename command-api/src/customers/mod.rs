@@ -6,6 +6,7 @@ mod decide;
 mod edit;
 mod execute;
 pub mod fields;
+mod login;
 mod postgres;
 pub mod routes;
 mod state;
@@ -23,6 +24,7 @@ pub use decide::{
 };
 pub use edit::{AddressChange, ProfileChange, add_address, change_address, change_profile};
 pub use execute::{CustomerRows, CustomerRunner, NewCustomer, execute, key_of, seal, sign_up};
+pub use login::{CurrentLogin, change_email, change_password, current_login};
 pub use postgres::PgCustomerRows;
 pub use state::Customer;
 
@@ -33,7 +35,7 @@ impl Aggregate for Customer {
 
     const CATEGORY: Category = Category::Customers;
     /// Bumped whenever [`Customer`] changes shape: older snapshots are then ignored.
-    const SNAPSHOT_FORMAT: i32 = 1;
+    const SNAPSHOT_FORMAT: i32 = 2;
     const SNAPSHOT_EVERY: i64 = 64;
 
     fn version(&self) -> i64 {

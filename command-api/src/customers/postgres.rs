@@ -1,7 +1,8 @@
 //! The rows customer commands write beside their events, in Postgres: the customer's
-//! `credentials` row (its login's keyed hash and password hash), written at sign-up and deleted
-//! at erasure with the login's attempt counters (and the client addresses they know), which
-//! frees the email; and at erasure, the customer's rows of the customer directory.
+//! `credentials` row (its login's keyed hash and password hash), written at sign-up, changed
+//! with its email or password, deleted at erasure with the login's attempt counters (and the
+//! client addresses they know), which frees the email; and at erasure, the customer's rows of
+//! the customer directory.
 
 use async_trait::async_trait;
 use events::PrincipalType;
@@ -11,7 +12,7 @@ use store::event_store::{StoreError, TransactionalWrite, unavailable};
 use uuid::Uuid;
 
 use super::execute::CustomerRows;
-use crate::auth::credentials::Credential;
+use crate::auth::credentials::{Credential, CredentialChange, CredentialUpdate};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PgCustomerRows;
@@ -28,6 +29,20 @@ impl CustomerRows for PgCustomerRows {
             principal_type: PrincipalType::Customer,
             login: login.to_owned(),
             password_hash: password_hash.to_owned(),
+        })
+    }
+
+    fn login(&self, id: Uuid, login: &str) -> Box<dyn TransactionalWrite> {
+        Box::new(CredentialUpdate {
+            principal_id: id,
+            change: CredentialChange::Login(login.to_owned()),
+        })
+    }
+
+    fn password(&self, id: Uuid, password_hash: &str) -> Box<dyn TransactionalWrite> {
+        Box::new(CredentialUpdate {
+            principal_id: id,
+            change: CredentialChange::Password(password_hash.to_owned()),
         })
     }
 

@@ -13,6 +13,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
     pub id: Option<Uuid>,
+    pub email: Option<Sealed>,
     pub name: Option<Sealed>,
     pub phone: Option<Sealed>,
     pub birth_date: Option<Sealed>,
@@ -36,6 +37,7 @@ impl Customer {
         match event {
             CustomerEvent::SignedUp(e) => {
                 self.id = Some(e.customer_id);
+                self.email = Some(e.email.clone());
                 self.name = Some(e.name.clone());
                 self.phone.clone_from(&e.phone);
             }
@@ -44,6 +46,8 @@ impl Customer {
                 self.phone.clone_from(&e.phone);
                 self.birth_date.clone_from(&e.birth_date);
             }
+            CustomerEvent::EmailChanged(e) => self.email = Some(e.email.clone()),
+            CustomerEvent::PasswordChanged(_) => {}
             CustomerEvent::AddressAdded(e) => {
                 self.addresses.insert(e.address_id);
                 self.defaults(e.address_id, e.default_shipping, e.default_billing);

@@ -239,3 +239,35 @@ fn fields_are_checked_and_made_canonical() {
         Err("line1")
     );
 }
+
+#[test]
+fn an_email_or_password_change_is_recorded_and_the_state_keeps_the_sealed_email() {
+    let id = Uuid::now_v7();
+    let customer = given(vec![sign_up(id)]);
+    assert_eq!(customer.email, Some(sealed("email")));
+    let change = CustomerCommand::ChangeEmail(sealed("email2"));
+    let events = decide(&customer, change.clone(), now()).expect("changes");
+    assert!(matches!(&events[..], [CustomerEvent::EmailChanged(e)] if e.email == sealed("email2")));
+    let customer = given(vec![sign_up(id), change]);
+    assert_eq!(customer.email, Some(sealed("email2")));
+    let events = decide(&customer, CustomerCommand::ChangePassword, now()).expect("changes");
+    assert!(
+        matches!(&events[..], [CustomerEvent::PasswordChanged(e)] if e.customer_id == id && e.changed_at == now())
+    );
+}
+
+#[test]
+fn an_erased_customer_changes_neither_email_nor_password() {
+    let id = Uuid::now_v7();
+    let customer = given(vec![sign_up(id), CustomerCommand::Erase]);
+    assert_eq!(customer.email, None);
+    for command in [
+        CustomerCommand::ChangeEmail(sealed("email2")),
+        CustomerCommand::ChangePassword,
+    ] {
+        assert_eq!(
+            decide(&customer, command, now()),
+            Err(CustomerError::NotFound)
+        );
+    }
+}

@@ -5,12 +5,12 @@
 use async_trait::async_trait;
 use events::PrincipalType;
 use sqlx::{PgConnection, PgPool};
-use store::event_store::{StoreError, TransactionalWrite, unavailable, violated_constraint};
+use store::event_store::{StoreError, TransactionalWrite, unavailable};
 use uuid::Uuid;
 
 use super::execute::UserRows;
 use super::owed::{OwedUnassignment, OwedUnassignments};
-use crate::auth::credentials::{Credential, LOGIN_CONSTRAINT};
+use crate::auth::credentials::{Credential, CredentialChange, CredentialUpdate};
 use crate::auth::grants::RoleAssignment;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -32,23 +32,23 @@ impl UserRows for PgUserRows {
     }
 
     fn login(&self, user_id: Uuid, login: &str) -> Box<dyn TransactionalWrite> {
-        Box::new(Update {
-            user_id,
-            change: Change::Login(login.to_owned()),
+        Box::new(CredentialUpdate {
+            principal_id: user_id,
+            change: CredentialChange::Login(login.to_owned()),
         })
     }
 
     fn password(&self, user_id: Uuid, password_hash: &str) -> Box<dyn TransactionalWrite> {
-        Box::new(Update {
-            user_id,
-            change: Change::Password(password_hash.to_owned()),
+        Box::new(CredentialUpdate {
+            principal_id: user_id,
+            change: CredentialChange::Password(password_hash.to_owned()),
         })
     }
 
     fn disabled(&self, user_id: Uuid, disabled: bool) -> Box<dyn TransactionalWrite> {
-        Box::new(Update {
-            user_id,
-            change: Change::Disabled(disabled),
+        Box::new(CredentialUpdate {
+            principal_id: user_id,
+            change: CredentialChange::Disabled(disabled),
         })
     }
 
@@ -57,49 +57,6 @@ impl UserRows for PgUserRows {
             true => Box::new(RoleAssignment { user_id, role_id }),
             false => Box::new(Unassignment { user_id, role_id }),
         }
-    }
-}
-
-enum Change {
-    Login(String),
-    Password(String),
-    Disabled(bool),
-}
-
-/// One column of a user's credential row.
-struct Update {
-    user_id: Uuid,
-    change: Change,
-}
-
-#[async_trait]
-impl TransactionalWrite for Update {
-    async fn write(&self, conn: &mut PgConnection) -> Result<(), StoreError> {
-        let query = match &self.change {
-            Change::Login(login) => {
-                sqlx::query("UPDATE credentials SET login = $2, updated_at = now() WHERE principal_id = $1")
-                    .bind(self.user_id)
-                    .bind(login)
-            }
-            Change::Password(hash) => sqlx::query(
-                "UPDATE credentials SET password_hash = $2, updated_at = now() WHERE principal_id = $1",
-            )
-            .bind(self.user_id)
-            .bind(hash),
-            Change::Disabled(disabled) => sqlx::query(
-                "UPDATE credentials SET disabled = $2, updated_at = now() WHERE principal_id = $1",
-            )
-            .bind(self.user_id)
-            .bind(disabled),
-        };
-        query
-            .execute(conn)
-            .await
-            .map(drop)
-            .map_err(|e| match violated_constraint(&e) {
-                Some(LOGIN_CONSTRAINT) => StoreError::Taken("login"),
-                _ => unavailable(e),
-            })
     }
 }
 

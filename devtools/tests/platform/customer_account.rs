@@ -209,6 +209,16 @@ async fn another_customers_id_answers_404_on_every_route_and_changes_nothing() {
         (Method::PATCH, me.clone(), Some(json!({ "name": "Owned" }))),
         (
             Method::POST,
+            format!("{me}/email"),
+            Some(json!({ "email": "owned@example.test", "current_password": PASSWORD })),
+        ),
+        (
+            Method::POST,
+            format!("{me}/password"),
+            Some(json!({ "current_password": PASSWORD, "new_password": "an owned passphrase" })),
+        ),
+        (
+            Method::POST,
             format!("{me}/addresses"),
             Some(address("Drop 1")),
         ),

@@ -13,6 +13,7 @@ mod current_permissions;
 mod customer_account;
 mod customer_directory;
 mod customer_export;
+mod customer_login;
 mod customer_poison;
 mod customer_sessions;
 mod customers;

@@ -10,8 +10,9 @@ use uuid::Uuid;
 
 pub use wire::{
     CustomerAddressAddedV1, CustomerAddressChangedV1, CustomerAddressRemovedV1,
-    CustomerConsentChangedV1, CustomerErasedV1, CustomerLocaleChangedV1, CustomerProfileChangedV1,
-    CustomerSegmentAddedV1, CustomerSegmentRemovedV1, CustomerSignedUpV1,
+    CustomerConsentChangedV1, CustomerEmailChangedV1, CustomerErasedV1, CustomerLocaleChangedV1,
+    CustomerPasswordChangedV1, CustomerProfileChangedV1, CustomerSegmentAddedV1,
+    CustomerSegmentRemovedV1, CustomerSignedUpV1,
 };
 
 use crate::topics::Category;
@@ -25,6 +26,12 @@ crate::event_family! {
         ProfileChanged(CustomerProfileChanged) = "customer.profile_changed.v1",
             wire CustomerProfileChangedV1, record "identity.customers.CustomerProfileChangedV1",
             schema "customers/customer.profile_changed.v1.avsc";
+        EmailChanged(CustomerEmailChanged) = "customer.email_changed.v1",
+            wire CustomerEmailChangedV1, record "identity.customers.CustomerEmailChangedV1",
+            schema "customers/customer.email_changed.v1.avsc";
+        PasswordChanged(CustomerPasswordChanged) = "customer.password_changed.v1",
+            wire CustomerPasswordChangedV1, record "identity.customers.CustomerPasswordChangedV1",
+            schema "customers/customer.password_changed.v1.avsc";
         AddressAdded(CustomerAddressAdded) = "customer.address_added.v1",
             wire CustomerAddressAddedV1, record "identity.customers.CustomerAddressAddedV1",
             schema "customers/customer.address_added.v1.avsc";
@@ -132,6 +139,21 @@ pub struct CustomerProfileChanged {
     pub name: Sealed,
     pub phone: Option<Sealed>,
     pub birth_date: Option<Sealed>,
+    pub changed_at: DateTime<Utc>,
+}
+
+/// The customer's new login; the old one is free from this event on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerEmailChanged {
+    pub customer_id: Uuid,
+    pub email: Sealed,
+    pub changed_at: DateTime<Utc>,
+}
+
+/// The customer's password changed (the hash is never part of an event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerPasswordChanged {
+    pub customer_id: Uuid,
     pub changed_at: DateTime<Utc>,
 }
 

@@ -5,8 +5,9 @@ use uuid::Uuid;
 
 use super::{
     Channel, CustomerAddressAdded, CustomerAddressChanged, CustomerAddressRemoved,
-    CustomerConsentChanged, CustomerErased, CustomerLocaleChanged, CustomerProfileChanged,
-    CustomerSegmentAdded, CustomerSegmentRemoved, CustomerSignedUp, Sealed,
+    CustomerConsentChanged, CustomerEmailChanged, CustomerErased, CustomerLocaleChanged,
+    CustomerPasswordChanged, CustomerProfileChanged, CustomerSegmentAdded, CustomerSegmentRemoved,
+    CustomerSignedUp, Sealed,
 };
 use crate::EventError;
 use crate::wire::{WireField, wire_record};
@@ -57,6 +58,21 @@ wire_record! {
         name: Sealed,
         phone: Option<Sealed>,
         birth_date: Option<Sealed>,
+        changed_at: DateTime<Utc>,
+    }
+}
+
+wire_record! {
+    CustomerEmailChangedV1 for CustomerEmailChanged {
+        customer_id: Uuid,
+        email: Sealed,
+        changed_at: DateTime<Utc>,
+    }
+}
+
+wire_record! {
+    CustomerPasswordChangedV1 for CustomerPasswordChanged {
+        customer_id: Uuid,
         changed_at: DateTime<Utc>,
     }
 }

@@ -100,9 +100,24 @@ fn samples() -> Vec<(Envelope, CustomerEvent)> {
         ),
         (
             envelope(10, itself()),
+            CustomerEvent::EmailChanged(CustomerEmailChanged {
+                customer_id,
+                email: sealed("email2"),
+                changed_at: at(10),
+            }),
+        ),
+        (
+            envelope(11, Some(Actor::User(Uuid::now_v7()))),
+            CustomerEvent::PasswordChanged(CustomerPasswordChanged {
+                customer_id,
+                changed_at: at(11),
+            }),
+        ),
+        (
+            envelope(12, itself()),
             CustomerEvent::Erased(CustomerErased {
                 customer_id,
-                erased_at: at(10),
+                erased_at: at(12),
             }),
         ),
     ]

@@ -29,6 +29,8 @@ pub fn change(event: &CustomerEvent, key: Option<&DataKey>) -> Result<CustomerCh
             phone: open_optional(sealed_as::PHONE, &e.phone)?,
             birth_date: open_optional(sealed_as::BIRTH_DATE, &e.birth_date)?,
         },
+        CustomerEvent::EmailChanged(e) => CustomerChange::Email(open(sealed_as::EMAIL, &e.email)?),
+        CustomerEvent::PasswordChanged(_) => CustomerChange::Untouched,
         CustomerEvent::AddressAdded(e) => address_put(
             open(&sealed_as::address(e.address_id), &e.address)?,
             e.address_id,

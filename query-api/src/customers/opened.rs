@@ -77,6 +77,9 @@ impl Account {
                     self.profile.insert(field.into(), e[field].clone());
                 }
             }
+            "customer.email_changed.v1" => {
+                self.profile.insert("email".into(), e["email"].clone());
+            }
             "customer.profile_changed.v1" => {
                 for field in ["name", "phone", "birth_date"] {
                     self.profile.insert(field.into(), e[field].clone());

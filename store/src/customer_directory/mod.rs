@@ -34,6 +34,10 @@ pub enum CustomerChange {
         phone: Option<String>,
         birth_date: Option<String>,
     },
+    /// The customer's new login.
+    Email(String),
+    /// An event that changes no row (a password change): only the projected version moves.
+    Untouched,
     /// An address added or changed; a default it takes is no other address's any more.
     AddressPut {
         address_id: Uuid,

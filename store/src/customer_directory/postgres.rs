@@ -78,6 +78,12 @@ impl Change<'_> {
             .bind(name)
             .bind(phone)
             .bind(birth_date),
+            CustomerChange::Email(email) => sqlx::query(
+                "UPDATE customer_profiles SET email = $3 WHERE generation = $1 AND customer_id = $2",
+            )
+            .bind(generation)
+            .bind(customer_id)
+            .bind(email),
             CustomerChange::AddressPut {
                 address_id,
                 address,
@@ -146,7 +152,7 @@ impl Change<'_> {
             .bind(generation)
             .bind(customer_id)
             .bind(segment),
-            CustomerChange::Erased => return Ok(()),
+            CustomerChange::Untouched | CustomerChange::Erased => return Ok(()),
         };
         query.execute(conn).await.map(drop).map_err(unavailable)
     }

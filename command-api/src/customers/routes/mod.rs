@@ -3,6 +3,7 @@
 
 mod addresses;
 mod erase;
+mod login;
 mod preferences;
 mod profile;
 mod segments;
@@ -21,6 +22,7 @@ use utoipa::OpenApi;
 use uuid::Uuid;
 
 use super::{CustomerError, CustomerRunner};
+use crate::auth::credentials::Credentials;
 use crate::auth::password_policy::PasswordPolicyArgs;
 use crate::auth::passwords::Passwords;
 use crate::auth::throttle::Throttle;
@@ -35,8 +37,11 @@ pub struct CustomersState {
     /// Whether the caller's own session is still active, and what it may do now.
     pub sessions: SessionRunner,
     pub passwords: Passwords,
+    /// The current password a customer gives to change its login or password.
+    pub credentials: Arc<dyn Credentials>,
     pub policy: PasswordPolicyArgs,
-    /// Sign-ups per client address (each costs a password hash).
+    /// Sign-ups per client address (each costs a password hash), and the login buckets a
+    /// customer's tries of its current password draw from.
     pub throttle: Arc<dyn Throttle>,
     pub verifier: Arc<TokenVerifier>,
 }
@@ -58,6 +63,8 @@ impl std::fmt::Debug for CustomersState {
     paths(
         sign_up::sign_up,
         profile::edit,
+        login::email,
+        login::password,
         addresses::add,
         addresses::change,
         addresses::remove,
@@ -71,6 +78,8 @@ impl std::fmt::Debug for CustomersState {
         sign_up::SignedUp,
         profile::EditProfile,
         profile::Changed,
+        login::ChangeEmail,
+        login::ChangePassword,
         addresses::AddressRequest,
         addresses::AddressAdded,
         preferences::PreferencesRequest,
@@ -87,6 +96,8 @@ pub fn routes(state: CustomersState) -> Router {
             "/v1/customers/{id}",
             delete(erase::erase).patch(profile::edit),
         )
+        .route("/v1/customers/{id}/email", post(login::email))
+        .route("/v1/customers/{id}/password", post(login::password))
         .route("/v1/customers/{id}/addresses", post(addresses::add))
         .route(
             "/v1/customers/{id}/addresses/{address_id}",

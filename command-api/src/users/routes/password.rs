@@ -15,8 +15,7 @@ use uuid::Uuid;
 
 use super::UsersState;
 use super::edit::Changed;
-use crate::auth::passwords::Verified;
-use crate::auth::throttle::{Limit, account_subject};
+use crate::auth::reauth::Reauth;
 use crate::http::{ApiError, Bearer, RequestContext};
 use crate::sessions::routes::require_session;
 use crate::users::{Beside, User, UserChange, UserCommand, execute};
@@ -63,8 +62,13 @@ pub async fn change_password(
         return Err(ApiError::NotFound("user"));
     }
     if own {
+        let reauth = Reauth {
+            throttle: state.throttle.as_ref(),
+            credentials: state.credentials.as_ref(),
+            passwords: &state.passwords,
+        };
         let given = request.current_password.as_ref();
-        check_current(&state, user_id, &user.email, given).await?;
+        reauth.confirm(user_id, &user.email, given).await?;
     }
     state
         .policy
@@ -97,33 +101,4 @@ pub async fn change_password(
     Ok(JsonResponse(Changed {
         version: outcome.version,
     }))
-}
-
-/// Fails unless `given` is the user's current password. Each try takes from the account's
-/// login bucket: a stolen token must not become a way around the limit on password guessing.
-async fn check_current(
-    state: &UsersState,
-    user_id: Uuid,
-    login: &str,
-    given: Option<&SecretString>,
-) -> Result<(), ApiError> {
-    let wrong = |detail: &str| ApiError::InvalidField {
-        field: "current_password",
-        detail: detail.into(),
-    };
-    let given = given.ok_or_else(|| wrong("required to change your own password"))?;
-    state
-        .throttle
-        .take(Limit::LoginPerAccount, &account_subject(login))
-        .await?;
-    let stored = state.credentials.find_by_id(user_id).await?;
-    let verified = state
-        .passwords
-        .verify(given, stored.as_ref().map(|c| c.password_hash.as_str()))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    match verified {
-        Verified::Valid | Verified::ValidRehashed(_) => Ok(()),
-        Verified::Invalid => Err(wrong("is not the current password")),
-    }
 }

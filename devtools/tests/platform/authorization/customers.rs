@@ -20,6 +20,18 @@ pub fn routes(target: &str, address: &str) -> Vec<Route> {
         ),
         (
             Method::POST,
+            "/v1/customers/{id}/email",
+            format!("{me}/email"),
+            Some(json!({ "email": "target.moved@example.test" })),
+        ),
+        (
+            Method::POST,
+            "/v1/customers/{id}/password",
+            format!("{me}/password"),
+            Some(json!({ "new_password": "a new matrix passphrase" })),
+        ),
+        (
+            Method::POST,
             "/v1/customers/{id}/addresses",
             format!("{me}/addresses"),
             Some(place.clone()),

@@ -1,7 +1,7 @@
 use chrono::Utc;
 use events::customers::{
-    Channel, CustomerAddressAdded, CustomerConsentChanged, CustomerEvent, CustomerSignedUp, Sealed,
-    sealed_as,
+    Channel, CustomerAddressAdded, CustomerConsentChanged, CustomerEmailChanged, CustomerEvent,
+    CustomerPasswordChanged, CustomerSignedUp, Sealed, sealed_as,
 };
 use serde_json::json;
 use store::customer_directory::CustomerChange;
@@ -55,6 +55,26 @@ fn sealed_fields_are_opened_with_the_customer_s_key() {
             default_billing: false,
         })
     );
+}
+
+#[test]
+fn an_email_change_opens_and_a_password_change_touches_no_row() {
+    let customer_id = Uuid::now_v7();
+    let key = DataKey::generate(customer_id).expect("key");
+    let email = CustomerEvent::EmailChanged(CustomerEmailChanged {
+        customer_id,
+        email: sealed(&key, sealed_as::EMAIL, "ada@shop.test"),
+        changed_at: Utc::now(),
+    });
+    assert_eq!(
+        change(&email, Some(&key)),
+        Ok(CustomerChange::Email("ada@shop.test".into()))
+    );
+    let password = CustomerEvent::PasswordChanged(CustomerPasswordChanged {
+        customer_id,
+        changed_at: Utc::now(),
+    });
+    assert_eq!(change(&password, Some(&key)), Ok(CustomerChange::Untouched));
 }
 
 #[test]
