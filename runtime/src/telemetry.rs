@@ -3,7 +3,8 @@
 //! exported by OTLP/HTTP only when an endpoint is configured.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::path::Path;
+use std::sync::{Mutex, OnceLock};
 
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::TracerProvider as _;
@@ -12,9 +13,10 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, Layer};
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct TelemetryArgs {
@@ -23,13 +25,12 @@ pub struct TelemetryArgs {
     pub otlp_endpoint: Option<String>,
 
     /// Log filter in RUST_LOG syntax.
-    #[arg(
-        long = "log-filter",
-        env = "RUST_LOG",
-        default_value = "info,sqlx=warn"
-    )]
+    #[arg(long = "log-filter", env = "RUST_LOG", default_value = DEFAULT_LOG_FILTER)]
     pub log_filter: String,
 }
+
+/// What the services log unless told otherwise.
+pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn";
 
 /// Keeps the tracer provider alive; dropping it flushes pending spans.
 #[derive(Debug)]
@@ -57,22 +58,34 @@ pub fn init_with_writer<W>(
     writer: W,
 ) -> anyhow::Result<Telemetry>
 where
-    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
     let provider = provider(service, args.otlp_endpoint.as_deref())?;
     let filter = EnvFilter::try_new(&args.log_filter)?;
-    install(service, &provider, filter, writer)?;
+    install(service, &provider, vec![json_logs(writer, filter)])?;
     Ok(Telemetry { provider })
 }
 
-/// For tests: the same stack, installed at most once per process, logging only warnings.
-pub fn init_for_tests() {
+/// For tests: the same stack, installed at most once per process. Warnings go to stdout (or
+/// what `TEST_LOG` selects); everything the services log in production (the default
+/// `--log-filter`) goes as the same JSON to `log_file`, appended, so a test can read what the
+/// services logged.
+pub fn init_for_tests(log_file: &Path) {
     static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
     PROVIDER.get_or_init(|| {
         let provider = SdkTracerProvider::builder().build();
         let filter = EnvFilter::try_from_env("TEST_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log_file)
+            .unwrap_or_else(|e| panic!("the test log {}: {e}", log_file.display()));
+        let logs = vec![
+            json_logs(std::io::stdout, filter),
+            json_logs(Mutex::new(file), EnvFilter::new(DEFAULT_LOG_FILTER)),
+        ];
         // Another test framework may have installed a subscriber already; keep theirs.
-        let _ = install("test", &provider, filter, std::io::stdout);
+        let _ = install("test", &provider, logs);
         provider
     });
 }
@@ -92,27 +105,33 @@ fn provider(service: &'static str, endpoint: Option<&str>) -> anyhow::Result<Sdk
     })
 }
 
-fn install<W>(
-    service: &'static str,
-    provider: &SdkTracerProvider,
-    filter: EnvFilter,
-    writer: W,
-) -> anyhow::Result<()>
+type LogLayer = Box<dyn Layer<Registry> + Send + Sync>;
+
+/// One JSON object per line, the event's fields flattened, with its current span.
+fn json_logs<W>(writer: W, filter: EnvFilter) -> LogLayer
 where
-    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer(service));
-    let logs = tracing_subscriber::fmt::layer()
+    tracing_subscriber::fmt::layer()
         .with_writer(writer)
         .json()
         .flatten_event(true)
         .with_current_span(true)
         .with_span_list(false)
-        .with_filter(filter);
+        .with_filter(filter)
+        .boxed()
+}
+
+fn install(
+    service: &'static str,
+    provider: &SdkTracerProvider,
+    logs: Vec<LogLayer>,
+) -> anyhow::Result<()> {
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer(service));
     tracing_subscriber::registry()
-        .with(otel)
         .with(logs)
+        .with(otel)
         .try_init()?;
     Ok(())
 }

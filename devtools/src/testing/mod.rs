@@ -2,6 +2,9 @@
 //! Apache Kafka (one broker shared by the process's tests, topics under a prefix per test), the
 //! dev schema registry in-process, and a Kafka reader. Only real services: nothing imitates one.
 
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
 mod broker;
 mod clock;
 mod kafka;
@@ -19,6 +22,23 @@ pub use postgres_server::TestPostgres;
 pub use redis::TestRedis;
 pub use registry::TestRegistry;
 pub use stack::TestStack;
+
+/// The file the services of this test process log to, as in production (JSON, the default
+/// filter): `$TEST_SERVICE_LOGS/<pid>.log`, or the same under the system's temporary directory.
+/// The first call installs the process's logging.
+pub fn service_log() -> &'static Path {
+    static LOG: OnceLock<PathBuf> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let dir = std::env::var_os("TEST_SERVICE_LOGS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| std::env::temp_dir().join("identity-platform-service-logs"));
+        std::fs::create_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("the service log directory {}: {e}", dir.display()));
+        let log = dir.join(format!("{}.log", std::process::id()));
+        runtime::telemetry::init_for_tests(&log);
+        log
+    })
+}
 
 /// A unique lowercase suffix for database names, topic prefixes and Redis key prefixes.
 pub fn unique_suffix() -> String {

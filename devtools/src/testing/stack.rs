@@ -52,7 +52,7 @@ impl TestStack {
     }
 
     async fn with(db: TestDatabase, brokers: String, own_broker: Option<TestBroker>) -> Self {
-        runtime::telemetry::init_for_tests();
+        super::service_log();
         let registry = TestRegistry::start().await;
         let suffix = unique_suffix();
         let kafka = KafkaArgs {

@@ -1,9 +1,11 @@
 //! Proof by byte scan (GDPR erasure as crypto-shredding): a customer whose every personal
 //! field holds a marker signs up, logs in from a marker user agent, keeps an address, changes
-//! its profile; the export holds every marker, the customer directory's rows hold the account's,
-//! while the rest of the database (`pg_dump`), every record of the customer and session topics
-//! read raw from offset 0, and every Redis key and value hold none. After erasure the export
-//! answers 404 and the scan of everything, the customer directory included, finds none.
+//! its profile and its email, and sends values the platform refuses (a wrong password, a bad
+//! phone); the export holds every marker it accepted, the customer directory's rows hold the
+//! account's, while the rest of the database (`pg_dump`), every record of the customer and
+//! session topics read raw from offset 0, every Redis key and value, and what the services
+//! logged (production JSON at the default filter) hold none. After erasure the export answers
+//! 404 and the scan of everything, the customer directory included, finds none.
 
 use devtools::testing::read_topic;
 use events::topics::Category;
@@ -13,7 +15,8 @@ use serde_json::{Value, json};
 use crate::customers::{PASSWORD, send_from};
 use crate::support::{Platform, TIMEOUT, access};
 
-const MARKERS: [&str; 8] = [
+/// The values the customer's account holds at some point, each unique.
+const MARKERS: [&str; 9] = [
     "mrkemail7q",
     "Mrkname7q",
     "+41791357924",
@@ -22,7 +25,13 @@ const MARKERS: [&str; 8] = [
     "Mrkcity7q",
     "Mrkrecipient7q",
     "MrkAgent7q",
+    "mrknewmail7q",
 ];
+const OLD_EMAIL: &str = MARKERS[0];
+const AGENT: &str = MARKERS[7];
+const NEW_EMAIL: &str = MARKERS[8];
+/// Values the customer sends and the platform refuses: a wrong password, a phone that is not one.
+const REFUSED: [&str; 2] = ["MrkWrongPass7q", "Mrkphone7q"];
 
 async fn send(
     platform: &Platform,
@@ -31,13 +40,17 @@ async fn send(
     token: Option<&str>,
     body: Value,
 ) -> Value {
-    send_from(platform, MARKERS[7], method, path, token, body).await
+    send_from(platform, AGENT, method, path, token, body).await
 }
 
-/// The markers found in `bytes`.
+/// The markers (accepted or refused) found in `bytes`.
 fn found(bytes: &[u8]) -> Vec<&'static str> {
     let text = String::from_utf8_lossy(bytes);
-    MARKERS.into_iter().filter(|m| text.contains(m)).collect()
+    MARKERS
+        .into_iter()
+        .chain(REFUSED)
+        .filter(|m| text.contains(m))
+        .collect()
 }
 
 /// `pg_dump --data-only` of the test's database, with `args`.
@@ -95,6 +108,14 @@ async fn scan(platform: &Platform, dump_args: &'static [&'static str]) -> Vec<St
         }
     }
 
+    // Other tests of this process log to the same file: the markers are this test's alone.
+    let logs = std::fs::read(devtools::testing::service_log()).expect("the services' log");
+    hits.extend(
+        found(&logs)
+            .into_iter()
+            .map(|m| format!("service log: {m}")),
+    );
+
     let mut redis = platform.redis().await;
     let pattern = format!("{}*", platform.stack.redis.key_prefix);
     let keys: Vec<String> = redis::cmd("KEYS")
@@ -134,7 +155,7 @@ async fn scan(platform: &Platform, dump_args: &'static [&'static str]) -> Vec<St
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_store_holds_a_customers_personal_data_in_the_clear_before_or_after_erasure() {
     let platform = Platform::start().await;
-    let email = format!("{}@example.test", MARKERS[0]);
+    let email = format!("{OLD_EMAIL}@example.test");
     let sign_up =
         json!({ "email": email, "password": PASSWORD, "name": MARKERS[1], "phone": MARKERS[2] });
     let id = send(&platform, Method::POST, "/v1/customers", None, sign_up).await["customer_id"]
@@ -173,7 +194,7 @@ async fn no_store_holds_a_customers_personal_data_in_the_clear_before_or_after_e
     .await;
     let body = json!({ "refresh_token": session["refresh_token"] });
     send(&platform, Method::POST, "/v1/auth/refresh", None, body).await;
-    let last = send(
+    send(
         &platform,
         Method::PATCH,
         &me,
@@ -181,17 +202,54 @@ async fn no_store_holds_a_customers_personal_data_in_the_clear_before_or_after_e
         json!({ "name": MARKERS[1] }),
     )
     .await;
+    let moved =
+        json!({ "email": format!("{NEW_EMAIL}@example.test"), "current_password": PASSWORD });
+    let last = send(
+        &platform,
+        Method::POST,
+        &format!("{me}/email"),
+        Some(&token),
+        moved,
+    )
+    .await;
+    let wrong = json!({ "login": format!("{NEW_EMAIL}@example.test"), "password": REFUSED[0] });
+    let refused = platform
+        .http
+        .post(format!("{}/v1/auth/login", platform.command));
+    assert_eq!(
+        refused.json(&wrong).send().await.expect("answers").status(),
+        401
+    );
+    let bad_phone = Some(json!({ "phone": REFUSED[1] }));
+    let refused = platform
+        .command_with(Method::PATCH, &me, &token, bad_phone)
+        .await;
+    assert_eq!(refused.status(), 422);
     let projected = format!("{me}?min_version={}", last["version"]);
     crate::customers::projected(&platform, &projected, &token).await;
 
     let export = platform.read(&format!("{me}/export"), &token).await;
     assert_eq!(export.status(), 200);
     let export = export.bytes().await.expect("export");
-    assert_eq!(found(&export), MARKERS, "the export holds every marker");
+    assert_eq!(
+        found(&export),
+        MARKERS,
+        "the export holds every accepted marker"
+    );
+    let account: Vec<&str> = MARKERS
+        .into_iter()
+        .filter(|m| ![OLD_EMAIL, AGENT].contains(m))
+        .collect();
     assert_eq!(
         found(&pg_dump(&platform, READ_MODELS).await),
-        MARKERS[..7],
-        "the customer directory's rows hold the account in the clear"
+        account,
+        "the customer directory's rows hold the account, as it is now, in the clear"
+    );
+    let logs = std::fs::read_to_string(devtools::testing::service_log()).expect("log");
+    let route = r#""http.route":"/v1/customers/{id}/email""#;
+    assert!(
+        logs.contains(route),
+        "the services logged the test's requests"
     );
     assert_eq!(
         scan(&platform, ALL_BUT_READ_MODELS).await,
