@@ -1,7 +1,14 @@
 //! One span per applied event, linked to the trace of the command that appended it, with the
-//! messaging attributes of the record. Its own test binary: it installs the process's tracing
-//! subscriber, with the SDK's in-memory exporter to read the spans back.
+//! messaging attributes of the record: on the session cache and on the customer directory. Its
+//! own test binary: it installs the process's tracing subscriber, with the SDK's in-memory
+//! exporter to read the spans back.
 
+#[path = "drills/shop.rs"]
+#[allow(
+    dead_code,
+    reason = "the customer drills' writer; this test signs up only"
+)]
+mod shop;
 #[path = "drills/support.rs"]
 #[allow(
     dead_code,
@@ -9,51 +16,54 @@
 )]
 mod support;
 
+use std::sync::{Arc, OnceLock};
+
 use devtools::testing::eventually;
 use events::EventMetadata;
+use events::topics::Category;
 use opentelemetry::trace::{TraceId, TracerProvider as _};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use uuid::Uuid;
 
+use shop::Shop;
 use support::{Drill, Running, TIMEOUT};
 
-const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_event_gets_a_span_linked_to_the_command_that_appended_it() {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    opentelemetry::global::set_text_map_propagator(
-        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
-    );
-    tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("drill")))
-        .try_init()
-        .expect("this binary's only subscriber");
-
-    let drill = Drill::start().await;
-    let redis = drill.stack.redis.clone();
-    let cache = drill.cache(&redis);
-    let projectors = Running::start(drill.run_args(&redis)).await;
-    let principal = Uuid::now_v7();
-    let metadata = EventMetadata {
-        traceparent: Some(format!("00-{TRACE_ID}-00f067aa0ba902b7-01")),
-        ..EventMetadata::new(None)
-    };
-    let session = drill.start_session_with(principal, metadata).await;
-    eventually(TIMEOUT, "the event to be applied", || async {
-        cache.get(session).await.ok().flatten()
-    })
-    .await;
-
-    let topic = drill.sessions_topic();
-    let expected = TraceId::from_hex(TRACE_ID).expect("trace id");
-    let span = eventually(TIMEOUT, "the event's span", || async {
+/// The spans the process finished, installed once for the binary's tests.
+fn exporter() -> &'static InMemorySpanExporter {
+    static EXPORTER: OnceLock<InMemorySpanExporter> = OnceLock::new();
+    EXPORTER.get_or_init(|| {
+        let exporter = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(exporter.clone())
+            .build();
+        opentelemetry::global::set_text_map_propagator(
+            opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+        );
+        tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("drill")))
+            .try_init()
+            .expect("this binary's only subscriber");
         exporter
+    })
+}
+
+/// A command's metadata carrying trace `trace_id`.
+fn traced(trace_id: &str) -> EventMetadata {
+    EventMetadata {
+        traceparent: Some(format!("00-{trace_id}-00f067aa0ba902b7-01")),
+        ..EventMetadata::new(None)
+    }
+}
+
+/// The span of the event whose command had trace `trace_id`: a consumer span of `topic`, in
+/// a new trace linked to the command's, with the record's messaging attributes and the
+/// consumer group `group`. Its `outcome` attribute.
+async fn linked_span(trace_id: &str, topic: &str, group: &str) -> Option<String> {
+    let expected = TraceId::from_hex(trace_id).expect("trace id");
+    let span: SpanData = eventually(TIMEOUT, "the event's span", || async {
+        exporter()
             .get_finished_spans()
             .expect("spans")
             .into_iter()
@@ -81,24 +91,60 @@ async fn each_event_gets_a_span_linked_to_the_command_that_appended_it() {
     assert_eq!(attribute("messaging.system").as_deref(), Some("kafka"));
     assert_eq!(
         attribute("messaging.destination.name").as_deref(),
-        Some(topic.as_str())
+        Some(topic)
     );
     assert_eq!(
-        attribute("messaging.consumer.group.name"),
-        Some(format!("{}session-cache", drill.stack.kafka.topic_prefix))
+        attribute("messaging.consumer.group.name").as_deref(),
+        Some(group)
     );
     assert!(attribute("messaging.destination.partition.id").is_some());
     assert!(attribute("messaging.kafka.offset").is_some());
+    attribute("outcome")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_session_event_gets_a_span_linked_to_the_command_that_appended_it() {
+    const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    exporter();
+    let drill = Drill::start().await;
+    let redis = drill.stack.redis.clone();
+    let cache = drill.cache(&redis);
+    let projectors = Running::start(drill.run_args(&redis)).await;
+    let session = drill
+        .start_session_with(Uuid::now_v7(), traced(TRACE_ID))
+        .await;
+    eventually(TIMEOUT, "the event to be applied", || async {
+        cache.get(session).await.ok().flatten()
+    })
+    .await;
+
+    let group = format!("{}session-cache", drill.stack.kafka.topic_prefix);
+    let outcome = linked_span(TRACE_ID, &drill.sessions_topic(), &group).await;
     // Rebuilt from the event store, or already there if the projector's start-up fill of the
     // empty cache read it first.
     assert!(
-        matches!(
-            attribute("outcome").as_deref(),
-            Some("rebuilt" | "already_applied")
-        ),
-        "{:?}",
-        attribute("outcome")
+        matches!(outcome.as_deref(), Some("rebuilt" | "already_applied")),
+        "{outcome:?}"
     );
+    projectors.stop().await;
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_customer_event_gets_a_span_linked_to_the_command_that_appended_it() {
+    const TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
+    exporter();
+    let drill = Arc::new(Drill::start().await);
+    let projectors = Running::start(drill.run_args(&drill.stack.redis)).await;
+    let shop = Shop::new(drill.clone());
+    shop.sign_up(traced(TRACE_ID)).await;
+    eventually(TIMEOUT, "the customer to be projected", || async {
+        shop.directory_matches().await.then_some(())
+    })
+    .await;
+
+    let topic = drill.stack.kafka.topics().events(Category::Customers);
+    let group = format!("{}customer-directory", drill.stack.kafka.topic_prefix);
+    let outcome = linked_span(TRACE_ID, &topic, &group).await;
+    assert_eq!(outcome.as_deref(), Some("applied"));
     projectors.stop().await;
 }

@@ -13,12 +13,13 @@ use crate::support::{Drill, TIMEOUT, metrics_page, projectors_command, write_unt
 
 /// How a drill stops the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stop {
+pub enum Stop {
     Term,
     Kill,
 }
 
-fn spawn(drill: &Drill, port: u16) -> Child {
+/// The projectors binary running on `port` with four lanes.
+pub fn spawn(drill: &Drill, port: u16) -> Child {
     projectors_command(drill, &drill.stack.redis)
         .arg("run")
         .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
@@ -31,7 +32,7 @@ fn spawn(drill: &Drill, port: u16) -> Child {
 }
 
 /// Events handled so far by the process listening on `port`.
-async fn handled(port: u16) -> Option<f64> {
+pub async fn handled(port: u16) -> Option<f64> {
     let page = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
         .await
         .ok()?
@@ -41,7 +42,31 @@ async fn handled(port: u16) -> Option<f64> {
     Some(metrics::sum(&page, "identity_projector_events_total", &[]))
 }
 
-/// Appends session events for `principals` until `stop`: starts, refreshes and revocations.
+/// Stops the process `how`; panics unless SIGTERM ends it cleanly within 30 s.
+pub async fn stop(mut process: Child, how: Stop) {
+    match how {
+        Stop::Term => {
+            let pid = process.id().expect("running").to_string();
+            let status = tokio::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .await
+                .expect("kill runs");
+            assert!(status.success());
+        }
+        Stop::Kill => process.start_kill().expect("SIGKILL sent"),
+    }
+    let status = tokio::time::timeout(Duration::from_secs(30), process.wait())
+        .await
+        .expect("the projector exits")
+        .expect("exit status");
+    match how {
+        Stop::Term => assert!(status.success(), "SIGTERM is a clean exit: {status:?}"),
+        Stop::Kill => assert!(!status.success()),
+    }
+}
+
+/// Appends session events while the process is stopped `how` and started again.
 async fn interrupted_and_restarted(how: Stop) {
     let drill = Arc::new(Drill::start().await);
     let cache = drill.cache(&drill.stack.redis);
@@ -55,31 +80,12 @@ async fn interrupted_and_restarted(how: Stop) {
     ));
 
     let port = free_port();
-    let mut first = spawn(&drill, port);
+    let first = spawn(&drill, port);
     eventually(TIMEOUT, "the projector to be busy", || async {
         handled(port).await.filter(|n| *n >= 100.0)
     })
     .await;
-    match how {
-        Stop::Term => {
-            let pid = first.id().expect("running").to_string();
-            let status = tokio::process::Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .await
-                .expect("kill runs");
-            assert!(status.success());
-        }
-        Stop::Kill => first.start_kill().expect("SIGKILL sent"),
-    }
-    let status = tokio::time::timeout(Duration::from_secs(30), first.wait())
-        .await
-        .expect("the projector exits")
-        .expect("exit status");
-    match how {
-        Stop::Term => assert!(status.success(), "SIGTERM is a clean exit: {status:?}"),
-        Stop::Kill => assert!(!status.success()),
-    }
+    stop(first, how).await;
 
     let port = free_port();
     let _second = spawn(&drill, port);
