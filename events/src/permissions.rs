@@ -23,10 +23,13 @@ pub enum Permission {
     CustomersSegment,
     CustomersExport,
     CustomersErase,
+    /// Asking query-api whether someone else's access token is active (RFC 7662 §2.1: the
+    /// introspection endpoint authenticates its callers); service accounts hold it.
+    TokensIntrospect,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         Self::UsersRead,
         Self::UsersWrite,
         Self::RolesRead,
@@ -40,6 +43,7 @@ impl Permission {
         Self::CustomersSegment,
         Self::CustomersExport,
         Self::CustomersErase,
+        Self::TokensIntrospect,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +61,7 @@ impl Permission {
             Self::CustomersSegment => "customers:segment",
             Self::CustomersExport => "customers:export",
             Self::CustomersErase => "customers:erase",
+            Self::TokensIntrospect => "tokens:introspect",
         }
     }
 }

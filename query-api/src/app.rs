@@ -25,6 +25,7 @@ use crate::cli::ServeArgs;
 use crate::customers::{PgCustomerDirectory, PgStreamPages};
 use crate::directory::{self, PgDirectory};
 use crate::event_log::PgEventLog;
+use crate::metadata::{self, Metadata};
 use crate::revocations::PgRevocationLog;
 use crate::state::AppState;
 use crate::{audit, audit_events, customers, introspection, jwks, sessions};
@@ -40,6 +41,7 @@ const DEFAULT_PORT: u16 = 8082;
     paths(
         introspection::introspect,
         jwks::jwks,
+        metadata::metadata,
         sessions::list,
         audit::revocations,
         audit_events::events,
@@ -70,7 +72,8 @@ const DEFAULT_PORT: u16 = 8082;
         customers::account::Preferences,
         customers::segment::SegmentPage,
         jwks::JwkSet,
-        jwks::Jwk
+        jwks::Jwk,
+        Metadata
     ))
 )]
 struct ApiDoc;
@@ -120,10 +123,15 @@ impl Application {
             customers: Arc::new(PgCustomerDirectory::new(pool.clone())),
             pages: Arc::new(PgStreamPages::new(pool.clone())),
             clock,
+            metadata: Arc::new(Metadata::new(&args.tokens.issuer, &args.urls)),
         };
         let routes = Router::new()
             .route("/v1/tokens/introspect", post(introspection::introspect))
             .route("/.well-known/jwks.json", get(jwks::jwks))
+            .route(
+                "/.well-known/oauth-authorization-server",
+                get(metadata::metadata),
+            )
             .route(
                 "/v1/principals/{principal_id}/sessions",
                 get(sessions::list),

@@ -38,6 +38,36 @@ pub struct ServeArgs {
     /// Opens customers' sealed session details for the customer's own reads.
     #[command(flatten)]
     pub master: MasterKeyArgs,
+    #[command(flatten)]
+    pub urls: PublicUrls,
+}
+
+/// Where clients reach the platform's servers, as the RFC 8414 metadata names its endpoints.
+#[derive(Debug, Clone, Args)]
+pub struct PublicUrls {
+    /// This query-api's public base URL.
+    #[arg(
+        long = "public-url",
+        env = "PUBLIC_URL",
+        default_value = "http://127.0.0.1:8082"
+    )]
+    pub public_url: String,
+    /// command-api's public base URL (logins, refreshes, revocation).
+    #[arg(
+        long = "command-api-url",
+        env = "COMMAND_API_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub command_api_url: String,
+}
+
+impl Default for PublicUrls {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8082".into(),
+            command_api_url: "http://127.0.0.1:8080".into(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! `POST /v1/tokens/introspect` (RFC 7662): is this access token usable now? Yes only if its
 //! signature, key, issuer and expiry check out and its session is active. The session comes
 //! from the Redis cache; on a miss (or when asked for a newer version than the cache has) it
-//! is rebuilt from the event store, which re-warms the cache.
+//! is rebuilt from the event store, which re-warms the cache. Only callers holding
+//! `tokens:introspect` may ask (RFC 7662 §2.1), so the endpoint is no oracle for token scans.
 
 // utoipa expands `params(T)` into a fully qualified path to `T`.
 #![allow(unused_qualifications)]
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::auth::Caller;
 use crate::error::QueryError;
 use crate::lookup;
 use crate::state::AppState;
@@ -90,17 +92,22 @@ impl Introspection {
     path = "/v1/tokens/introspect",
     params(Consistency),
     request_body(content = IntrospectionRequest, content_type = "application/json"),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "Whether the token is active, with its claims if so", body = Introspection),
+        (status = 401, description = "No valid bearer token of an active session"),
+        (status = 403, description = "The caller lacks tokens:introspect"),
         (status = 422, description = "min_version beyond the stream's version (version_not_reached)"),
         (status = 503, description = "Neither the cache nor the event store could be read"),
     )
 )]
 pub async fn introspect(
     State(state): State<AppState>,
+    caller: Caller,
     Query(consistency): Query<Consistency>,
     request: TokenForm,
 ) -> Result<Json<Introspection>, Problem> {
+    caller.require(Permission::TokensIntrospect)?;
     let claims = match state.verifier.verify(&request.0).await {
         Ok(claims) => claims,
         Err(TokenError::Keys(e)) => return Err(QueryError::from(e).into()),

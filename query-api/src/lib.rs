@@ -13,6 +13,7 @@ mod event_log;
 mod introspection;
 mod jwks;
 mod lookup;
+mod metadata;
 mod paging;
 mod reach;
 mod revocations;

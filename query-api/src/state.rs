@@ -11,6 +11,7 @@ use store::subject_keys::SubjectKeys;
 use crate::customers::{CustomerReads, StreamPages};
 use crate::directory::DirectoryReads;
 use crate::event_log::EventLog;
+use crate::metadata::Metadata;
 use crate::revocations::RevocationLog;
 
 #[derive(Clone)]
@@ -33,6 +34,14 @@ pub struct AppState {
     /// Streams read a page at a time (the customer export).
     pub pages: Arc<dyn StreamPages>,
     pub clock: Arc<dyn Clock>,
+    /// The RFC 8414 metadata, fixed at start.
+    pub metadata: Arc<Metadata>,
+}
+
+impl axum::extract::FromRef<AppState> for Arc<Metadata> {
+    fn from_ref(state: &AppState) -> Self {
+        state.metadata.clone()
+    }
 }
 
 impl std::fmt::Debug for AppState {

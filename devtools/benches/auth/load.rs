@@ -89,9 +89,21 @@ async fn connection(addr: SocketAddr, deadline: Instant, mut next: NextRequest) 
 }
 
 pub fn post_json(addr: SocketAddr, path: &str, body: String) -> Request<Full<Bytes>> {
-    Request::post(path)
+    post_json_as(addr, path, body, None)
+}
+
+/// [`post_json`] with `bearer` as its `Authorization`, if any.
+pub fn post_json_as(
+    addr: SocketAddr,
+    path: &str,
+    body: String,
+    bearer: Option<&str>,
+) -> Request<Full<Bytes>> {
+    let mut request = Request::post(path)
         .header("host", addr.to_string())
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body)))
-        .expect("request")
+        .header("content-type", "application/json");
+    if let Some(token) = bearer {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    request.body(Full::new(Bytes::from(body))).expect("request")
 }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use command_api::auth::passwords::{PasswordArgs, Passwords};
-use load::{NextRequest, Stats, drive, post_json};
+use load::{NextRequest, Stats, drive, post_json, post_json_as};
 use serde_json::{Value, json};
 
 const PHASE: Duration = Duration::from_secs(10);
@@ -130,7 +130,9 @@ async fn main() -> anyhow::Result<()> {
         .filter(|t| !t.is_empty())
         .cloned()
         .collect();
-    let mut introspections = hammer(platform.query, "/v1/tokens/introspect", &tokens).await;
+    let caller = platform.introspector().await?;
+    let introspect = "/v1/tokens/introspect";
+    let mut introspections = hammer(platform.query, introspect, &tokens, &caller).await;
     rows.push(Row(
         "introspections",
         format!("{:.0}/s", introspections.per_second()),
@@ -140,7 +142,7 @@ async fn main() -> anyhow::Result<()> {
         ),
     ));
     let bare = platform.bare_redis_handler().await?;
-    let mut baseline = hammer(bare, "/bare", &tokens).await;
+    let mut baseline = hammer(bare, "/bare", &tokens, &caller).await;
     rows.push(Row(
         "bare handler: one Redis GET",
         format!("{:.0}/s", baseline.per_second()),
@@ -180,19 +182,21 @@ fn latency_note(stats: &mut Stats, what: &str) -> String {
 }
 
 /// 32 connections posting introspection requests round-robin over `tokens`.
-async fn hammer(addr: SocketAddr, path: &'static str, tokens: &[String]) -> Stats {
+/// 32 clients posting `{"token": …}` for each of `tokens` in turn, as `caller`.
+async fn hammer(addr: SocketAddr, path: &'static str, tokens: &[String], caller: &str) -> Stats {
     let tokens: Arc<Vec<String>> = Arc::new(tokens.to_vec());
+    let caller: Arc<str> = caller.into();
     drive(
         addr,
         PHASE,
         (0..32)
             .map(|c| -> NextRequest {
-                let tokens = tokens.clone();
+                let (tokens, caller) = (tokens.clone(), caller.clone());
                 let mut i = c;
                 Box::new(move |_| {
                     i += 1;
                     let body = json!({ "token": tokens[i % tokens.len()] }).to_string();
-                    Some(post_json(addr, path, body))
+                    Some(post_json_as(addr, path, body, Some(&caller)))
                 })
             })
             .collect(),

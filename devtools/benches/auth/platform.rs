@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use access::TokenRules;
 use axum::Router;
@@ -13,6 +14,7 @@ use command_api::auth::keys::MasterKey;
 use command_api::auth::lockout::LockoutArgs;
 use command_api::auth::passwords::{PasswordArgs, Passwords};
 use command_api::auth::throttle::ThrottleArgs;
+use command_api::bootstrap::bootstrap_admin;
 use command_api::relay::RelayArgs;
 use command_api::sessions::SessionArgs;
 use devtools::metrics;
@@ -36,6 +38,8 @@ pub struct Platform {
     passwords: PasswordArgs,
     logins: LoginIndex,
     http: reqwest::Client,
+    /// The token introspection is asked with, and when it was issued.
+    introspector: tokio::sync::Mutex<Option<(Instant, String)>>,
     _shutdown: tokio_util::sync::DropGuard,
     _telemetry: runtime::telemetry::Telemetry,
 }
@@ -129,6 +133,7 @@ impl Platform {
             master: MasterKeyArgs {
                 master_key: master_key.clone().into(),
             },
+            urls: query_api::cli::PublicUrls::default(),
         })
         .await?;
         let platform = Self {
@@ -138,6 +143,7 @@ impl Platform {
             passwords,
             logins: MasterKey::from_base64(&master_key.into())?.login_index()?,
             http: reqwest::Client::new(),
+            introspector: tokio::sync::Mutex::default(),
             _shutdown: shutdown.clone().drop_guard(),
             _telemetry: telemetry,
             stack,
@@ -180,6 +186,41 @@ impl Platform {
             users.push((login, password));
         }
         Ok(users)
+    }
+
+    /// An access token holding `tokens:introspect`, as a service introspects with: the
+    /// bootstrap admin's (bootstrapped at the first call), logged in again every ten minutes,
+    /// before it expires.
+    pub async fn introspector(&self) -> anyhow::Result<String> {
+        const LOGIN: &str = "introspector@bench.test";
+        const PASSWORD: &str = "an introspecting service";
+        let mut held = self.introspector.lock().await;
+        if held.is_none() {
+            let store = PgEventStore::new(self.stack.db.pool.clone());
+            let passwords = Passwords::new(&self.passwords)?;
+            let password = PASSWORD.into();
+            bootstrap_admin(
+                &store,
+                &passwords,
+                &self.logins,
+                LOGIN,
+                &password,
+                events::now(),
+            )
+            .await?;
+        }
+        match held.as_ref() {
+            Some((at, token)) if at.elapsed() < Duration::from_secs(600) => Ok(token.clone()),
+            _ => {
+                let session = self.login(LOGIN, PASSWORD).await?;
+                let token = session["access_token"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                *held = Some((Instant::now(), token.clone()));
+                Ok(token)
+            }
+        }
     }
 
     pub async fn login(&self, login: &str, password: &str) -> anyhow::Result<Value> {
@@ -227,7 +268,7 @@ impl Platform {
                 openapi: json!({}),
                 metrics,
                 body_limit_bytes: 64 * 1024,
-                request_timeout: std::time::Duration::from_secs(30),
+                request_timeout: Duration::from_secs(30),
             },
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -246,7 +287,7 @@ impl Platform {
     pub async fn settle(&self) -> anyhow::Result<()> {
         let mut previous = None;
         loop {
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
             let relay = self.metrics(self.command).await?;
             let projected = self.metrics(self.projectors).await?;
             let applied = metrics::sum(&projected, "identity_projector_events_total", &[]);

@@ -120,6 +120,7 @@ async fn active(
 ) -> anyhow::Result<Option<bool>> {
     let answer: Value = ok(http
         .post(format!("http://{}/v1/tokens/introspect", platform.query))
+        .bearer_auth(platform.introspector().await?)
         .json(&json!({ "token": session["access_token"] }))
         .send()
         .await?)?

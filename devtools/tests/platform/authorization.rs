@@ -18,7 +18,7 @@ use devtools::testing::eventually;
 use crate::support::{Platform, TIMEOUT, access};
 
 const PASSWORD: &str = "a long and unusual passphrase";
-const EVERYTHING: [&str; 12] = [
+const EVERYTHING: [&str; 13] = [
     "users:read",
     "users:write",
     "roles:read",
@@ -31,6 +31,7 @@ const EVERYTHING: [&str; 12] = [
     "customers:segment",
     "customers:export",
     "customers:erase",
+    "tokens:introspect",
 ];
 
 /// One admin route: which server, how it is called, what a caller without the permission gets.
@@ -276,6 +277,15 @@ async fn every_admin_and_customer_route_answers_each_kind_of_caller_exactly() {
         ),
     ]
     .into_iter()
+    .chain([Route {
+        method: Method::POST,
+        body: Some(json!({ "token": "any token at all" })),
+        ..Route::read(
+            "/v1/tokens/introspect",
+            "/v1/tokens/introspect".into(),
+            StatusCode::FORBIDDEN,
+        )
+    }])
     .chain(customers::routes(&target_customer, &shopper))
     .collect::<Vec<_>>();
 

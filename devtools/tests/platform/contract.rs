@@ -21,6 +21,7 @@ async fn malformed_paths_and_query_strings_get_a_problem_on_every_server() {
     let platform = Platform::start().await;
     let session = platform.admin_session().await;
     let token = access(&session);
+    let introspector = platform.introspector().await;
     let before = platform.event_count().await;
     let body = serde_json::json!({ "reason": "ADMIN_ACTION" });
     for path in [
@@ -50,6 +51,7 @@ async fn malformed_paths_and_query_strings_get_a_problem_on_every_server() {
         let response = platform
             .http
             .post(format!("{}/v1/tokens/introspect?{query}", platform.query))
+            .bearer_auth(&introspector)
             .json(&serde_json::json!({ "token": token }))
             .send()
             .await

@@ -148,6 +148,7 @@ async fn no_password_hash_ever_reaches_kafka_or_redis() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_a_problem_and_writes_nothing() {
     let platform = Platform::start().await;
+    let introspector = platform.introspector().await;
     let before = platform.event_count().await;
     let login = format!("{}/v1/auth/login", platform.command);
     let oversized = json!({ "login": "x".repeat(100_000), "password": "p" }).to_string();
@@ -215,6 +216,7 @@ async fn bad_input_gets_a_problem_and_writes_nothing() {
     let introspect = platform
         .http
         .post(format!("{}/v1/tokens/introspect", platform.query))
+        .bearer_auth(&introspector)
         .header("content-type", "application/json")
         .body("{not json")
         .send()

@@ -25,6 +25,7 @@ mod grants_projector;
 mod hygiene;
 mod limits;
 mod lockout;
+mod oauth;
 mod recovery;
 mod restart;
 mod role_admin;

@@ -110,6 +110,7 @@ async fn load(platform: Arc<Platform>, stop: Arc<AtomicBool>, seen: Arc<Mutex<Se
         let response = platform
             .http
             .post(format!("{}/v1/tokens/introspect", platform.query))
+            .bearer_auth(access(&session))
             .json(&serde_json::json!({ "token": access(&session) }))
             .send()
             .await

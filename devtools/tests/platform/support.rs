@@ -37,6 +37,8 @@ pub struct Platform {
     pub http: reqwest::Client,
     shutdown: CancellationToken,
     services: Vec<JoinHandle<anyhow::Result<()>>>,
+    /// The access token introspection is asked with, once there is one.
+    introspector: tokio::sync::Mutex<Option<String>>,
     /// Stopped after the services (fields drop in order).
     redis_server: Option<TestRedis>,
 }
@@ -215,6 +217,7 @@ impl Platform {
                 master: MasterKeyArgs {
                     master_key: master_key.clone().into(),
                 },
+                urls: query_api::cli::PublicUrls::default(),
             },
             clock.clone(),
         )
@@ -234,6 +237,7 @@ impl Platform {
                 tokio::spawn(query.run(shutdown.clone())),
             ],
             shutdown,
+            introspector: tokio::sync::Mutex::default(),
             stack,
             clock,
             redis_server,
@@ -265,16 +269,40 @@ impl Platform {
             .expect("command-api answers")
     }
 
+    /// A token to introspect with, as a service holding `tokens:introspect` has: the admin's,
+    /// logged in at the first call and again after [`Platform::forget_introspector`].
+    pub async fn introspector(&self) -> String {
+        let mut held = self.introspector.lock().await;
+        if held.is_none() {
+            *held = Some(access(&self.admin_session().await).to_owned());
+        }
+        held.clone().expect("held")
+    }
+
+    /// Logs the introspector in anew at the next call (its session ended, or its token expired).
+    pub async fn forget_introspector(&self) {
+        *self.introspector.lock().await = None;
+    }
+
+    /// Introspects `token` as a service would; the answer's body.
     pub async fn introspect(&self, token: &str) -> Value {
-        let response = self
-            .http
-            .post(format!("{}/v1/tokens/introspect", self.query))
-            .json(&json!({ "token": token }))
-            .send()
-            .await
-            .expect("query-api answers");
-        assert_eq!(response.status(), 200, "introspection answers");
-        response.json().await.expect("introspection body")
+        for _ in 0..2 {
+            let response = self
+                .http
+                .post(format!("{}/v1/tokens/introspect", self.query))
+                .bearer_auth(self.introspector().await)
+                .json(&json!({ "token": token }))
+                .send()
+                .await
+                .expect("query-api answers");
+            if response.status() == 401 {
+                self.forget_introspector().await;
+                continue;
+            }
+            assert_eq!(response.status(), 200, "introspection answers");
+            return response.json().await.expect("introspection body");
+        }
+        panic!("introspection refused a fresh admin token")
     }
 
     /// Polls introspection until `token` is (in)active as expected.

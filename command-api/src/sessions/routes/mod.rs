@@ -4,6 +4,7 @@
 pub mod login;
 pub mod logout;
 pub mod refresh;
+pub mod revocation;
 pub mod revoke;
 
 use std::sync::Arc;
@@ -89,6 +90,7 @@ pub async fn require_session(
         login::login,
         refresh::refresh,
         logout::logout,
+        revocation::revoke_token,
         revoke::revoke,
         revoke::revoke_all
     ),
@@ -96,6 +98,7 @@ pub async fn require_session(
         login::LoginRequest,
         login::TokenResponse,
         refresh::RefreshRequest,
+        revocation::RevocationRequest,
         revoke::RevokeRequest,
         revoke::Revoked,
         revoke::RevokedAll
@@ -108,6 +111,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/v1/auth/login", post(login::login))
         .route("/v1/auth/refresh", post(refresh::refresh))
         .route("/v1/auth/logout", post(logout::logout))
+        .route("/v1/tokens/revoke", post(revocation::revoke_token))
         .route("/v1/sessions/{session_id}/revoke", post(revoke::revoke))
         .route(
             "/v1/principals/{principal_id}/sessions/revoke-all",
