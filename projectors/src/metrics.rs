@@ -117,6 +117,23 @@ impl ProjectorMetrics {
         m
     }
 
+    /// Starts `projection`'s series at zero, so a dashboard shows no retries and no dead
+    /// letters as 0, not as no data.
+    pub fn prepare(&self, projection: &'static str) {
+        let labels = ProjectionLabels { projection };
+        drop(self.retries.get_or_create(&labels));
+        drop(self.in_flight.get_or_create(&labels));
+        drop(self.lag_seconds.get_or_create(&labels));
+        drop(self.event_lag_seconds.get_or_create(&labels));
+        drop(self.apply_seconds.get_or_create(&labels));
+        for outcome in ["applied", "dead_lettered"] {
+            drop(self.processed.get_or_create(&OutcomeLabels {
+                projection,
+                outcome,
+            }));
+        }
+    }
+
     pub fn rebalanced(&self, projection: &'static str, change: &'static str, partitions: usize) {
         self.rebalanced_partitions
             .get_or_create(&RebalanceLabels { projection, change })

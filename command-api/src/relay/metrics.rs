@@ -61,6 +61,10 @@ impl RelayMetrics {
             "Failed relay steps, by kind",
             m.errors.clone(),
         );
+        // Every kind `RelayError::kind` names, at zero: dashboards show 0, not no data.
+        for kind in ["store", "corrupt", "encode", "publish"] {
+            drop(m.errors.get_or_create(&ErrorLabels { kind }));
+        }
         registry.register(
             "relay_lag_seconds",
             "Age of the oldest event not yet relayed (0 when caught up)",

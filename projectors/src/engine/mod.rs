@@ -126,6 +126,7 @@ impl<P: Projection> Engine<P> {
             )
             .create_with_context(context)?;
         let name = projection.name();
+        metrics.prepare(name);
         Ok(Self {
             consumer: Arc::new(consumer),
             worker: Arc::new(Worker {

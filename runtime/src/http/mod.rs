@@ -1,9 +1,10 @@
 //! The HTTP stack every server shares: request ids, panic recovery, body limits, problem+json
 //! errors, a span and metrics per request, headers every answer carries (`nosniff`, and
 //! `no-store` unless a route allows caching), and the ops endpoints (`/healthz`, `/readyz`,
-//! `/metrics`, `/openapi.json`).
+//! `/metrics`, `/openapi.json`, `/docs`).
 
 mod client;
+mod docs;
 mod health;
 mod json;
 mod observe;
@@ -126,6 +127,7 @@ pub fn app(routes: Router, ops: Ops) -> Router {
         .with_state(state);
     routes
         .merge(ops_routes)
+        .merge(docs::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(ops.body_limit_bytes))

@@ -24,6 +24,13 @@ pub enum Limit {
 }
 
 impl Limit {
+    pub const ALL: [Limit; 4] = [
+        Self::LoginPerAddress,
+        Self::LoginPerAccount,
+        Self::RefreshPerAddress,
+        Self::SignUpPerAddress,
+    ];
+
     /// Its name in Redis keys and metric labels.
     pub fn key(self) -> &'static str {
         match self {

@@ -56,6 +56,11 @@ impl RedisThrottle {
             "Requests refused by a rate limit (429)",
             throttle.refused.clone(),
         );
+        // Every limit at zero: dashboards show 0, not no data.
+        for limit in Limit::ALL {
+            let labels = LimitLabels { limit: limit.key() };
+            drop(throttle.refused.get_or_create(&labels));
+        }
         registry.register(
             "rate_limit_unavailable",
             "Requests let through because the rate-limit buckets could not be reached",
