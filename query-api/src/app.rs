@@ -21,6 +21,7 @@ use store::subject_keys::{KeyWrapper, PgSubjectKeys};
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
+use crate::cache_metrics::CacheMetrics;
 use crate::cli::ServeArgs;
 use crate::customers::{PgCustomerDirectory, PgStreamPages};
 use crate::directory::{self, PgDirectory};
@@ -107,6 +108,7 @@ impl Application {
             .and_then(|raw| KeyWrapper::derive(raw.expose_secret()).map_err(|_| BadMasterKey))
             .context("deriving the subject keys' wrapper")?;
         cache.use_live(&generations::live_or_first(&pool).await);
+        let mut server = ServerBuilder::default();
         let state = AppState {
             verifier: verifier.clone(),
             keys,
@@ -124,6 +126,7 @@ impl Application {
             pages: Arc::new(PgStreamPages::new(pool.clone())),
             clock,
             metadata: Arc::new(Metadata::new(&args.tokens.issuer, &args.urls)),
+            cache_metrics: CacheMetrics::register(server.registry()),
         };
         let routes = Router::new()
             .route("/v1/tokens/introspect", post(introspection::introspect))
@@ -150,7 +153,7 @@ impl Application {
             )
             .with_state(state);
 
-        let server = ServerBuilder::default()
+        let server = server
             .check(PgReadiness(pool.clone()))
             .check(RedisReadiness(redis))
             .bind(&args.http, DEFAULT_PORT, routes, &ApiDoc::openapi())

@@ -5,6 +5,7 @@ mod app;
 mod audit;
 mod audit_events;
 mod auth;
+mod cache_metrics;
 pub mod cli;
 mod customers;
 mod directory;

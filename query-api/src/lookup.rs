@@ -10,6 +10,7 @@ use access::AccessClaims;
 use store::session_cache::{self, CacheError, CachedSession};
 use uuid::Uuid;
 
+use crate::cache_metrics::Lookup;
 use crate::error::QueryError;
 use crate::state::AppState;
 
@@ -32,6 +33,7 @@ pub async fn session(
     session_id: Uuid,
     min_version: Option<i64>,
 ) -> Result<Option<CachedSession>, QueryError> {
+    let counted = &state.cache_metrics;
     match state.cache.get(session_id).await {
         Ok(Some(session)) => {
             // An entry is at the version of the last event that changed it; later events of
@@ -47,11 +49,16 @@ pub async fn session(
                 _ => true,
             };
             if fresh {
+                counted.count(Lookup::Hit);
                 return Ok(Some(session));
             }
+            counted.count(Lookup::Stale);
         }
-        Ok(None) | Err(CacheError::Distrusted) => {}
-        Err(error) => tracing::warn!(%error, "session cache unreadable; using the event store"),
+        Ok(None) | Err(CacheError::Distrusted) => counted.count(Lookup::Miss),
+        Err(error) => {
+            counted.count(Lookup::Unavailable);
+            tracing::warn!(%error, "session cache unreadable; using the event store");
+        }
     }
     Ok(from_events(state, principal_id, min_version)
         .await?
@@ -64,10 +71,22 @@ pub async fn sessions(
     principal_id: Uuid,
     min_version: Option<i64>,
 ) -> Result<Vec<CachedSession>, QueryError> {
+    let counted = &state.cache_metrics;
     let cached = match state.cache.sessions_of(principal_id).await {
-        Ok(Some((version, sessions))) if min_version.is_none_or(|v| version >= v) => Some(sessions),
-        Ok(_) | Err(CacheError::Distrusted) => None,
+        Ok(Some((version, sessions))) if min_version.is_none_or(|v| version >= v) => {
+            counted.count(Lookup::Hit);
+            Some(sessions)
+        }
+        Ok(Some(_)) => {
+            counted.count(Lookup::Stale);
+            None
+        }
+        Ok(None) | Err(CacheError::Distrusted) => {
+            counted.count(Lookup::Miss);
+            None
+        }
         Err(error) => {
+            counted.count(Lookup::Unavailable);
             tracing::warn!(%error, "session cache unreadable; using the event store");
             None
         }

@@ -8,6 +8,7 @@ use store::session_cache::grants::Grants;
 use store::session_cache::{SessionCache, SessionSource};
 use store::subject_keys::SubjectKeys;
 
+use crate::cache_metrics::CacheMetrics;
 use crate::customers::{CustomerReads, StreamPages};
 use crate::directory::DirectoryReads;
 use crate::event_log::EventLog;
@@ -34,6 +35,8 @@ pub struct AppState {
     /// Streams read a page at a time (the customer export).
     pub pages: Arc<dyn StreamPages>,
     pub clock: Arc<dyn Clock>,
+    /// Where session reads were answered from.
+    pub cache_metrics: CacheMetrics,
     /// The RFC 8414 metadata, fixed at start.
     pub metadata: Arc<Metadata>,
 }

@@ -88,6 +88,34 @@ async fn after_a_redis_flush_a_live_session_is_active_and_a_revoked_one_inactive
     platform.until_active(&live, true).await;
     platform.until_active(&ended, false).await;
 
+    let lookups = |result: &'static str| {
+        let url = format!("{}/metrics", platform.query);
+        async move {
+            let page = reqwest::get(url)
+                .await
+                .expect("metrics")
+                .text()
+                .await
+                .expect("text");
+            let labels = [("result", result)];
+            devtools::metrics::sum(&page, "identity_session_cache_lookups_total", &labels)
+        }
+    };
+    let all = || async {
+        let mut total = 0.0;
+        for result in ["hit", "miss", "stale", "unavailable"] {
+            total += lookups(result).await;
+        }
+        total
+    };
+    let hits = lookups("hit").await;
+    assert_eq!(platform.introspect(&live).await["active"], true);
+    assert!(
+        lookups("hit").await > hits,
+        "a live session is read from the cache"
+    );
+    let before = all().await;
+
     let mut redis = platform.redis().await;
     let () = redis::cmd("FLUSHALL")
         .query_async(&mut redis)
@@ -102,6 +130,8 @@ async fn after_a_redis_flush_a_live_session_is_active_and_a_revoked_one_inactive
         .query_async(&mut redis)
         .await
         .expect("keys");
+    // The projector may have refilled the cache by then: hits or misses, each read is counted.
+    assert!(all().await >= before + 2.0, "both reads counted");
     let cached = sessions.iter().filter(|key| keys.contains(key)).count();
     assert_eq!(cached, 2, "both sessions are cached again: {keys:?}");
 }
