@@ -2,6 +2,7 @@
 //! token alone must not be enough to take the account over.
 
 use secrecy::SecretString;
+use store::subject_keys::LoginIndex;
 use uuid::Uuid;
 
 use super::credentials::Credentials;
@@ -13,6 +14,8 @@ use crate::http::ApiError;
 #[derive(Clone, Copy)]
 pub struct Reauth<'a> {
     pub throttle: &'a dyn Throttle,
+    /// The login's bucket is named by its keyed hash, as a login names it.
+    pub logins: &'a LoginIndex,
     pub credentials: &'a dyn Credentials,
     pub passwords: &'a Passwords,
 }
@@ -25,8 +28,8 @@ impl std::fmt::Debug for Reauth<'_> {
 
 impl Reauth<'_> {
     /// Fails (422 on `current_password`) unless `given` is the principal's current password.
-    /// Each try takes from the account's login bucket, so it is no way around the limit on
-    /// password guessing.
+    /// Each try takes from the account's login bucket (the very bucket `/v1/auth/login` takes
+    /// from), so it is no way around the limit on password guessing.
     pub async fn confirm(
         &self,
         principal_id: Uuid,
@@ -39,7 +42,10 @@ impl Reauth<'_> {
         };
         let given = given.ok_or_else(|| wrong("required to change your own login or password"))?;
         self.throttle
-            .take(Limit::LoginPerAccount, &account_subject(canonical_login))
+            .take(
+                Limit::LoginPerAccount,
+                &account_subject(&self.logins.digest(canonical_login)),
+            )
             .await?;
         let stored = self.credentials.find_by_id(principal_id).await?;
         let verified = self

@@ -314,4 +314,10 @@ async fn guessing_the_current_password_draws_on_the_accounts_login_limit() {
         statuses[..statuses.len() - 1].iter().all(|s| *s == 422),
         "{statuses:?}"
     );
+    let login = platform.login("grace@example.test", PASSWORD).await;
+    assert_eq!(
+        login.status(),
+        429,
+        "the guesses spent the login's own bucket"
+    );
 }

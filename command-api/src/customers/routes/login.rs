@@ -132,6 +132,7 @@ pub async fn password(
 fn reauth(state: &CustomersState) -> Reauth<'_> {
     Reauth {
         throttle: state.throttle.as_ref(),
+        logins: &state.customers.logins,
         credentials: state.credentials.as_ref(),
         passwords: &state.passwords,
     }

@@ -64,6 +64,7 @@ pub async fn change_password(
     if own {
         let reauth = Reauth {
             throttle: state.throttle.as_ref(),
+            logins: &state.users.logins,
             credentials: state.credentials.as_ref(),
             passwords: &state.passwords,
         };
