@@ -11,7 +11,15 @@ use store::event_store::{StoreError, TransactionalWrite, unavailable, violated_c
 use store::subject_keys::LoginIndex;
 
 /// The unique index that makes a login (an email) one principal's only.
-pub const LOGIN_CONSTRAINT: &str = "credentials_login_key";
+const LOGIN_CONSTRAINT: &str = "credentials_login_key";
+
+/// A credential write's failure: a login another principal holds, or the database.
+fn write_failed(e: sqlx::Error) -> StoreError {
+    match violated_constraint(&e) {
+        Some(LOGIN_CONSTRAINT) => StoreError::Taken("login"),
+        _ => unavailable(e),
+    }
+}
 
 /// A principal's login and password hash, stored beside (never inside) the events that create
 /// or change the principal: a [`TransactionalWrite`] of that command. A login another principal
@@ -52,10 +60,7 @@ impl TransactionalWrite for Credential {
         .execute(conn)
         .await
         .map(drop)
-        .map_err(|e| match violated_constraint(&e) {
-            Some(LOGIN_CONSTRAINT) => StoreError::Taken("login"),
-            _ => unavailable(e),
-        })
+        .map_err(write_failed)
     }
 }
 
@@ -107,14 +112,7 @@ impl TransactionalWrite for CredentialUpdate {
             .bind(self.principal_id)
             .bind(disabled),
         };
-        query
-            .execute(conn)
-            .await
-            .map(drop)
-            .map_err(|e| match violated_constraint(&e) {
-                Some(LOGIN_CONSTRAINT) => StoreError::Taken("login"),
-                _ => unavailable(e),
-            })
+        query.execute(conn).await.map(drop).map_err(write_failed)
     }
 }
 

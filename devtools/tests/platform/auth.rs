@@ -69,6 +69,13 @@ async fn logins_are_case_insensitive_and_a_second_logout_is_refused() {
     assert_eq!(platform.logout("not-a-token").await.status(), 401);
 }
 
+/// Session reads query-api answered with `result` (hit, miss, stale, unavailable) so far.
+async fn cache_lookups(platform: &Platform, result: &str) -> f64 {
+    let page = platform.metrics(&platform.query).await;
+    let labels = [("result", result)];
+    devtools::metrics::sum(&page, "identity_session_cache_lookups_total", &labels)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_redis_flush_a_live_session_is_active_and_a_revoked_one_inactive() {
     let platform = Platform::start_with(Options {
@@ -88,19 +95,7 @@ async fn after_a_redis_flush_a_live_session_is_active_and_a_revoked_one_inactive
     platform.until_active(&live, true).await;
     platform.until_active(&ended, false).await;
 
-    let lookups = |result: &'static str| {
-        let url = format!("{}/metrics", platform.query);
-        async move {
-            let page = reqwest::get(url)
-                .await
-                .expect("metrics")
-                .text()
-                .await
-                .expect("text");
-            let labels = [("result", result)];
-            devtools::metrics::sum(&page, "identity_session_cache_lookups_total", &labels)
-        }
-    };
+    let lookups = |result: &'static str| cache_lookups(&platform, result);
     let all = || async {
         let mut total = 0.0;
         for result in ["hit", "miss", "stale", "unavailable"] {

@@ -345,15 +345,7 @@ async fn every_admin_and_customer_route_answers_each_kind_of_caller_exactly() {
         } else {
             &platform.command
         };
-        let metrics = platform
-            .http
-            .get(format!("{base}/metrics"))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
+        let metrics = platform.metrics(base).await;
         let label = format!(r#"method="{}",route="{}""#, route.method, route.template);
         assert!(metrics.contains(&label), "no {label} in the metrics");
     }

@@ -66,15 +66,7 @@ fn families(expr: &str) -> Vec<String> {
 async fn served(platform: &Platform) -> BTreeSet<String> {
     let mut served = BTreeSet::new();
     for server in [&platform.command, &platform.query, &platform.projectors] {
-        let page = platform
-            .http
-            .get(format!("{server}/metrics"))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
+        let page = platform.metrics(server).await;
         served.extend(
             page.lines()
                 .filter_map(|l| l.strip_prefix("# TYPE "))

@@ -12,15 +12,7 @@ async fn metrics_count_the_requests_just_made() {
     let platform = Platform::start().await;
     platform.admin_session().await;
     platform.login(ADMIN_LOGIN, "wrong").await;
-    let metrics = platform
-        .http
-        .get(format!("{}/metrics", platform.command))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = platform.metrics(&platform.command).await;
     for status in ["200", "401"] {
         let line = format!(
             r#"identity_http_requests_total{{method="POST",route="/v1/auth/login",status="{status}"}} 1"#

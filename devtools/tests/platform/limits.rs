@@ -38,18 +38,6 @@ async fn login_from(
     (status, retry_after, body)
 }
 
-async fn metrics(platform: &Platform) -> String {
-    platform
-        .http
-        .get(format!("{}/metrics", platform.command))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_past_its_login_rate_waits_and_others_do_not() {
     let platform = Platform::start_with(Options {
@@ -80,7 +68,8 @@ async fn an_address_past_its_login_rate_waits_and_others_do_not() {
     let (status, ..) = login_from(&platform, "127.0.0.3", ADMIN_LOGIN, ADMIN_PASSWORD).await;
     assert_eq!(status, 200, "another address is not limited");
     assert!(
-        metrics(&platform)
+        platform
+            .metrics(&platform.command)
             .await
             .contains(r#"rate_limited_total{limit="login-address"} 1"#)
     );

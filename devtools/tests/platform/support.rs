@@ -314,6 +314,18 @@ impl Platform {
         .await
     }
 
+    /// The Prometheus page of the server at `base` (`self.command`, `self.query`, …).
+    pub async fn metrics(&self, base: &str) -> String {
+        self.http
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text")
+    }
+
     /// How the platform stores logins.
     pub fn logins(&self) -> store::subject_keys::LoginIndex {
         login_index(&self.master_key)

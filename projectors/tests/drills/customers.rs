@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use devtools::metrics;
-use devtools::testing::{eventually, free_port};
+use devtools::testing::eventually;
 use events::EventMetadata;
 
-use crate::process::{Stop, handled, spawn, stop};
+use crate::process::{Stop, busy_then_restarted};
 use crate::shop::Shop;
 use crate::support::{Drill, TIMEOUT, metrics_page};
 
@@ -36,22 +36,7 @@ async fn interrupted_and_restarted(how: Stop) {
     let stop_writing = Arc::new(AtomicBool::new(false));
     let writer = tokio::spawn(write_until(shop.clone(), stop_writing.clone()));
 
-    let port = free_port();
-    let first = spawn(&drill, port);
-    eventually(TIMEOUT, "the projector to be busy", || async {
-        handled(port).await.filter(|n| *n >= 100.0)
-    })
-    .await;
-    stop(first, how).await;
-
-    let port = free_port();
-    let _second = spawn(&drill, port);
-    eventually(
-        TIMEOUT,
-        "the restarted projector to handle events",
-        || async { handled(port).await.filter(|n| *n > 0.0) },
-    )
-    .await;
+    let (port, _second) = busy_then_restarted(&drill, how).await;
     stop_writing.store(true, Ordering::Release);
     writer.await.expect("writer");
     eventually(

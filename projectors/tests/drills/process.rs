@@ -66,6 +66,28 @@ pub async fn stop(mut process: Child, how: Stop) {
     }
 }
 
+/// A projectors process that, once it has handled 100 events, is stopped `how`, and a second
+/// one started after it, handling events: the second one's port and process.
+pub async fn busy_then_restarted(drill: &Drill, how: Stop) -> (u16, Child) {
+    let port = free_port();
+    let first = spawn(drill, port);
+    eventually(TIMEOUT, "the projector to be busy", || async {
+        handled(port).await.filter(|n| *n >= 100.0)
+    })
+    .await;
+    stop(first, how).await;
+
+    let port = free_port();
+    let second = spawn(drill, port);
+    eventually(
+        TIMEOUT,
+        "the restarted projector to handle events",
+        || async { handled(port).await.filter(|n| *n > 0.0) },
+    )
+    .await;
+    (port, second)
+}
+
 /// Appends session events while the process is stopped `how` and started again.
 async fn interrupted_and_restarted(how: Stop) {
     let drill = Arc::new(Drill::start().await);
@@ -79,22 +101,7 @@ async fn interrupted_and_restarted(how: Stop) {
         Duration::from_millis(2),
     ));
 
-    let port = free_port();
-    let first = spawn(&drill, port);
-    eventually(TIMEOUT, "the projector to be busy", || async {
-        handled(port).await.filter(|n| *n >= 100.0)
-    })
-    .await;
-    stop(first, how).await;
-
-    let port = free_port();
-    let _second = spawn(&drill, port);
-    eventually(
-        TIMEOUT,
-        "the restarted projector to handle events",
-        || async { handled(port).await.filter(|n| *n > 0.0) },
-    )
-    .await;
+    let (port, _second) = busy_then_restarted(&drill, how).await;
     stop_writing.store(true, Ordering::Release);
     writer.await.expect("writer");
     drill.wait_until_cache_matches(&cache).await;
