@@ -16,12 +16,13 @@ use super::{Customer, CustomerCommand, CustomerError, CustomerRunner, key_of, se
 
 type Result<T> = std::result::Result<T, RunError<CustomerError>>;
 
-/// What a customer logs in with, in the clear, at a stream version.
-#[derive(Clone)]
+/// What a customer logs in with, in the clear, at a stream version, and the key it was opened
+/// with (which seals a new email).
 pub struct CurrentLogin {
     pub email: String,
     pub name: String,
     pub version: i64,
+    key: DataKey,
 }
 
 impl std::fmt::Debug for CurrentLogin {
@@ -44,6 +45,7 @@ pub async fn current_login(runner: &CustomerRunner, customer_id: Uuid) -> Result
         email: open(&key, sealed_as::EMAIL, email)?,
         name: open(&key, sealed_as::NAME, name)?,
         version: customer.version,
+        key,
     })
 }
 
@@ -52,16 +54,17 @@ fn open(key: &DataKey, field: &str, sealed: &Sealed) -> Result<String> {
         .map_err(|e| RunError::Store(StoreError::Corrupt(format!("{field}: {e}"))))
 }
 
-/// Makes `email` the customer's login; one another principal holds fails with
-/// `StoreError::Taken`.
+/// Makes `email` the login of the customer whose login is `current`; one another principal
+/// holds fails with `StoreError::Taken`.
 pub async fn change_email(
     runner: &CustomerRunner,
     customer_id: Uuid,
+    current: &CurrentLogin,
     email: &Email,
     metadata: EventMetadata,
 ) -> Result<Outcome<Customer>> {
-    let key = key_of(runner, customer_id).await?;
-    let command = CustomerCommand::ChangeEmail(seal(&key, sealed_as::EMAIL, email.as_str())?);
+    let sealed = seal(&current.key, sealed_as::EMAIL, email.as_str())?;
+    let command = CustomerCommand::ChangeEmail(sealed);
     let login = runner.logins.digest(email.as_str());
     run(runner, customer_id, command, Beside::Login(login), metadata).await
 }

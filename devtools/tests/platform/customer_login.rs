@@ -33,18 +33,6 @@ async fn payloads(platform: &Platform, id: &str, event_type: &str) -> Vec<String
     .expect("events")
 }
 
-/// The reasons the customer's sessions were revoked with, in order.
-async fn revocations(platform: &Platform, id: &str) -> Vec<String> {
-    sqlx::query_scalar(
-        "SELECT payload->>'reason' FROM events WHERE stream_id = $1 \
-         AND event_type = 'session.revoked.v1' ORDER BY version",
-    )
-    .bind(format!("sessions-{id}"))
-    .fetch_all(&platform.stack.db.pool)
-    .await
-    .expect("revocations")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_changes_its_email_with_its_password_and_logs_in_with_the_new_one() {
     let platform = Platform::start().await;
@@ -171,7 +159,7 @@ async fn a_new_password_ends_the_other_sessions_and_an_admin_s_ends_them_all() {
     assert_eq!(platform.introspect(access(&kept)).await["active"], true);
     assert_eq!(platform.login(email, PASSWORD).await.status(), 401);
     let fresh = platform.session_of(email, NEW_PASSWORD).await;
-    assert_eq!(revocations(&platform, &id).await, ["PASSWORD_CHANGED"]);
+    assert_eq!(platform.revocation_reasons(&id).await, ["PASSWORD_CHANGED"]);
 
     let admin = platform.admin_session().await;
     let set = json!({ "new_password": "set by the shop's support" });

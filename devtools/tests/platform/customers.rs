@@ -191,15 +191,7 @@ async fn erasure_ends_the_sessions_frees_the_email_and_answers_the_same_twice() 
         .await;
     assert_eq!(again.status(), 202);
     assert_eq!(again.json::<Value>().await.expect("json"), erased);
-    let revoked: Vec<String> = sqlx::query_scalar(
-        "SELECT payload->>'reason' FROM events WHERE stream_id = $1 \
-         AND event_type = 'session.revoked.v1'",
-    )
-    .bind(format!("sessions-{id}"))
-    .fetch_all(&platform.stack.db.pool)
-    .await
-    .expect("revocations");
-    assert_eq!(revoked, vec!["PRINCIPAL_ERASED".to_owned()]);
+    assert_eq!(platform.revocation_reasons(&id).await, ["PRINCIPAL_ERASED"]);
 
     customer(&platform, email, "Someone New").await;
 }

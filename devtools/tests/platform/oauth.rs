@@ -20,18 +20,6 @@ async fn revoke(platform: &Platform, form: &[(&str, &str)]) -> StatusCode {
         .status()
 }
 
-/// The reasons the admin's sessions were revoked with, in order.
-async fn reasons(platform: &Platform, principal: &str) -> Vec<String> {
-    sqlx::query_scalar(
-        "SELECT payload->>'reason' FROM events WHERE stream_id = $1 \
-         AND event_type = 'session.revoked.v1' ORDER BY version",
-    )
-    .bind(format!("sessions-{principal}"))
-    .fetch_all(&platform.stack.db.pool)
-    .await
-    .expect("revocations")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revocation_ends_the_session_of_a_refresh_or_an_access_token_and_nothing_else() {
     let platform = Platform::start().await;
@@ -86,7 +74,7 @@ async fn revocation_ends_the_session_of_a_refresh_or_an_access_token_and_nothing
     assert_eq!(revoke(&platform, &form).await, 200, "again: still 200");
 
     assert_eq!(
-        reasons(&platform, &principal).await,
+        platform.revocation_reasons(&principal).await,
         ["USER_LOGOUT", "USER_LOGOUT"]
     );
     assert_eq!(platform.introspect(access(&kept)).await["active"], true);

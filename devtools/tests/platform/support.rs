@@ -326,6 +326,18 @@ impl Platform {
             .expect("text")
     }
 
+    /// The reasons the sessions of `principal` were revoked with, in stream order.
+    pub async fn revocation_reasons(&self, principal: &str) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT payload->>'reason' FROM events WHERE stream_id = $1 \
+             AND event_type = 'session.revoked.v1' ORDER BY version",
+        )
+        .bind(format!("sessions-{principal}"))
+        .fetch_all(&self.stack.db.pool)
+        .await
+        .expect("revocations")
+    }
+
     /// How the platform stores logins.
     pub fn logins(&self) -> store::subject_keys::LoginIndex {
         login_index(&self.master_key)

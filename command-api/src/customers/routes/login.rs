@@ -76,7 +76,7 @@ pub async fn email(
         }));
     }
     let metadata = context.metadata_of(&claims);
-    let outcome = change_email(&state.customers, customer_id, &email, metadata).await?;
+    let outcome = change_email(&state.customers, customer_id, &current, &email, metadata).await?;
     Ok(JsonResponse(Changed {
         version: outcome.version,
     }))

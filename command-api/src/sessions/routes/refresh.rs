@@ -38,13 +38,7 @@ pub async fn refresh(
     context: RequestContext,
     Json(request): Json<RefreshRequest>,
 ) -> Result<JsonResponse<TokenResponse>, ApiError> {
-    if let Some(address) = address_subject(context.ip.as_deref()) {
-        state
-            .login
-            .throttle
-            .take(Limit::RefreshPerAddress, &address)
-            .await?;
-    }
+    take_refresh_bucket(&state, &context).await?;
     let presented = RefreshToken::parse(request.refresh_token.expose_secret())
         .map_err(|_| ApiError::InvalidRefreshToken)?;
     let credential = match state
@@ -112,4 +106,20 @@ pub async fn refresh(
         session_ends_at,
     };
     Ok(JsonResponse(tokens(&state, grant, &next, &outcome)?))
+}
+
+/// Takes one request from the client address's refresh bucket (a refresh, or a revocation by
+/// refresh token: each reads the event store).
+pub(super) async fn take_refresh_bucket(
+    state: &AppState,
+    context: &RequestContext,
+) -> Result<(), ApiError> {
+    if let Some(address) = address_subject(context.ip.as_deref()) {
+        state
+            .login
+            .throttle
+            .take(Limit::RefreshPerAddress, &address)
+            .await?;
+    }
+    Ok(())
 }

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::logout::end_session;
-use crate::auth::throttle::{Limit, address_subject};
+use super::refresh::take_refresh_bucket;
 use crate::http::{ApiError, RequestContext};
 use crate::sessions::{Rejected, SessionError, load};
 use access::TokenError;
@@ -91,13 +91,7 @@ async fn current_refresh(
     context: &RequestContext,
     presented: &RefreshToken,
 ) -> Result<Option<(PrincipalType, Uuid, Uuid)>, ApiError> {
-    if let Some(address) = address_subject(context.ip.as_deref()) {
-        state
-            .login
-            .throttle
-            .take(Limit::RefreshPerAddress, &address)
-            .await?;
-    }
+    take_refresh_bucket(state, context).await?;
     let stream = Category::Sessions.stream_id(presented.principal_id);
     let (sessions, _) = load(&state.sessions, &stream).await?;
     let current = sessions
