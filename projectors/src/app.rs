@@ -20,6 +20,7 @@ use store::session_cache::{SessionCache, SessionSource};
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
+use crate::active_sessions::ActiveSessions;
 use crate::cli::{RunArgs, SessionCacheArgs};
 use crate::customers::CustomerRunner;
 use crate::directory::DirectoryRunner;
@@ -44,6 +45,7 @@ pub struct Application {
     supervisor: Supervisor,
     directory: DirectoryRunner,
     customers: CustomerRunner,
+    active_sessions: ActiveSessions,
 }
 
 impl Application {
@@ -52,6 +54,7 @@ impl Application {
         let redis = args.redis.connect().context("configuring Redis")?;
         let mut server = ServerBuilder::default();
         let metrics = ProjectorMetrics::register(server.registry());
+        let active_sessions = ActiveSessions::gauge(server.registry());
         let progress = Progress::default();
         let directory_progress = [Progress::default(), Progress::default()];
         let customer_progress = Progress::default();
@@ -78,6 +81,12 @@ impl Application {
         let keys = crate::customers::subject_keys(&args.master, &pool)?;
         Ok(Self {
             server,
+            active_sessions: ActiveSessions {
+                pool: pool.clone(),
+                cache: SessionCache::new(redis.clone(), args.redis.key_prefix.clone()),
+                every: Duration::from_millis(args.session_cache.active_sessions_every_ms),
+                gauge: active_sessions,
+            },
             customers: CustomerRunner {
                 pool: pool.clone(),
                 store: store.clone(),
@@ -127,11 +136,13 @@ impl Application {
         let projector = tokio::spawn(self.supervisor.run(shutdown.clone()));
         let directory = tokio::spawn(self.directory.run(shutdown.clone()));
         let customers = tokio::spawn(self.customers.run(shutdown.clone()));
+        let active_sessions = tokio::spawn(self.active_sessions.run(shutdown.clone()));
         self.server.serve(shutdown).await?;
         projector.await.context("projector task")??;
         directory.await.context("directory task")??;
         customers.await.context("customer directory task")??;
         keeper.await.context("instance keeper task")?;
+        active_sessions.await.context("active sessions task")?;
         Ok(())
     }
 }

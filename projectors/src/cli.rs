@@ -119,6 +119,13 @@ pub struct SessionCacheArgs {
     /// store. Keep it at least the session lifetime.
     #[arg(long = "rebuild-window-secs", env = "REBUILD_WINDOW_SECS", default_value_t = 10 * 60 * 60)]
     pub rebuild_window_secs: i64,
+    /// How often the active sessions are counted for the `identity_sessions_active` gauge.
+    #[arg(
+        long = "active-sessions-every-ms",
+        env = "ACTIVE_SESSIONS_EVERY_MS",
+        default_value_t = 15_000
+    )]
+    pub active_sessions_every_ms: u64,
 }
 
 impl SessionCacheArgs {

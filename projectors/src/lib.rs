@@ -5,6 +5,7 @@
 //! ([`session_cache`]), the Postgres directory of users and roles ([`directory`]) and the
 //! customer directory ([`customers`]) run on it.
 
+mod active_sessions;
 mod app;
 pub mod cli;
 pub mod customers;

@@ -19,7 +19,7 @@ pub use clock::ManualClock;
 pub use kafka::{Record, assert_per_stream_order, read_topic};
 pub use postgres::TestDatabase;
 pub use postgres_server::TestPostgres;
-pub use redis::TestRedis;
+pub use redis::{TestRedis, contents as redis_contents};
 pub use registry::TestRegistry;
 pub use stack::TestStack;
 

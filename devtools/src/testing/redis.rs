@@ -102,3 +102,37 @@ impl TestRedis {
         .await;
     }
 }
+
+/// Every key under `prefix` with what it holds, whatever its type (a hash's fields and values,
+/// a set's or sorted set's members, a string): what a test that looks for leaked data reads.
+pub async fn contents(
+    conn: &mut redis::aio::ConnectionManager,
+    prefix: &str,
+) -> Vec<(String, redis::Value)> {
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(conn)
+        .await
+        .expect("keys");
+    let mut contents = Vec::with_capacity(keys.len());
+    for key in keys {
+        let kind: String = redis::cmd("TYPE")
+            .arg(&key)
+            .query_async(conn)
+            .await
+            .expect("type");
+        let mut read = redis::cmd(match kind.as_str() {
+            "hash" => "HGETALL",
+            "set" => "SMEMBERS",
+            "zset" => "ZRANGE",
+            _ => "GET",
+        });
+        read.arg(&key);
+        if kind == "zset" {
+            read.arg(0).arg(-1);
+        }
+        let value = read.query_async(conn).await.expect("value");
+        contents.push((key, value));
+    }
+    contents
+}

@@ -7,7 +7,7 @@
 //! logged (production JSON at the default filter) hold none. After erasure the export answers
 //! 404 and the scan of everything, the customer directory included, finds none.
 
-use devtools::testing::read_topic;
+use devtools::testing::{read_topic, redis_contents};
 use events::topics::Category;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -117,31 +117,9 @@ async fn scan(platform: &Platform, dump_args: &'static [&'static str]) -> Vec<St
     );
 
     let mut redis = platform.redis().await;
-    let pattern = format!("{}*", platform.stack.redis.key_prefix);
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(pattern)
-        .query_async(&mut redis)
-        .await
-        .expect("keys");
-    assert!(!keys.is_empty(), "sessions are cached");
-    for key in keys {
-        let kind: String = redis::cmd("TYPE")
-            .arg(&key)
-            .query_async(&mut redis)
-            .await
-            .expect("type");
-        let read = match kind.as_str() {
-            "hash" => "HGETALL",
-            "set" => "SMEMBERS",
-            "zset" => "ZRANGE",
-            _ => "GET",
-        };
-        let mut command = redis::cmd(read);
-        command.arg(&key);
-        if kind == "zset" {
-            command.arg(0).arg(-1);
-        }
-        let value: redis::Value = command.query_async(&mut redis).await.expect("value");
+    let contents = redis_contents(&mut redis, &platform.stack.redis.key_prefix).await;
+    assert!(!contents.is_empty(), "sessions are cached");
+    for (key, value) in contents {
         let bytes = format!("{key} {value:?}").into_bytes();
         hits.extend(
             found(&bytes)

@@ -1,7 +1,7 @@
 //! What every server owes its operators and its callers: metrics, traces carried end to end,
 //! no secret where it does not belong, clear answers to bad input, ops endpoints.
 
-use devtools::testing::{eventually, read_topic};
+use devtools::testing::{eventually, read_topic, redis_contents};
 use events::topics::Category;
 use serde_json::{Value, json};
 
@@ -111,29 +111,10 @@ async fn no_password_hash_ever_reaches_kafka_or_redis() {
     }
 
     let mut redis = platform.redis().await;
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{}*", platform.stack.redis.key_prefix))
-        .query_async(&mut redis)
-        .await
-        .expect("keys");
-    assert!(!keys.is_empty(), "the session is cached");
-    for key in keys {
-        let kind: String = redis::cmd("TYPE")
-            .arg(&key)
-            .query_async(&mut redis)
-            .await
-            .expect("type");
-        let read = match kind.as_str() {
-            "hash" => "HVALS",
-            "set" => "SMEMBERS",
-            _ => "GET",
-        };
-        let values: redis::Value = redis::cmd(read)
-            .arg(&key)
-            .query_async(&mut redis)
-            .await
-            .expect("values");
-        assert!(!leaks(format!("{values:?}").as_bytes()), "{key}");
+    let contents = redis_contents(&mut redis, &platform.stack.redis.key_prefix).await;
+    assert!(!contents.is_empty(), "the session is cached");
+    for (key, value) in contents {
+        assert!(!leaks(format!("{value:?}").as_bytes()), "{key}");
     }
 }
 

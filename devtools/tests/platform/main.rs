@@ -2,6 +2,7 @@
 //! against a fresh database, a real broker, the dev registry and Redis, driven over HTTP as a
 //! client would.
 
+mod active_sessions;
 mod attacks;
 mod audit_events;
 mod auth;

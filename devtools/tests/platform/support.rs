@@ -195,6 +195,7 @@ impl Platform {
             session_cache: projectors::cli::SessionCacheArgs {
                 group: format!("{}session-cache", stack.kafka.topic_prefix),
                 rebuild_window_secs: 36_000,
+                active_sessions_every_ms: 200,
             },
             directory: projectors::cli::DirectoryArgs {
                 group_prefix: format!("{}directory", stack.kafka.topic_prefix),

@@ -50,6 +50,20 @@ async fn dump(conn: &ConnectionManager, namespace: &str) -> BTreeMap<String, Vec
                 .query_async(&mut conn)
                 .await
                 .expect("set"),
+            "zset" => {
+                let scored: Vec<(String, String)> = redis::cmd("ZRANGE")
+                    .arg(&key)
+                    .arg(0)
+                    .arg(-1)
+                    .arg("WITHSCORES")
+                    .query_async(&mut conn)
+                    .await
+                    .expect("sorted set");
+                scored
+                    .into_iter()
+                    .map(|(m, s)| format!("{m}={s}"))
+                    .collect()
+            }
             _ => vec![
                 redis::cmd("GET")
                     .arg(&key)

@@ -115,6 +115,7 @@ impl Drill {
             session_cache: SessionCacheArgs {
                 group: format!("{}session-cache", self.stack.kafka.topic_prefix),
                 rebuild_window_secs: 36_000,
+                active_sessions_every_ms: 200,
             },
             directory: projectors::cli::DirectoryArgs {
                 group_prefix: format!("{}directory", self.stack.kafka.topic_prefix),

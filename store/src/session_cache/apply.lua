@@ -4,6 +4,7 @@
 -- KEYS[2]  the principal's set of session ids
 -- KEYS[3]  the principal's applied stream version
 -- KEYS[4]  the cache's epoch (gone when Redis was flushed or restarted)
+-- KEYS[5]  the active sessions: session ids scored by when each ends (epoch milliseconds)
 -- ARGV[1]  stream version of the change
 -- ARGV[2]  "put" (create or overwrite the entry), "update" (only an entry the cache holds),
 --          "advance" (no entry changes: only the principal's version moves) or "claim" (the
@@ -30,6 +31,18 @@ local function extend(key, at)
   end
 end
 
+-- An entry just written is active until the earlier of its expiry and its idle end, unless
+-- revoked; ended ones leave the active set (expired ones are trimmed by its reader).
+local function track(entry, session_id)
+  local f = redis.call('HMGET', entry, 'revoked', 'expires_at', 'last_used_at', 'idle_timeout_secs')
+  if f[1] ~= '' then
+    redis.call('ZREM', KEYS[5], session_id)
+    return
+  end
+  local idle_end = tonumber(f[3]) + tonumber(f[4]) * 1000000
+  redis.call('ZADD', KEYS[5], math.floor(math.min(tonumber(f[2]), idle_end) / 1000), session_id)
+end
+
 local written = 0
 local expire_at = tonumber(ARGV[3]) or 0
 if mode == 'put' or mode == 'update' then
@@ -42,6 +55,7 @@ if mode == 'put' or mode == 'update' then
     if ARGV[3] ~= '' then
       redis.call('PEXPIREAT', KEYS[1], ARGV[3])
     end
+    track(KEYS[1], ARGV[4])
     written = 1
   end
   redis.call('SADD', KEYS[2], ARGV[4])

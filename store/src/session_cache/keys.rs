@@ -35,6 +35,11 @@ impl Keys {
         format!("{}role:{role_id}", self.0)
     }
 
+    /// Session ids scored by when each ends, for counting the active ones.
+    pub(super) fn active(&self) -> String {
+        format!("{}sessions:active", self.0)
+    }
+
     pub(super) fn epoch(&self) -> String {
         format!("{}epoch", self.0)
     }

@@ -2,6 +2,7 @@
 //! Lua compare-and-set), expiring with the session. Redis is never the only copy: whatever it
 //! lacks is rebuilt from the event store.
 
+mod active;
 mod follow;
 pub mod grants;
 mod history;

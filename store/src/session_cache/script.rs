@@ -66,6 +66,7 @@ impl SessionCache {
             .key(keys.sessions(target.principal_id))
             .key(keys.version(target.principal_id))
             .key(keys.epoch())
+            .key(keys.active())
             .arg(target.version)
             .arg(mode.name())
             .arg(
