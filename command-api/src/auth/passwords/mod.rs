@@ -4,11 +4,14 @@
 
 use std::sync::Arc;
 
-use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, Version};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
 use super::password_policy::PasswordPolicyArgs;
+use memory::Memory;
+
+mod memory;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct PasswordArgs {
@@ -21,8 +24,8 @@ pub struct PasswordArgs {
     /// argon2id lanes (OWASP: 1).
     #[arg(long = "argon2-parallelism", env = "ARGON2_PARALLELISM", default_value_t = Params::DEFAULT_P_COST)]
     pub parallelism: u32,
-    /// Memory all password checks running at once may use, in MiB: checks past it wait for
-    /// one to finish, so a burst of logins cannot exhaust memory.
+    /// Memory all password checks running at once may use, in MiB: checks past it (or past
+    /// one per core) wait for one to finish, so a burst of logins cannot exhaust memory.
     #[arg(
         long = "argon2-max-memory-mib",
         env = "ARGON2_MAX_MEMORY_MIB",
@@ -47,10 +50,17 @@ impl Default for PasswordArgs {
 }
 
 impl PasswordArgs {
-    /// How many hashes fit in the memory budget at once (at least one).
+    /// How many hashes run at once: as many as the memory budget holds, and no more than the
+    /// cores (hashing is CPU-bound: more at once only share the cores, and hold more memory).
     pub fn concurrency(&self) -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.concurrency_on(cores)
+    }
+
+    fn concurrency_on(&self, cores: usize) -> usize {
         let budget_kib = u64::from(self.max_memory_mib) * 1024;
-        (budget_kib / u64::from(self.memory_kib.max(1))).max(1) as usize
+        let fits = (budget_kib / u64::from(self.memory_kib.max(1))) as usize;
+        fits.min(cores).max(1)
     }
 }
 
@@ -76,8 +86,10 @@ pub enum PasswordError {
 pub struct Passwords {
     params: Params,
     dummy_hash: String,
-    /// One permit per hash the memory budget holds.
+    /// One permit per hash that may run at once.
     permits: Arc<Semaphore>,
+    /// argon2's working memory, one buffer per permit at most.
+    memory: Memory,
 }
 
 impl std::fmt::Debug for Passwords {
@@ -95,6 +107,7 @@ impl Passwords {
         let dummy_hash = hash_with(&params, "dummy password for unknown logins")?;
         let permits = Arc::new(Semaphore::new(args.concurrency()));
         Ok(Self {
+            memory: Memory::new(&params),
             params,
             dummy_hash,
             permits,
@@ -135,10 +148,9 @@ impl Passwords {
         let stored = stored.unwrap_or(&self.dummy_hash).to_owned();
         let params = self.params.clone();
         let password = password.clone();
+        let memory = self.memory.clone();
         self.bounded(move || {
-            let matches = argon2(&params)
-                .verify_password(password.expose_secret().as_bytes(), stored.as_str())
-                .is_ok();
+            let matches = memory.verify(password.expose_secret().as_bytes(), &stored);
             if !(known && matches) {
                 return Ok(Verified::Invalid);
             }
@@ -176,75 +188,4 @@ fn uses(stored: &str, params: &Params) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cheap(iterations: u32) -> Passwords {
-        Passwords::new(&PasswordArgs {
-            memory_kib: 64,
-            iterations,
-            parallelism: 1,
-            ..PasswordArgs::default()
-        })
-        .expect("valid parameters")
-    }
-
-    #[test]
-    fn the_memory_budget_sets_how_many_hashes_run_at_once() {
-        let args = |memory_kib, max_memory_mib| PasswordArgs {
-            memory_kib,
-            max_memory_mib,
-            ..PasswordArgs::default()
-        };
-        assert_eq!(args(19_456, 128).concurrency(), 6);
-        assert_eq!(args(19_456, 16).concurrency(), 1, "at least one");
-        assert_eq!(args(1024, 8).concurrency(), 8);
-    }
-
-    #[tokio::test]
-    async fn a_hash_verifies_its_password_only() {
-        let passwords = cheap(1);
-        let secret = SecretString::from("correct horse");
-        let hash = passwords.hash(&secret).await.expect("hash");
-        assert!(hash.starts_with("$argon2id$"));
-        assert_eq!(
-            passwords
-                .verify(&secret, Some(&hash))
-                .await
-                .expect("verify"),
-            Verified::Valid
-        );
-        let wrong = SecretString::from("battery staple");
-        assert_eq!(
-            passwords.verify(&wrong, Some(&hash)).await.expect("verify"),
-            Verified::Invalid
-        );
-    }
-
-    #[tokio::test]
-    async fn an_unknown_login_is_invalid_even_with_the_dummy_password() {
-        let passwords = cheap(1);
-        let dummy = SecretString::from("dummy password for unknown logins");
-        assert_eq!(
-            passwords.verify(&dummy, None).await.expect("verify"),
-            Verified::Invalid
-        );
-    }
-
-    #[tokio::test]
-    async fn a_hash_with_old_parameters_is_replaced_on_a_successful_check() {
-        let secret = SecretString::from("correct horse");
-        let old = cheap(1).hash(&secret).await.expect("hash");
-        let current = cheap(2);
-        let Verified::ValidRehashed(new) =
-            current.verify(&secret, Some(&old)).await.expect("verify")
-        else {
-            panic!("expected a rehash");
-        };
-        assert!(new.contains("t=2"), "{new}");
-        assert_eq!(
-            current.verify(&secret, Some(&new)).await.expect("verify"),
-            Verified::Valid
-        );
-    }
-}
+mod tests;
