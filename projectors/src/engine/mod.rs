@@ -156,14 +156,15 @@ impl<P: Projection> Engine<P> {
         self.consumer.subscribe(&[&worker.source.topic])?;
         // Received records wait in their stream's lane; a stream stuck retrying holds up only
         // its own records, until the buffer is full.
-        let permits = Arc::new(Semaphore::new(self.concurrency * BUFFERED_PER_SLOT));
+        let capacity = self.concurrency * BUFFERED_PER_SLOT;
+        let permits = Arc::new(Semaphore::new(capacity));
         let applying = Arc::new(Semaphore::new(self.concurrency));
         let lanes = Arc::new(Mutex::new(Lanes::default()));
         let mut tasks = JoinSet::new();
         // Records delivered while the buffer was full, taken first.
         let mut aside = VecDeque::new();
         loop {
-            let Some(permit) = self.room(&permits, &mut aside, &shutdown).await else {
+            let Some(permit) = self.room(&permits, capacity, &mut aside, &shutdown).await else {
                 break;
             };
             let message = match aside.pop_front() {
