@@ -3,4 +3,5 @@
 
 pub mod metrics;
 pub mod registry;
+pub mod report;
 pub mod testing;

@@ -5,12 +5,14 @@
 //!   raw argon2id verify rate with the same parameters;
 //! - refreshes/s;
 //! - introspections/s with p50/p99, next to a bare handler doing one Redis GET;
-//! - commit → applied by the session-cache projector, p50/p99, under that load.
+//! - commit → applied by the session-cache projector, p50/p99, under that load;
+//! - the process's resident memory after a burst of 40 clients logging in at once.
 //!
-//! Run: `./dev test` once (installs the stack), then
-//! `cargo bench -p devtools --bench auth` (about two minutes). Prints a Markdown table.
+//! Run: `./dev bench auth` (about two minutes). Prints Markdown: the measurements, then the
+//! goals, each a ratio to the raw limit of the same run or a bound.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
+mod bare;
 mod load;
 mod platform;
 
@@ -19,11 +21,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use command_api::auth::passwords::{PasswordArgs, Passwords};
+use devtools::report::{Goal, Row, markdown, rss_mb};
 use load::{NextRequest, Stats, drive, post_json, post_json_as};
 use serde_json::{Value, json};
 
 const PHASE: Duration = Duration::from_secs(10);
 const USERS: usize = 16;
+const BURST_CLIENTS: usize = 40;
 
 /// Keycloak's default: argon2id, 7 MiB, 5 iterations, 1 lane.
 fn keycloak_argon2() -> PasswordArgs {
@@ -35,15 +39,22 @@ fn keycloak_argon2() -> PasswordArgs {
     }
 }
 
-struct Row(&'static str, String, String);
-
 #[tokio::main(worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let platform = platform::Platform::start(keycloak_argon2()).await?;
     let users = platform.users(USERS).await?;
+    let rss_at_start = rss_mb();
     let mut rows = Vec::new();
 
-    rows.push(raw_verify_rate().await);
+    let raw_verify = raw_verify_rate().await;
+    rows.push(Row::new(
+        "raw argon2id verify (m=7 MiB, t=5, p=1)",
+        format!("{raw_verify:.1}/s"),
+        format!(
+            "{USERS} verifications in flight on the blocking pool, nothing else: the physical \
+             limit of a password login here"
+        ),
+    ));
     let mut logins = drive(
         platform.command,
         PHASE,
@@ -57,7 +68,7 @@ async fn main() -> anyhow::Result<()> {
             .collect(),
     )
     .await;
-    rows.push(Row(
+    rows.push(Row::new(
         "password logins (argon2id m=7 MiB, t=5, p=1)",
         format!("{:.1}/s", logins.per_second()),
         format!(
@@ -110,7 +121,7 @@ async fn main() -> anyhow::Result<()> {
             .collect(),
     )
     .await;
-    rows.push(Row(
+    rows.push(Row::new(
         "refreshes",
         format!("{:.0}/s", refreshes.per_second()),
         format!(
@@ -133,7 +144,7 @@ async fn main() -> anyhow::Result<()> {
     let caller = platform.introspector().await?;
     let introspect = "/v1/tokens/introspect";
     let mut introspections = hammer(platform.query, introspect, &tokens, &caller).await;
-    rows.push(Row(
+    rows.push(Row::new(
         "introspections",
         format!("{:.0}/s", introspections.per_second()),
         latency_note(
@@ -141,9 +152,9 @@ async fn main() -> anyhow::Result<()> {
             "verify EdDSA JWT, one Redis HGETALL, JSON answer",
         ),
     ));
-    let bare = platform.bare_redis_handler().await?;
+    let bare = bare::redis_get_handler(&platform.stack.redis).await?;
     let mut baseline = hammer(bare, "/bare", &tokens, &caller).await;
-    rows.push(Row(
+    rows.push(Row::new(
         "bare handler: one Redis GET",
         format!("{:.0}/s", baseline.per_second()),
         latency_note(
@@ -153,23 +164,77 @@ async fn main() -> anyhow::Result<()> {
     ));
 
     let lag = platform.projector_lag().await?;
-    rows.push(Row(
-        "commit → applied by the session-cache projector, p50",
-        format!("{:.1} ms", lag.0 * 1000.0),
-        "every session event of the runs above, from the projector's histogram".into(),
-    ));
-    rows.push(Row(
-        "commit → applied by the session-cache projector, p99",
-        format!("{:.1} ms", lag.1 * 1000.0),
-        "a login is visible in Redis before its answer anyway: command-api writes through".into(),
+    rows.push(Row::new(
+        "commit → applied by the session-cache projector, p50 / p99",
+        format!("{:.1} ms / {:.1} ms", lag.0 * 1000.0, lag.1 * 1000.0),
+        "every session event of the runs above, from the projector's histogram; a login is \
+         visible in Redis before its answer anyway: command-api writes through",
     ));
 
-    println!("| measurement | result | notes |");
-    println!("|---|---|---|");
-    for Row(what, result, notes) in rows {
-        println!("| {what} | {result} | {notes} |");
-    }
+    let (burst, rss) = login_burst(&platform, &users).await;
+    rows.push(Row::new(
+        "resident memory after a login burst",
+        format!("{rss:.0} MB"),
+        format!(
+            "{BURST_CLIENTS} clients logging in at once for {}s ({:.0} logins/s, {} failed); the \
+             whole bench process: the three servers, the load generator and their pools \
+             ({rss_at_start:.0} MB once started, before any load)",
+            PHASE.as_secs(),
+            burst.per_second(),
+            burst.failed
+        ),
+    ));
+
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let goals = [
+        Goal::share("password logins/s", logins.per_second(), raw_verify, 0.9),
+        Goal::at_least(
+            "refreshes per core",
+            refreshes.per_second() / cores,
+            1200.0,
+            "/s",
+        ),
+        Goal::share(
+            "introspections/s",
+            introspections.per_second(),
+            baseline.per_second(),
+            0.8,
+        ),
+        Goal::at_most(
+            "introspection p99",
+            introspections.percentile_ms(0.99),
+            5.0,
+            "ms",
+        ),
+        Goal::at_most(
+            "commit → applied by the projector p99",
+            lag.1 * 1000.0,
+            100.0,
+            "ms",
+        ),
+        Goal::at_most("RSS of all three servers after the burst", rss, 100.0, "MB"),
+    ];
+    print!("{}", markdown(&rows, &goals));
     Ok(())
+}
+
+/// `BURST_CLIENTS` connections logging in over and over for a phase; the stats and the
+/// process's RSS (MB) just after.
+async fn login_burst(platform: &platform::Platform, users: &[(String, String)]) -> (Stats, f64) {
+    let burst = drive(
+        platform.command,
+        PHASE,
+        (0..BURST_CLIENTS)
+            .map(|c| -> NextRequest {
+                let (login, password) = &users[c % users.len()];
+                let body = json!({ "login": login, "password": password }).to_string();
+                let addr = platform.command;
+                Box::new(move |_| Some(post_json(addr, "/v1/auth/login", body.clone())))
+            })
+            .collect(),
+    )
+    .await;
+    (burst, rss_mb())
 }
 
 fn latency_note(stats: &mut Stats, what: &str) -> String {
@@ -206,7 +271,7 @@ async fn hammer(addr: SocketAddr, path: &'static str, tokens: &[String], caller:
 
 /// argon2id verifications per second on both cores, nothing else, with as many verifications
 /// in flight as the login run has users.
-async fn raw_verify_rate() -> Row {
+async fn raw_verify_rate() -> f64 {
     let passwords = Passwords::new(&keycloak_argon2()).unwrap();
     let secret = secrecy::SecretString::from("correct horse battery staple");
     let hash = passwords.hash(&secret).await.unwrap();
@@ -228,11 +293,5 @@ async fn raw_verify_rate() -> Row {
     for w in workers {
         total += w.await.unwrap();
     }
-    Row(
-        "raw argon2id verify (m=7 MiB, t=5, p=1)",
-        format!("{:.1}/s", total as f64 / started.elapsed().as_secs_f64()),
-        format!(
-            "{USERS} verifications in flight on the blocking pool, nothing else: the physical limit of a password login here"
-        ),
-    )
+    total as f64 / started.elapsed().as_secs_f64()
 }

@@ -2,12 +2,9 @@
 //! them; logs go to a file, as they would go somewhere in production.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use access::TokenRules;
-use axum::Router;
-use axum::routing::post;
 use command_api::auth::config::{MasterKeyArgs, TokenArgs};
 use command_api::auth::credentials::Credential;
 use command_api::auth::keys::MasterKey;
@@ -21,8 +18,7 @@ use devtools::metrics;
 use devtools::testing::{TestStack, unique_suffix};
 use events::users::{UserEvent, UserRegistered};
 use events::{EventMetadata, PrincipalType};
-use prometheus_client::registry::Registry;
-use runtime::http::{HttpArgs, HttpMetrics, Ops};
+use runtime::http::HttpArgs;
 use runtime::telemetry::TelemetryArgs;
 use serde_json::{Value, json};
 use store::event_store::{EventStore, NewEvent, PgEventStore, StreamAppend, Transaction};
@@ -237,50 +233,6 @@ impl Platform {
             response.status()
         );
         Ok(response.json().await?)
-    }
-
-    /// A handler doing one Redis GET, behind the same middleware as every server.
-    pub async fn bare_redis_handler(&self) -> anyhow::Result<SocketAddr> {
-        let redis = self.stack.redis.connect()?;
-        let key = format!("{}bare", self.stack.redis.key_prefix);
-        let routes = Router::new().route(
-            "/bare",
-            post(move || {
-                let (mut redis, key) = (redis.clone(), key.clone());
-                async move {
-                    let value: Option<String> = redis::cmd("GET")
-                        .arg(&key)
-                        .query_async(&mut redis)
-                        .await
-                        .map_err(runtime::http::Problem::internal)?;
-                    Ok::<_, runtime::http::Problem>(axum::Json(
-                        json!({ "active": value.is_none() }),
-                    ))
-                }
-            }),
-        );
-        let mut registry = Registry::default();
-        let metrics = HttpMetrics::register(&mut registry);
-        let app = runtime::http::app(
-            routes,
-            Ops {
-                registry: Arc::new(registry),
-                checks: Vec::new(),
-                openapi: json!({}),
-                metrics,
-                body_limit_bytes: 64 * 1024,
-                request_timeout: Duration::from_secs(30),
-            },
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        tokio::spawn(runtime::http::serve(
-            listener,
-            app,
-            CancellationToken::new(),
-            runtime::http::ServeOptions::from_args(&HttpArgs::default()),
-        ));
-        Ok(addr)
     }
 
     /// Waits until the relay and the projector have caught up, so one phase's backlog does not

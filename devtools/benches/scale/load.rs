@@ -1,0 +1,124 @@
+//! Bulk-loading sessions into the event store, and reading what they cost in Redis and Postgres.
+
+use events::sessions::{SessionEvent, SessionRefreshed, SessionStarted};
+use events::topics::Category;
+use events::{Actor, EventMetadata, PrincipalType};
+use futures::future::join_all;
+use runtime::redis::RedisArgs;
+use sqlx::PgPool;
+use store::event_store::{EventStore, NewEvent, PgEventStore, StreamAppend, Transaction};
+use uuid::Uuid;
+
+const PER_TRANSACTION: usize = 200;
+const LOADERS: usize = 4;
+
+/// `sessions` principals with one live session each: started, then refreshed twice.
+pub async fn sessions(pool: &PgPool, sessions: usize) -> anyhow::Result<()> {
+    let store = PgEventStore::new(pool.clone());
+    let loaders = (0..LOADERS).map(|loader| {
+        let store = store.clone();
+        async move {
+            let mine = (loader..sessions.div_ceil(PER_TRANSACTION)).step_by(LOADERS);
+            for batch in mine {
+                let count = PER_TRANSACTION.min(sessions - batch * PER_TRANSACTION);
+                let appends = (0..count)
+                    .map(|_| session_stream(Uuid::now_v7()))
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                store
+                    .commit(Transaction {
+                        appends,
+                        writes: Vec::new(),
+                    })
+                    .await?;
+            }
+            anyhow::Ok(())
+        }
+    });
+    join_all(loaders)
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(())
+}
+
+fn session_stream(principal_id: Uuid) -> anyhow::Result<StreamAppend> {
+    let now = events::now();
+    let session_id = Uuid::now_v7();
+    let started = SessionEvent::Started(SessionStarted {
+        session_id,
+        principal_id,
+        principal_type: PrincipalType::Customer,
+        refresh_token_hash: format!("{:064x}", 1),
+        user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) bench".into()),
+        ip: Some("203.0.113.7".into()),
+        started_at: now,
+        idle_timeout_secs: 1800,
+        expires_at: now + chrono::Duration::hours(10),
+    });
+    let mut events = vec![started];
+    for n in 2..=3u32 {
+        events.push(SessionEvent::Refreshed(SessionRefreshed {
+            session_id,
+            refresh_token_hash: format!("{n:064x}"),
+            refreshed_at: now,
+        }));
+    }
+    let metadata = || EventMetadata::new(Some(Actor::Customer(principal_id)));
+    Ok(StreamAppend {
+        stream_id: Category::Sessions.stream_id(principal_id),
+        expected_version: 0,
+        events: events
+            .iter()
+            .map(|e| NewEvent::new(e, metadata()))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// Redis's `used_memory`, in bytes.
+pub async fn redis_used_memory(redis: &RedisArgs) -> anyhow::Result<u64> {
+    let mut conn = redis.connect()?;
+    let info: String = redis::cmd("INFO")
+        .arg("memory")
+        .query_async(&mut conn)
+        .await?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("INFO memory without used_memory"))
+}
+
+/// The bytes of the `events` table (with TOAST) and of its indexes.
+pub async fn events_size(pool: &PgPool) -> anyhow::Result<(i64, i64)> {
+    Ok(
+        sqlx::query_as("SELECT pg_table_size('events'), pg_indexes_size('events')")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// Deletes every key under `redis`'s prefix (what a tier wrote), so tiers and runs do not add
+/// up in the shared Redis.
+pub async fn clear_redis(redis: &RedisArgs) -> anyhow::Result<()> {
+    let mut conn = redis.connect()?;
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{}*", redis.key_prefix))
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(&mut conn)
+            .await?;
+        if !keys.is_empty() {
+            let _: usize = redis::cmd("UNLINK")
+                .arg(&keys)
+                .query_async(&mut conn)
+                .await?;
+        }
+        if next == 0 {
+            return Ok(());
+        }
+        cursor = next;
+    }
+}

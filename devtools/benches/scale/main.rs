@@ -1,0 +1,161 @@
+//! How cost grows with the number of sessions. For each tier (10k and 100k live sessions by
+//! default; `SCALE_SESSIONS=10000,100000,1000000` for more), sessions are bulk-loaded into the
+//! event store (each a start and two refreshes, 200 principals a transaction), relayed to
+//! Apache Kafka, and the session cache is rebuilt from offset 0 of the topic into a new
+//! generation, as `projectors rebuild` does. Reported per tier: the load, relay and rebuild
+//! rates, Redis memory per session, and the events table's and its indexes' size.
+//!
+//! Run: `./dev bench scale`. Prints Markdown: the measurements, then the goals.
+#![allow(clippy::print_stdout, clippy::unwrap_used)]
+
+mod load;
+
+use std::time::{Duration, Instant};
+
+use command_api::relay::{Publisher, Relay, RelayArgs, RelayMetrics, StepOutcome};
+use devtools::report::{Goal, Row, markdown};
+use devtools::testing::TestStack;
+use projectors::cli::{RebuildArgs, SessionCacheArgs};
+use projectors::engine::EngineArgs;
+use tokio_util::sync::CancellationToken;
+
+const EVENTS_PER_SESSION: usize = 3;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let tiers: Vec<usize> = std::env::var("SCALE_SESSIONS")
+        .unwrap_or_else(|_| "10000,100000".into())
+        .split(',')
+        .map(|n| n.trim().parse())
+        .collect::<Result<_, _>>()?;
+    let mut rows = Vec::new();
+    let mut goals = Vec::new();
+    for sessions in tiers {
+        let tier = measure(sessions).await?;
+        rows.extend(tier.rows(sessions));
+        goals.push(Goal::at_least(
+            &format!("rebuild from offset 0 into Redis, {sessions} sessions"),
+            tier.rebuild_rate,
+            50_000.0,
+            "events/s",
+        ));
+        goals.push(Goal::at_most(
+            &format!("Redis per session, {sessions} sessions"),
+            tier.redis_bytes_per_session,
+            512.0,
+            "B",
+        ));
+    }
+    print!("{}", markdown(&rows, &goals));
+    Ok(())
+}
+
+/// What one tier measured.
+struct Tier {
+    load_rate: f64,
+    relay_rate: f64,
+    rebuild_rate: f64,
+    redis_bytes_per_session: f64,
+    events_table_mb: f64,
+    events_indexes_mb: f64,
+}
+
+impl Tier {
+    fn rows(&self, sessions: usize) -> Vec<Row> {
+        let events = sessions * EVENTS_PER_SESSION;
+        let at = |what: &str| format!("{what}, {sessions} sessions ({events} events)");
+        vec![
+            Row::new(
+                at("bulk load into the event store"),
+                format!("{:.0} events/s", self.load_rate),
+                "4 loaders, 200 principals (600 events) a transaction",
+            ),
+            Row::new(
+                at("relay drain"),
+                format!("{:.0} events/s", self.relay_rate),
+                "read, Avro-encode, produce, await acks, checkpoint; batches of 500",
+            ),
+            Row::new(
+                at("rebuild from offset 0 into Redis"),
+                format!("{:.0} events/s", self.rebuild_rate),
+                "`projectors rebuild`: a new generation caught up with the topic, then switched",
+            ),
+            Row::new(
+                at("Redis memory per session"),
+                format!("{:.0} B", self.redis_bytes_per_session),
+                "`used_memory` after the rebuild minus before, over the sessions: the entry, \
+                 the principal's index and version, the active-sessions set",
+            ),
+            Row::new(
+                at("Postgres events table / its indexes"),
+                format!(
+                    "{:.0} MB / {:.0} MB",
+                    self.events_table_mb, self.events_indexes_mb
+                ),
+                "`pg_table_size` and `pg_indexes_size` of `events`",
+            ),
+        ]
+    }
+}
+
+async fn measure(sessions: usize) -> anyhow::Result<Tier> {
+    let stack = TestStack::start().await;
+    let started = Instant::now();
+    load::sessions(&stack.db.pool, sessions).await?;
+    let load_rate = (sessions * EVENTS_PER_SESSION) as f64 / started.elapsed().as_secs_f64();
+
+    let relay_rate = drain(&stack).await?;
+
+    let before = load::redis_used_memory(&stack.redis).await?;
+    let started = Instant::now();
+    let rebuilt = projectors::ops::rebuild(
+        RebuildArgs {
+            db: stack.db.db_args(),
+            kafka: stack.kafka.clone(),
+            redis: stack.redis.clone(),
+            engine: EngineArgs::default(),
+            session_cache: SessionCacheArgs {
+                group: format!("{}session-cache", stack.kafka.topic_prefix),
+                rebuild_window_secs: 36_000,
+                active_sessions_every_ms: 15_000,
+            },
+        },
+        CancellationToken::new(),
+    )
+    .await?;
+    // The rebuild waits two polls after its switch for every process to follow.
+    let elapsed = started
+        .elapsed()
+        .saturating_sub(store::generations::POLL * 2);
+    let consumed: i64 = rebuilt.partitions.values().sum();
+    let after = load::redis_used_memory(&stack.redis).await?;
+    let (table, indexes) = load::events_size(&stack.db.pool).await?;
+    load::clear_redis(&stack.redis).await?;
+    Ok(Tier {
+        load_rate,
+        relay_rate,
+        rebuild_rate: consumed as f64 / elapsed.as_secs_f64(),
+        redis_bytes_per_session: after.saturating_sub(before) as f64 / sessions as f64,
+        events_table_mb: table as f64 / 1e6,
+        events_indexes_mb: indexes as f64 / 1e6,
+    })
+}
+
+/// Relays everything stored; events per second.
+async fn drain(stack: &TestStack) -> anyhow::Result<f64> {
+    let args = RelayArgs::default();
+    let relay = Relay::new(
+        stack.db.pool.clone(),
+        stack.db.db_args().connect_options()?,
+        Publisher::new(&stack.kafka, Duration::from_millis(args.message_timeout_ms))?,
+        RelayMetrics::default(),
+        args,
+    );
+    let mut checkpoint = relay.load_checkpoint().await?;
+    let started = Instant::now();
+    let mut published = 0;
+    while let StepOutcome::Published(n) = relay.step(&mut checkpoint).await? {
+        published += n;
+    }
+    Ok(published as f64 / started.elapsed().as_secs_f64())
+}
