@@ -11,6 +11,7 @@ mod owed;
 mod read_model;
 mod relay;
 mod relay_processes;
+mod relay_query;
 mod roles;
 mod session_cache;
 mod session_history;
