@@ -95,30 +95,3 @@ pub async fn events_size(pool: &PgPool) -> anyhow::Result<(i64, i64)> {
             .await?,
     )
 }
-
-/// Deletes every key under `redis`'s prefix (what a tier wrote), so tiers and runs do not add
-/// up in the shared Redis.
-pub async fn clear_redis(redis: &RedisArgs) -> anyhow::Result<()> {
-    let mut conn = redis.connect()?;
-    let mut cursor: u64 = 0;
-    loop {
-        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(format!("{}*", redis.key_prefix))
-            .arg("COUNT")
-            .arg(1000)
-            .query_async(&mut conn)
-            .await?;
-        if !keys.is_empty() {
-            let _: usize = redis::cmd("UNLINK")
-                .arg(&keys)
-                .query_async(&mut conn)
-                .await?;
-        }
-        if next == 0 {
-            return Ok(());
-        }
-        cursor = next;
-    }
-}

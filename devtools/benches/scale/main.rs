@@ -17,6 +17,7 @@ use devtools::report::{Goal, Row, markdown};
 use devtools::testing::TestStack;
 use projectors::cli::{RebuildArgs, SessionCacheArgs};
 use projectors::engine::EngineArgs;
+use store::session_cache::SessionCache;
 use tokio_util::sync::CancellationToken;
 
 const EVENTS_PER_SESSION: usize = 3;
@@ -130,7 +131,11 @@ async fn measure(sessions: usize) -> anyhow::Result<Tier> {
     let consumed: i64 = rebuilt.partitions.values().sum();
     let after = load::redis_used_memory(&stack.redis).await?;
     let (table, indexes) = load::events_size(&stack.db.pool).await?;
-    load::clear_redis(&stack.redis).await?;
+    // What the tier wrote, so tiers and runs do not add up in the shared Redis.
+    SessionCache::new(stack.redis.connect()?, stack.redis.key_prefix.clone())
+        .on_generation(rebuilt.generation)
+        .clear()
+        .await?;
     Ok(Tier {
         load_rate,
         relay_rate,
