@@ -68,17 +68,9 @@ impl FromRequestParts<AppState> for Caller {
             Err(TokenError::Keys(e)) => return Err(QueryError::from(e).into_response()),
             Err(_) => return Err(unauthorized()),
         };
-        let session = lookup::session(state, claims.sub, claims.sid, None)
+        let current = lookup::active_claims(state, claims, None)
             .await
             .map_err(IntoResponse::into_response)?;
-        match session {
-            Some(s) if s.principal_id == claims.sub && s.is_active(state.clock.now()) => {
-                let current = lookup::current(state, claims)
-                    .await
-                    .map_err(IntoResponse::into_response)?;
-                Ok(Self(current))
-            }
-            _ => Err(unauthorized()),
-        }
+        current.map(Self).ok_or_else(unauthorized)
     }
 }

@@ -113,13 +113,10 @@ pub async fn introspect(
         Err(TokenError::Keys(e)) => return Err(QueryError::from(e).into()),
         Err(_) => return Ok(Json(Introspection::inactive())),
     };
-    let session = lookup::session(&state, claims.sub, claims.sid, consistency.min_version).await?;
-    let now = state.clock.now();
-    let active = session.is_some_and(|s| s.principal_id == claims.sub && s.is_active(now));
-    Ok(Json(if active {
-        Introspection::active(lookup::current(&state, claims).await?)
-    } else {
-        Introspection::inactive()
+    let current = lookup::active_claims(&state, claims, consistency.min_version).await?;
+    Ok(Json(match current {
+        Some(claims) => Introspection::active(claims),
+        None => Introspection::inactive(),
     }))
 }
 

@@ -26,15 +26,43 @@ pub fn min_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>
     }
 }
 
-/// One session of `principal_id`.
-pub async fn session(
+/// `claims` with the permissions its principal holds now in place of those its token was
+/// issued with (a role may have lost one since, or the user been disabled), if the token's
+/// session is active; `None` otherwise. One read of the cache answers both the session and
+/// the grants; what it lacks, or holds older than `min_version`, comes from the event store.
+pub async fn active_claims(
+    state: &AppState,
+    mut claims: AccessClaims,
+    min_version: Option<i64>,
+) -> Result<Option<AccessClaims>, QueryError> {
+    let (session, grants) = match state.cache.access(claims.sid, claims.sub).await {
+        Ok((session, grants)) => (Ok(session), grants),
+        Err(error) => (Err(error), None),
+    };
+    let session = settle(state, claims.sub, claims.sid, min_version, session).await?;
+    let now = state.clock.now();
+    if !session.is_some_and(|s| s.principal_id == claims.sub && s.is_active(now)) {
+        return Ok(None);
+    }
+    let effective = state
+        .grants
+        .effective_given(claims.sub, claims.principal_type, grants)
+        .await?;
+    claims.permissions = effective.permissions.into_iter().collect();
+    Ok(Some(claims))
+}
+
+/// What the cache answered for one session, made sure: used when new enough for
+/// `min_version`, else folded from the event store.
+async fn settle(
     state: &AppState,
     principal_id: Uuid,
     session_id: Uuid,
     min_version: Option<i64>,
+    cached: Result<Option<CachedSession>, CacheError>,
 ) -> Result<Option<CachedSession>, QueryError> {
     let counted = &state.cache_metrics;
-    match state.cache.get(session_id).await {
+    match cached {
         Ok(Some(session)) => {
             // An entry is at the version of the last event that changed it; later events of
             // the stream that did not touch it count once the cache has applied them.
@@ -127,18 +155,4 @@ async fn from_events(
         tracing::warn!(%error, "session cache not re-warmed");
     }
     Ok(history.sessions)
-}
-
-/// `claims` with the permissions the principal holds now in place of those its token was
-/// issued with (a role may have lost one since, or the user been disabled).
-pub async fn current(
-    state: &AppState,
-    mut claims: AccessClaims,
-) -> Result<AccessClaims, QueryError> {
-    let effective = state
-        .grants
-        .effective(claims.sub, claims.principal_type)
-        .await?;
-    claims.permissions = effective.permissions.into_iter().collect();
-    Ok(claims)
 }

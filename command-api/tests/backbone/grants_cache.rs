@@ -1,15 +1,18 @@
 //! Cached grants in real Redis: written only forward in stream version, a reader's fill
 //! refused once Redis was emptied after its epoch, a principal whose role entry is gone read as
-//! a miss, and every read from an instance the cache does not trust refused.
+//! a miss, every read from an instance the cache does not trust refused, and a session read
+//! together with its principal's grants.
 
 use std::collections::BTreeSet;
 
-use events::Permission;
+use events::sessions::SessionEvent;
+use events::{EventFamily, Permission};
+use store::event_store::EventStore;
 use store::session_cache::grants::{Committed, PrincipalGrants, RolePermissions};
 use store::session_cache::{CacheError, SessionCache};
 use uuid::Uuid;
 
-use crate::support::{Backbone, BackboneExt};
+use crate::support::{Backbone, BackboneExt, append_events, stream};
 
 async fn cache(backbone: &Backbone) -> SessionCache {
     let cache = backbone.session_runner().cache;
@@ -91,4 +94,47 @@ async fn a_fill_read_before_a_flush_is_refused() {
         .await;
     assert!(matches!(filled, Err(CacheError::Flushed)), "{filled:?}");
     assert_eq!(cache.grants_of(user).await.expect("read"), None);
+}
+
+#[tokio::test]
+async fn a_session_and_its_principals_grants_are_read_in_one_step() {
+    let backbone = Backbone::start().await;
+    let cache = cache(&backbone).await;
+    let (user, role) = (Uuid::now_v7(), Uuid::now_v7());
+    // The support's sessions stream: one start whose session id is the principal's.
+    append_events(&backbone.store(), user, 1).await;
+    let stored = backbone
+        .store()
+        .read_stream(&stream(user), 1)
+        .await
+        .expect("read");
+    let started = SessionEvent::from_raw(&stored[0]).expect("session event");
+    let epoch = cache.epoch().await.expect("epoch");
+    cache.apply(&started, &epoch).await.expect("apply");
+
+    let (session, grants) = cache.access(user, user).await.expect("read");
+    assert_eq!(session.expect("cached").principal_id, user);
+    assert_eq!(grants, None, "no grants cached yet");
+
+    cache
+        .write_grants_through(Committed::Principal(user, &holder(1, role)))
+        .await;
+    let role_grants = granting(1, &[Permission::AuditRead]);
+    cache
+        .write_grants_through(Committed::Role(role, &role_grants))
+        .await;
+    let (session, grants) = cache.access(user, user).await.expect("read");
+    assert!(session.is_some());
+    assert_eq!(
+        grants.expect("cached").permissions,
+        BTreeSet::from([Permission::AuditRead])
+    );
+    let (other, _) = cache.access(Uuid::now_v7(), user).await.expect("read");
+    assert!(other.is_none(), "a session the cache lacks");
+
+    cache.trust_instance(Some("another instance".into()));
+    assert!(matches!(
+        cache.access(user, user).await,
+        Err(CacheError::Distrusted)
+    ));
 }

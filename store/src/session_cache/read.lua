@@ -6,11 +6,14 @@
 -- ARGV[2]  "entry": the hash KEYS[1]; "version": the string KEYS[1]; "sessions": the
 --          principal's version (KEYS[1]) and the hash of each id in its set (KEYS[2]), each
 --          hash's key being ARGV[3] .. id; "grants": the principal's grants hash (KEYS[1])
---          and the hash of each role it lists, each key being ARGV[3] .. role id
+--          and the hash of each role it lists, each key being ARGV[3] .. role id; "access":
+--          the hash KEYS[1] (a session) and the grants of KEYS[2] as "grants" reads them, in
+--          one step: what authenticating a bearer token reads
 -- Returns -1 when the instance is not the trusted one; else what was asked for ("sessions":
 -- nil if the cache holds nothing of the principal, else {version, id1, {field, value, ...},
 -- id2, {...}, ...}; ids whose entry expired are left out; "grants": nil if the cache holds
--- no grants of the principal, else {its fields, then each role's fields (empty if missing)}).
+-- no grants of the principal, else {its fields, then each role's fields (empty if missing)};
+-- "access": {the session's fields, the grants as "grants" answers them or {} for none}).
 local server = redis.call('INFO', 'server')
 if ARGV[1] == '' or string.match(server, 'run_id:(%x+)') ~= ARGV[1] then
   return -1
@@ -21,17 +24,23 @@ end
 if ARGV[2] == 'version' then
   return redis.call('GET', KEYS[1])
 end
-if ARGV[2] == 'grants' then
-  local principal = redis.call('HGETALL', KEYS[1])
+local function grants(key)
+  local principal = redis.call('HGETALL', key)
   if #principal == 0 then
     return nil
   end
   local out = {principal}
-  local roles = redis.call('HGET', KEYS[1], 'roles') or ''
+  local roles = redis.call('HGET', key, 'roles') or ''
   for id in string.gmatch(roles, '[^,]+') do
     table.insert(out, redis.call('HGETALL', ARGV[3] .. id))
   end
   return out
+end
+if ARGV[2] == 'grants' then
+  return grants(KEYS[1])
+end
+if ARGV[2] == 'access' then
+  return {redis.call('HGETALL', KEYS[1]), grants(KEYS[2]) or {}}
 end
 local version = redis.call('GET', KEYS[1])
 if not version then

@@ -8,7 +8,7 @@ use redis::{FromRedisValue, Value};
 use uuid::Uuid;
 
 use super::{ENTRY_TTL, Effective, PrincipalGrants, RolePermissions};
-use crate::session_cache::{CacheError, Epoch, SessionCache};
+use crate::session_cache::{CacheError, CachedSession, Epoch, SessionCache};
 
 fn flag(value: bool) -> &'static str {
     if value { "1" } else { "0" }
@@ -47,40 +47,32 @@ impl SessionCache {
         let read = self
             .read_with(&[keys.grants(principal_id)], "grants", &keys.role_prefix())
             .await?;
-        let Some(items) =
-            Option::<Vec<Value>>::from_redis_value(read).map_err(redis::RedisError::from)?
-        else {
-            return Ok(None);
+        effective_of(read)
+    }
+
+    /// The entry of `session_id` and the effective permissions of `principal_id`, read in one
+    /// step: what authenticating a bearer token needs. Either is `None` when the cache lacks
+    /// it (as [`SessionCache::get`] and [`SessionCache::grants_of`] answer).
+    pub async fn access(
+        &self,
+        session_id: Uuid,
+        principal_id: Uuid,
+    ) -> Result<(Option<CachedSession>, Option<Effective>), CacheError> {
+        let keys = self.keys();
+        let read = self
+            .read_with(
+                &[keys.session(session_id), keys.grants(principal_id)],
+                "access",
+                &keys.role_prefix(),
+            )
+            .await?;
+        let (entry, grants): (HashMap<String, String>, Value) =
+            FromRedisValue::from_redis_value(read).map_err(redis::RedisError::from)?;
+        let grants = match grants {
+            Value::Array(items) if items.is_empty() => None,
+            grants => effective_of(grants)?,
         };
-        let mut hashes = items.into_iter().map(|v| {
-            HashMap::<String, String>::from_redis_value(v).map_err(redis::RedisError::from)
-        });
-        let principal = hashes.next().transpose()?.unwrap_or_default();
-        let disabled = principal.get("disabled").map(String::as_str) == Some("1");
-        let mut permissions = BTreeSet::new();
-        for role in hashes {
-            let role = role?;
-            if role.is_empty() {
-                return Ok(None);
-            }
-            if role.get("deleted").map(String::as_str) == Some("1") {
-                continue;
-            }
-            let listed = role.get("permissions").map(String::as_str).unwrap_or("");
-            for permission in listed.split(',').filter(|p| !p.is_empty()) {
-                match permission.parse() {
-                    Ok(permission) => permissions.insert(permission),
-                    Err(_) => return Ok(None),
-                };
-            }
-        }
-        if disabled {
-            permissions.clear();
-        }
-        Ok(Some(Effective {
-            disabled,
-            permissions,
-        }))
+        Ok((CachedSession::from_fields(session_id, &entry), grants))
     }
 
     /// Writes what a reader folded from the event store after taking `epoch`.
@@ -175,4 +167,44 @@ impl SessionCache {
             _ => Ok(()),
         }
     }
+}
+
+/// The answer of a "grants" read: the principal's hash, then each role's; `None` when the
+/// cache lacks the principal or one of its roles, or holds a permission this build does not
+/// know.
+fn effective_of(read: Value) -> Result<Option<Effective>, CacheError> {
+    let Some(items) =
+        Option::<Vec<Value>>::from_redis_value(read).map_err(redis::RedisError::from)?
+    else {
+        return Ok(None);
+    };
+    let mut hashes = items
+        .into_iter()
+        .map(|v| HashMap::<String, String>::from_redis_value(v).map_err(redis::RedisError::from));
+    let principal = hashes.next().transpose()?.unwrap_or_default();
+    let disabled = principal.get("disabled").map(String::as_str) == Some("1");
+    let mut permissions = BTreeSet::new();
+    for role in hashes {
+        let role = role?;
+        if role.is_empty() {
+            return Ok(None);
+        }
+        if role.get("deleted").map(String::as_str) == Some("1") {
+            continue;
+        }
+        let listed = role.get("permissions").map(String::as_str).unwrap_or("");
+        for permission in listed.split(',').filter(|p| !p.is_empty()) {
+            match permission.parse() {
+                Ok(permission) => permissions.insert(permission),
+                Err(_) => return Ok(None),
+            };
+        }
+    }
+    if disabled {
+        permissions.clear();
+    }
+    Ok(Some(Effective {
+        disabled,
+        permissions,
+    }))
 }

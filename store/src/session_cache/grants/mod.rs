@@ -135,10 +135,31 @@ impl Grants {
         if principal_type != PrincipalType::User {
             return Ok(Effective::default());
         }
-        match self.cache.grants_of(principal_id).await {
-            Ok(Some(effective)) => return Ok(effective),
-            Ok(None) | Err(CacheError::Distrusted) => {}
-            Err(error) => tracing::warn!(%error, "grants unreadable in the cache; folding events"),
+        let cached = match self.cache.grants_of(principal_id).await {
+            Ok(cached) => cached,
+            Err(CacheError::Distrusted) => None,
+            Err(error) => {
+                tracing::warn!(%error, "grants unreadable in the cache; folding events");
+                None
+            }
+        };
+        self.effective_given(principal_id, principal_type, cached)
+            .await
+    }
+
+    /// [`Grants::effective`] once the cache was read: `cached` is what it held (as
+    /// [`SessionCache::access`] answers), and only when it held nothing are the events folded.
+    pub async fn effective_given(
+        &self,
+        principal_id: Uuid,
+        principal_type: PrincipalType,
+        cached: Option<Effective>,
+    ) -> Result<Effective, StoreError> {
+        if principal_type != PrincipalType::User {
+            return Ok(Effective::default());
+        }
+        if let Some(effective) = cached {
+            return Ok(effective);
         }
         let epoch = self.cache.epoch().await.ok();
         let principal = self.principal(principal_id).await?;
