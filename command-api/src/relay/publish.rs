@@ -74,7 +74,7 @@ impl Publisher {
             // Settings chosen for Apache Kafka, with why: docs/KAFKA.md.
             .set("enable.idempotence", "true")
             .set("acks", "all")
-            .set("max.in.flight.requests.per.connection", "5")
+            .set("max.in.flight.requests.per.connection", "1")
             .set("linger.ms", "2")
             .set("batch.num.messages", "10000")
             .set(
