@@ -147,15 +147,15 @@ async fn relay_throughput(
     kafka: &KafkaArgs,
 ) -> anyhow::Result<((f64, usize), Duration)> {
     let relay = relay(db, kafka, RelayMetrics::default())?;
-    let mut checkpoint = relay.load_checkpoint().await?;
+    let mut pipeline = relay.pipeline(relay.load_checkpoint().await?);
     let started = Instant::now();
-    let StepOutcome::Published(_) = relay.step(&mut checkpoint).await? else {
+    let StepOutcome::Published(_) = pipeline.step().await? else {
         anyhow::bail!("nothing to relay");
     };
     let first_batch = started.elapsed();
     let steady = Instant::now();
     let mut published = 0;
-    while let StepOutcome::Published(n) = relay.step(&mut checkpoint).await? {
+    while let StepOutcome::Published(n) = pipeline.step().await? {
         published += n;
     }
     let rate = published as f64 / steady.elapsed().as_secs_f64();

@@ -7,6 +7,7 @@ mod leader;
 mod metrics;
 mod order;
 mod outbox;
+mod pipeline;
 pub mod publish;
 
 use std::time::Duration;
@@ -22,6 +23,7 @@ pub use leader::Leadership;
 pub use metrics::RelayMetrics;
 pub use outbox::{Checkpoint, Outgoing};
 use outbox::{Outbox, wait_for_append};
+pub use pipeline::Pipeline;
 pub use publish::{PublishError, Publisher};
 
 #[derive(Debug, thiserror::Error)]
@@ -108,17 +110,17 @@ impl Relay {
     /// Relays while this process holds `leadership`, until shutdown or the lock is lost.
     async fn lead(&self, leadership: &mut Leadership, shutdown: &CancellationToken) {
         let mut listener = self.outbox.listener().await;
-        let mut checkpoint = None;
+        let mut pipeline = None;
         let mut backoff = self.backoff();
         while !shutdown.is_cancelled() {
             if let Err(error) = leadership.confirm().await {
                 tracing::warn!(%error, "relay lock connection lost; stepping down");
                 return;
             }
-            let result = match checkpoint {
-                Some(ref mut cp) => self.step(cp).await,
+            let result = match pipeline {
+                Some(ref mut p) => Pipeline::step(p).await,
                 None => self.load_checkpoint().await.map(|cp| {
-                    checkpoint = Some(cp);
+                    pipeline = Some(self.pipeline(cp));
                     StepOutcome::Idle
                 }),
             };
@@ -151,35 +153,29 @@ impl Relay {
                 _ = pause => {}
             }
         }
+        if let Some(mut pipeline) = pipeline
+            && let Err(error) = pipeline.flush().await
+        {
+            tracing::warn!(%error, "relay checkpoint not saved at shutdown; a restart republishes");
+        }
     }
 
-    /// Fetches, publishes and checkpoints one batch.
-    pub async fn step(&self, checkpoint: &mut Checkpoint) -> Result<StepOutcome, RelayError> {
-        let started = std::time::Instant::now();
-        let batch = self.fetch_batch(*checkpoint).await?;
-        let outcome = match batch.last() {
-            None => StepOutcome::Idle,
-            Some(last) => {
-                self.publish(&batch).await?;
-                let acked = chrono::Utc::now();
-                self.save_checkpoint(last.checkpoint).await?;
-                *checkpoint = last.checkpoint;
-                for o in &batch {
-                    let latency = acked - o.event.envelope.recorded_at;
-                    self.metrics
-                        .commit_to_ack
-                        .observe(latency.as_seconds_f64().max(0.0));
-                }
-                self.metrics.events.inc_by(batch.len() as u64);
-                self.metrics.batches.inc();
-                StepOutcome::Published(batch.len())
-            }
-        };
-        if outcome == StepOutcome::Idle || self.lag_due() {
-            self.record_lag(*checkpoint).await?;
+    /// Relays from `checkpoint` on, one [`Pipeline::step`] at a time.
+    pub fn pipeline(&self, checkpoint: Checkpoint) -> Pipeline<'_> {
+        Pipeline::new(self, checkpoint)
+    }
+
+    /// Counts a batch Kafka acknowledged.
+    fn acknowledged(&self, batch: &[Outgoing]) {
+        let acked = chrono::Utc::now();
+        for o in batch {
+            let latency = acked - o.event.envelope.recorded_at;
+            self.metrics
+                .commit_to_ack
+                .observe(latency.as_seconds_f64().max(0.0));
         }
-        tracing::debug!(?outcome, elapsed = ?started.elapsed(), "relay step");
-        Ok(outcome)
+        self.metrics.events.inc_by(batch.len() as u64);
+        self.metrics.batches.inc();
     }
 
     pub async fn load_checkpoint(&self) -> Result<Checkpoint, RelayError> {

@@ -10,6 +10,7 @@ mod login_attempts;
 mod owed;
 mod read_model;
 mod relay;
+mod relay_pipeline;
 mod relay_processes;
 mod relay_query;
 mod roles;

@@ -120,9 +120,9 @@ async fn late_commits_of_concurrent_writers_are_never_skipped() {
     let fast_ids: Vec<Uuid> = join_all(writers).await.into_iter().flatten().collect();
     // Only what committed below the slow transactions can go out now; a relay reading
     // "position > last" would publish everything here and skip the slow ones later.
-    let mut checkpoint = relay.load_checkpoint().await.expect("checkpoint");
+    let mut pipeline = relay.pipeline(relay.load_checkpoint().await.expect("checkpoint"));
     let mut published = 0;
-    while let StepOutcome::Published(n) = relay.step(&mut checkpoint).await.expect("relay step") {
+    while let StepOutcome::Published(n) = pipeline.step().await.expect("relay step") {
         published += n;
     }
 

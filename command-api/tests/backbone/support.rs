@@ -167,7 +167,7 @@ pub async fn append_events(store: &impl EventStore, principal_id: Uuid, count: i
 /// Steps `relay` until it has published `expected` events. The commit horizon is cluster-wide,
 /// so another test's open transaction may hold events back for a while: poll, don't assume.
 pub async fn relay_events(relay: &Relay, expected: usize) -> usize {
-    let mut checkpoint = relay.load_checkpoint().await.expect("checkpoint");
+    let mut pipeline = relay.pipeline(relay.load_checkpoint().await.expect("checkpoint"));
     let mut published = 0;
     let deadline = tokio::time::Instant::now() + RELAY_TIMEOUT;
     while published < expected {
@@ -175,10 +175,11 @@ pub async fn relay_events(relay: &Relay, expected: usize) -> usize {
             tokio::time::Instant::now() < deadline,
             "relayed {published} of {expected} events"
         );
-        match relay.step(&mut checkpoint).await.expect("relay step") {
+        match pipeline.step().await.expect("relay step") {
             StepOutcome::Published(n) => published += n,
             StepOutcome::Idle => tokio::time::sleep(Duration::from_millis(20)).await,
         }
     }
+    pipeline.flush().await.expect("checkpoint written");
     published
 }

@@ -156,10 +156,10 @@ async fn drain(stack: &TestStack) -> anyhow::Result<f64> {
         RelayMetrics::default(),
         args,
     );
-    let mut checkpoint = relay.load_checkpoint().await?;
+    let mut pipeline = relay.pipeline(relay.load_checkpoint().await?);
     let started = Instant::now();
     let mut published = 0;
-    while let StepOutcome::Published(n) = relay.step(&mut checkpoint).await? {
+    while let StepOutcome::Published(n) = pipeline.step().await? {
         published += n;
     }
     Ok(published as f64 / started.elapsed().as_secs_f64())
