@@ -2,6 +2,7 @@
 //! dev schema registry) and support for tests. Nothing here runs in production.
 
 pub mod metrics;
+pub mod procfs;
 pub mod registry;
 pub mod report;
 pub mod testing;

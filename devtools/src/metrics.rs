@@ -21,11 +21,17 @@ pub fn sum(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
         .sum()
 }
 
-/// The cumulative `(le, count)` buckets of histogram `name`.
-pub fn buckets(text: &str, name: &str) -> Vec<(f64, f64)> {
+/// The cumulative `(le, count)` buckets of the series of histogram `name` carrying all of
+/// `labels` (one series: a histogram with more, say one per projection, needs its label).
+pub fn buckets(text: &str, name: &str, labels: &[(&str, &str)]) -> Vec<(f64, f64)> {
     let prefix = format!("{name}_bucket{{");
     text.lines()
         .filter(|l| l.starts_with(&prefix))
+        .filter(|l| {
+            labels
+                .iter()
+                .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
+        })
         .filter_map(|l| {
             let le = l.split("le=\"").nth(1)?.split('"').next()?;
             let le = if le == "+Inf" {
@@ -64,6 +70,8 @@ mod tests {
 lag_seconds_bucket{projection=\"p\",le=\"1.0\"} 5
 lag_seconds_bucket{projection=\"p\",le=\"2.0\"} 10
 lag_seconds_bucket{projection=\"p\",le=\"+Inf\"} 10
+lag_seconds_bucket{projection=\"q\",le=\"1.0\"} 0
+lag_seconds_bucket{projection=\"q\",le=\"+Inf\"} 0
 events_total{projection=\"p\",outcome=\"applied\"} 3
 events_total{projection=\"p\",outcome=\"parked\"} 2
 leader 1
@@ -80,8 +88,9 @@ leader 1
 
     #[test]
     fn quantiles_interpolate_inside_their_bucket() {
-        let b = buckets(PAGE, "lag_seconds");
+        let b = buckets(PAGE, "lag_seconds", &[("projection", "p")]);
         assert_eq!(b, vec![(1.0, 5.0), (2.0, 10.0), (f64::INFINITY, 10.0)]);
+        assert_eq!(buckets(PAGE, "lag_seconds", &[]).len(), 5, "every series");
         assert_eq!(quantile(&b, 0.5), 1.0);
         assert_eq!(quantile(&b, 0.75), 1.5);
     }

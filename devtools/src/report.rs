@@ -79,16 +79,6 @@ pub fn markdown(rows: &[Row], goals: &[Goal]) -> String {
     out
 }
 
-/// The resident memory of this process now, in MB (Linux).
-pub fn rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,10 +100,5 @@ mod tests {
         );
         assert!(text.contains("| raw | 10/s | n |"));
         assert!(text.contains("| x ≥ 90% of the raw limit | 50% (5.0 of 10.0) | no |"));
-    }
-
-    #[test]
-    fn this_process_has_resident_memory() {
-        assert!(rss_mb() > 0.0);
     }
 }

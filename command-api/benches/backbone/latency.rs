@@ -96,7 +96,7 @@ pub async fn commit_to_ack(db: &TestDatabase, kafka: &KafkaArgs) -> anyhow::Resu
         (metrics.events_relayed() > 0).then_some(())
     })
     .await;
-    let baseline = buckets(&encode(&registry), "relay_commit_to_ack_seconds");
+    let baseline = buckets(&encode(&registry), "relay_commit_to_ack_seconds", &[]);
     let before = metrics.events_relayed();
     let (_, offered) = paced_appends(db).await?;
     devtools::testing::eventually(
@@ -107,7 +107,7 @@ pub async fn commit_to_ack(db: &TestDatabase, kafka: &KafkaArgs) -> anyhow::Resu
     .await;
     shutdown.cancel();
     relay.await?;
-    let after = buckets(&encode(&registry), "relay_commit_to_ack_seconds");
+    let after = buckets(&encode(&registry), "relay_commit_to_ack_seconds", &[]);
     let measured: Vec<(f64, f64)> = after
         .iter()
         .zip(&baseline)

@@ -1,7 +1,8 @@
-//! The baseline of introspection: a handler doing one Redis GET, behind the same HTTP stack
-//! and middleware as every server, with no token or session check.
+//! The baseline of introspection: a handler doing one Redis GET, behind the same HTTP stack,
+//! middleware and JSON request log as every server, with no token or session check. It runs
+//! as a process of its own, as the servers do: this bench's executable started again with
+//! `--bare-handler`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,11 +11,34 @@ use axum::routing::post;
 use prometheus_client::registry::Registry;
 use runtime::http::{HttpArgs, HttpMetrics, Ops};
 use runtime::redis::RedisArgs;
+use runtime::telemetry::TelemetryArgs;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-/// Serves `POST /bare` on an ephemeral port; its address.
-pub async fn redis_get_handler(redis: &RedisArgs) -> anyhow::Result<SocketAddr> {
+use crate::platform::{Platform, Server};
+
+/// The flag that makes this executable serve the bare handler instead of benchmarking.
+pub const FLAG: &str = "--bare-handler";
+
+/// Starts the bare handler as a process beside `platform`'s servers, logging where they do.
+pub async fn start(platform: &Platform) -> anyhow::Result<Server> {
+    let this = std::env::current_exe()?;
+    platform.start_process("bare handler", &this, &[FLAG]).await
+}
+
+/// Serves `POST /bare` at `LISTEN_ADDR` until killed (the child's side of [`start`]).
+pub async fn serve() -> anyhow::Result<()> {
+    let _telemetry = runtime::telemetry::init(
+        "bare",
+        &TelemetryArgs {
+            otlp_endpoint: None,
+            log_filter: std::env::var("RUST_LOG")?,
+        },
+    )?;
+    let redis = RedisArgs {
+        url: std::env::var("REDIS_URL")?,
+        key_prefix: std::env::var("REDIS_KEY_PREFIX")?,
+    };
     let key = format!("{}bare", redis.key_prefix);
     let redis = redis.connect()?;
     let routes = Router::new().route(
@@ -44,13 +68,13 @@ pub async fn redis_get_handler(redis: &RedisArgs) -> anyhow::Result<SocketAddr> 
             request_timeout: Duration::from_secs(30),
         },
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(runtime::http::serve(
+    let listener = tokio::net::TcpListener::bind(std::env::var("LISTEN_ADDR")?).await?;
+    runtime::http::serve(
         listener,
         app,
         CancellationToken::new(),
         runtime::http::ServeOptions::from_args(&HttpArgs::default()),
-    ));
-    Ok(addr)
+    )
+    .await?;
+    Ok(())
 }

@@ -1,33 +1,36 @@
 //! Auth numbers on this machine, in one run, against the real services (Postgres, Redis,
-//! Apache Kafka, the dev registry) with the three servers in this process, logging as in production:
+//! Apache Kafka, the dev registry) with the three servers as processes, logging as in production:
 //!
 //! - password logins/s with Keycloak's argon2id parameters (m=7 MiB, t=5, p=1), next to the
 //!   raw argon2id verify rate with the same parameters;
 //! - refreshes/s;
 //! - introspections/s with p50/p99, next to a bare handler doing one Redis GET;
 //! - commit → applied by the session-cache projector, p50/p99, under that load;
-//! - the process's resident memory after a burst of 40 clients logging in at once.
+//! - each server's resident memory once started and after a burst of 40 clients logging in at once.
 //!
 //! Run: `./dev bench auth` (about two minutes). Prints Markdown: the measurements, then the
 //! goals, each a ratio to the raw limit of the same run or a bound.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 mod bare;
+mod cpu;
 mod load;
+mod phases;
 mod platform;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use command_api::auth::passwords::{PasswordArgs, Passwords};
-use devtools::report::{Goal, Row, markdown, rss_mb};
-use load::{NextRequest, Stats, drive, post_json, post_json_as};
+use command_api::auth::passwords::PasswordArgs;
+use devtools::report::{Goal, Row, markdown};
+use load::{NextRequest, Stats, drive, post_json};
+use phases::{hammer, latency_note, raw_verify_rate};
 use serde_json::{Value, json};
 
 const PHASE: Duration = Duration::from_secs(10);
 const USERS: usize = 16;
 const BURST_CLIENTS: usize = 40;
+const PER_ANSWER: &str = "each process's CPU time over the phase above, per answer";
 
 /// Keycloak's default: argon2id, 7 MiB, 5 iterations, 1 lane.
 fn keycloak_argon2() -> PasswordArgs {
@@ -41,9 +44,12 @@ fn keycloak_argon2() -> PasswordArgs {
 
 #[tokio::main(worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
+    if std::env::args().any(|a| a == bare::FLAG) {
+        return bare::serve().await;
+    }
     let platform = platform::Platform::start(keycloak_argon2()).await?;
     let users = platform.users(USERS).await?;
-    let rss_at_start = rss_mb();
+    let rss_at_start = platform.rss_mb();
     let mut rows = Vec::new();
 
     let raw_verify = raw_verify_rate().await;
@@ -55,6 +61,7 @@ async fn main() -> anyhow::Result<()> {
              limit of a password login here"
         ),
     ));
+    let before = cpu::sample(&platform, None).await?;
     let mut logins = drive(
         platform.command,
         PHASE,
@@ -78,6 +85,8 @@ async fn main() -> anyhow::Result<()> {
             logins.failed
         ),
     ));
+    let spent = cpu::per_request(&before, &cpu::sample(&platform, None).await?, logins.ok);
+    rows.push(Row::new("CPU per login", spent, PER_ANSWER));
 
     platform.settle().await?;
     // Two sessions per user, each refreshed in a chain (every answer has the next token).
@@ -86,6 +95,7 @@ async fn main() -> anyhow::Result<()> {
         chains.push(platform.login(login, password).await?);
     }
     let latest: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let before = cpu::sample(&platform, None).await?;
     let mut refreshes = drive(
         platform.command,
         PHASE,
@@ -132,6 +142,8 @@ async fn main() -> anyhow::Result<()> {
             refreshes.failed
         ),
     ));
+    let spent = cpu::per_request(&before, &cpu::sample(&platform, None).await?, refreshes.ok);
+    rows.push(Row::new("CPU per refresh", spent, PER_ANSWER));
 
     platform.settle().await?;
     let tokens: Vec<String> = latest
@@ -143,7 +155,13 @@ async fn main() -> anyhow::Result<()> {
         .collect();
     let caller = platform.introspector().await?;
     let introspect = "/v1/tokens/introspect";
+    let before = cpu::sample(&platform, None).await?;
     let mut introspections = hammer(platform.query, introspect, &tokens, &caller).await;
+    let spent = cpu::per_request(
+        &before,
+        &cpu::sample(&platform, None).await?,
+        introspections.ok,
+    );
     rows.push(Row::new(
         "introspections",
         format!("{:.0}/s", introspections.per_second()),
@@ -153,16 +171,25 @@ async fn main() -> anyhow::Result<()> {
              session and grants for each, JSON answer",
         ),
     ));
-    let bare = bare::redis_get_handler(&platform.stack.redis).await?;
-    let mut baseline = hammer(bare, "/bare", &tokens, &caller).await;
+    rows.push(Row::new("CPU per introspection", spent, PER_ANSWER));
+    let bare = bare::start(&platform).await?;
+    let before = cpu::sample(&platform, Some(&bare)).await?;
+    let mut baseline = hammer(bare.addr, "/bare", &tokens, &caller).await;
+    let spent = cpu::per_request(
+        &before,
+        &cpu::sample(&platform, Some(&bare)).await?,
+        baseline.ok,
+    );
+    drop(bare);
     rows.push(Row::new(
         "bare handler: one Redis GET",
         format!("{:.0}/s", baseline.per_second()),
         latency_note(
             &mut baseline,
-            "same load, same HTTP stack minus token and session checks",
+            "same load, same HTTP stack and request log, its own process; no token or session check",
         ),
     ));
+    rows.push(Row::new("CPU per bare answer", spent, PER_ANSWER));
 
     let lag = platform.projector_lag().await?;
     rows.push(Row::new(
@@ -173,18 +200,19 @@ async fn main() -> anyhow::Result<()> {
     ));
 
     let (burst, rss) = login_burst(&platform, &users).await;
-    rows.push(Row::new(
-        "resident memory after a login burst",
-        format!("{rss:.0} MB"),
-        format!(
-            "{BURST_CLIENTS} clients logging in at once for {}s ({:.0} logins/s, {} failed); the \
-             whole bench process: the three servers, the load generator and their pools \
-             ({rss_at_start:.0} MB once started, before any load)",
-            PHASE.as_secs(),
-            burst.per_second(),
-            burst.failed
-        ),
-    ));
+    for ((name, after), (_, before)) in rss.iter().zip(&rss_at_start) {
+        rows.push(Row::new(
+            format!("{name}: resident memory after a login burst"),
+            format!("{after:.0} MB"),
+            format!(
+                "{BURST_CLIENTS} clients logging in at once for {}s ({:.0} logins/s, {} failed), \
+                 after the phases above; {before:.0} MB once started, before any load",
+                PHASE.as_secs(),
+                burst.per_second(),
+                burst.failed
+            ),
+        ));
+    }
 
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let goals = [
@@ -213,15 +241,21 @@ async fn main() -> anyhow::Result<()> {
             100.0,
             "ms",
         ),
-        Goal::at_most("RSS of all three servers after the burst", rss, 100.0, "MB"),
     ];
-    print!("{}", markdown(&rows, &goals));
+    let goals =
+        goals.into_iter().chain(rss.iter().map(|(name, mb)| {
+            Goal::at_most(&format!("{name} RSS after the burst"), *mb, 100.0, "MB")
+        }));
+    print!("{}", markdown(&rows, &goals.collect::<Vec<_>>()));
     Ok(())
 }
 
-/// `BURST_CLIENTS` connections logging in over and over for a phase; the stats and the
-/// process's RSS (MB) just after.
-async fn login_burst(platform: &platform::Platform, users: &[(String, String)]) -> (Stats, f64) {
+/// `BURST_CLIENTS` connections logging in over and over for a phase; the stats and each
+/// server's RSS (MB) just after.
+async fn login_burst(
+    platform: &platform::Platform,
+    users: &[(String, String)],
+) -> (Stats, Vec<(&'static str, f64)>) {
     let burst = drive(
         platform.command,
         PHASE,
@@ -235,64 +269,5 @@ async fn login_burst(platform: &platform::Platform, users: &[(String, String)]) 
             .collect(),
     )
     .await;
-    (burst, rss_mb())
-}
-
-fn latency_note(stats: &mut Stats, what: &str) -> String {
-    format!(
-        "{what}; 32 connections; p50 {:.2} ms, p99 {:.2} ms; {} failed",
-        stats.percentile_ms(0.5),
-        stats.percentile_ms(0.99),
-        stats.failed
-    )
-}
-
-/// 32 connections posting introspection requests round-robin over `tokens`.
-/// 32 clients posting `{"token": …}` for each of `tokens` in turn, as `caller`.
-async fn hammer(addr: SocketAddr, path: &'static str, tokens: &[String], caller: &str) -> Stats {
-    let tokens: Arc<Vec<String>> = Arc::new(tokens.to_vec());
-    let caller: Arc<str> = caller.into();
-    drive(
-        addr,
-        PHASE,
-        (0..32)
-            .map(|c| -> NextRequest {
-                let (tokens, caller) = (tokens.clone(), caller.clone());
-                let mut i = c;
-                Box::new(move |_| {
-                    i += 1;
-                    let body = json!({ "token": tokens[i % tokens.len()] }).to_string();
-                    Some(post_json_as(addr, path, body, Some(&caller)))
-                })
-            })
-            .collect(),
-    )
-    .await
-}
-
-/// argon2id verifications per second on both cores, nothing else, with as many verifications
-/// in flight as the login run has users.
-async fn raw_verify_rate() -> f64 {
-    let passwords = Passwords::new(&keycloak_argon2()).unwrap();
-    let secret = secrecy::SecretString::from("correct horse battery staple");
-    let hash = passwords.hash(&secret).await.unwrap();
-    let started = Instant::now();
-    let workers: Vec<_> = (0..USERS)
-        .map(|_| {
-            let (passwords, secret, hash) = (passwords.clone(), secret.clone(), hash.clone());
-            tokio::spawn(async move {
-                let mut n = 0;
-                while started.elapsed() < PHASE {
-                    passwords.verify(&secret, Some(&hash)).await.unwrap();
-                    n += 1;
-                }
-                n
-            })
-        })
-        .collect();
-    let mut total = 0;
-    for w in workers {
-        total += w.await.unwrap();
-    }
-    total as f64 / started.elapsed().as_secs_f64()
+    (burst, platform.rss_mb())
 }

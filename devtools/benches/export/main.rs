@@ -1,21 +1,22 @@
 //! The customer export's memory, however long the history: one customer whose stream grows to
-//! 1,000, 10,000 and 100,000 events is exported over HTTP from the servers in this process,
-//! the body read and counted as it arrives, never held. For each size: the document's bytes,
-//! the time, and how far the process's peak RSS rose above its RSS before the export (the
-//! kernel's high-water mark, reset before each export). A bounded export keeps the rise flat
+//! 1,000, 10,000 and 100,000 events is exported over HTTP by the query-api process, the body
+//! read and counted as it arrives, never held. For each size: the document's bytes, the time,
+//! and how far query-api's peak RSS rose above its RSS before the export (the kernel's
+//! high-water mark, reset before each export). A bounded export keeps the rise flat
 //! while the document grows a hundredfold.
 //!
-//! Run: `./dev test` once (installs the stack), then `cargo bench -p devtools --bench export`.
+//! Run: `./dev bench export` (it builds the servers' release binaries the bench starts).
 //! Prints a Markdown table.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 #[allow(dead_code)]
-#[path = "../auth/platform.rs"]
+#[path = "../auth/platform/mod.rs"]
 mod platform;
 
 use std::time::Instant;
 
 use command_api::auth::passwords::PasswordArgs;
+use devtools::procfs;
 use events::EventMetadata;
 use events::customers::{Channel, CustomerConsentChanged, CustomerEvent};
 use events::topics::Category;
@@ -34,6 +35,8 @@ async fn main() -> anyhow::Result<()> {
     let store = PgEventStore::new(platform.stack.db.pool.clone());
     let stream = Category::Customers.stream_id(customer_id);
     let mut version = store.read_stream(&stream, 1).await?.len() as i64;
+    let query_api = platform.servers.iter().find(|s| s.name == "query-api");
+    let query_api = query_api.map(platform::Server::pid).unwrap_or_default();
 
     println!("\n| events | document MB | seconds | MB/s | RSS before MB | peak rise MB |");
     println!("|---|---|---|---|---|---|");
@@ -47,19 +50,18 @@ async fn main() -> anyhow::Result<()> {
             version += batch;
         }
         platform.settle().await?;
-        let before = status_kb("VmRSS")?;
-        // Writing 5 resets the peak (VmHWM) to the current RSS.
-        std::fs::write("/proc/self/clear_refs", "5")?;
+        let before = procfs::rss_mb(query_api)?;
+        procfs::reset_peak(query_api)?;
         let started = Instant::now();
         let bytes = export(&platform, customer_id, &token).await?;
         let seconds = started.elapsed().as_secs_f64();
-        let peak = status_kb("VmHWM")?;
+        let peak = procfs::peak_mb(query_api)?;
         let mb = bytes as f64 / 1e6;
         println!(
             "| {size} | {mb:.1} | {seconds:.2} | {:.1} | {:.0} | {:.1} |",
             mb / seconds,
-            before as f64 / 1024.0,
-            peak.saturating_sub(before) as f64 / 1024.0
+            before,
+            (peak - before).max(0.0)
         );
     }
     Ok(())
@@ -115,14 +117,4 @@ async fn export(platform: &platform::Platform, id: Uuid, token: &str) -> anyhow:
         bytes += chunk.len();
     }
     Ok(bytes)
-}
-
-/// A field of `/proc/self/status`, in kB.
-fn status_kb(field: &str) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|rest| rest.trim().trim_end_matches(" kB").parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("{field} not in /proc/self/status"))
 }

@@ -1,17 +1,16 @@
 //! A soak: a steady mixed load (log in, introspect, refresh, introspect, log out, introspect)
-//! against the three servers in this process, on the real services, for `SOAK_MINUTES` (10),
-//! with the process's RSS, open file descriptors and threads, and the Postgres and Redis
-//! connections it holds, sampled at the start and after every minute. Flat columns mean
+//! against the three servers as processes, on the real services, for `SOAK_MINUTES` (10),
+//! with each server's RSS, their open file descriptors and threads (summed), and the Postgres
+//! and Redis connections, sampled at the start and after every minute. Flat columns mean
 //! nothing leaks; the `wrong` column counts answers that contradict what the client did (an
 //! active answer after the logout, say).
 //!
-//! Run: `./dev test` once (installs the stack), then
-//! `cargo bench -p devtools --bench soak` (SOAK_MINUTES, SOAK_CYCLES_PER_SEC to change the
+//! Run: `./dev bench soak` (SOAK_MINUTES, SOAK_CYCLES_PER_SEC to change the
 //! length and the rate). Prints a Markdown table.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 #[allow(dead_code)]
-#[path = "../auth/platform.rs"]
+#[path = "../auth/platform/mod.rs"]
 mod platform;
 
 use std::sync::Arc;
@@ -19,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use command_api::auth::passwords::PasswordArgs;
+use devtools::procfs;
 use serde_json::{Value, json};
 
 const USERS: usize = 8;
@@ -72,7 +72,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     println!(
-        "\n| minute | cycles | errors | wrong | RSS MB | fds | threads | Postgres conns | Redis clients |"
+        "\n| minute | cycles | errors | wrong | RSS MB (command / projectors / query) | fds | threads | Postgres conns | Redis clients |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     for row in rows {
@@ -144,15 +144,13 @@ async fn sample(
     minute: u64,
     counts: &Counts,
 ) -> anyhow::Result<String> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let field = |name: &str| -> u64 {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .unwrap_or_default()
-    };
-    let fds = std::fs::read_dir("/proc/self/fd")?.count();
+    let (mut rss, mut fds, mut threads) = (Vec::new(), 0, 0);
+    for server in &platform.servers {
+        let pid = server.pid();
+        rss.push(format!("{:.1}", procfs::rss_mb(pid)?));
+        fds += procfs::open_fds(pid)?;
+        threads += procfs::status(pid, "Threads")?;
+    }
     let postgres: i64 =
         sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1")
             .bind(&platform.stack.db.name)
@@ -170,12 +168,11 @@ async fn sample(
         .trim()
         .to_owned();
     Ok(format!(
-        "| {minute} | {} | {} | {} | {:.1} | {fds} | {} | {postgres} | {clients} |",
+        "| {minute} | {} | {} | {} | {} | {fds} | {threads} | {postgres} | {clients} |",
         counts.cycles.load(Ordering::Relaxed),
         counts.errors.load(Ordering::Relaxed),
         counts.wrong.load(Ordering::Relaxed),
-        field("VmRSS:") as f64 / 1024.0,
-        field("Threads:"),
+        rss.join(" / "),
     ))
 }
 

@@ -1,154 +1,114 @@
-//! The three servers in this process against fresh backing services, as the benchmark needs
-//! them; logs go to a file, as they would go somewhere in production.
+//! The three servers as processes, started from their release binaries the way they run in
+//! production, against fresh backing services; their logs go to one file. Being processes,
+//! each one's memory and CPU are its own to measure.
+
+mod process;
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use access::TokenRules;
-use command_api::auth::config::{MasterKeyArgs, TokenArgs};
 use command_api::auth::credentials::Credential;
 use command_api::auth::keys::MasterKey;
-use command_api::auth::lockout::LockoutArgs;
 use command_api::auth::passwords::{PasswordArgs, Passwords};
-use command_api::auth::throttle::ThrottleArgs;
 use command_api::bootstrap::bootstrap_admin;
-use command_api::relay::RelayArgs;
-use command_api::sessions::SessionArgs;
 use devtools::metrics;
 use devtools::testing::{TestStack, unique_suffix};
 use events::users::{UserEvent, UserRegistered};
 use events::{EventMetadata, PrincipalType};
-use runtime::http::HttpArgs;
-use runtime::telemetry::TelemetryArgs;
 use serde_json::{Value, json};
 use store::event_store::{EventStore, NewEvent, PgEventStore, StreamAppend, Transaction};
 use store::subject_keys::LoginIndex;
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+pub use process::Server;
+use process::{Launch, binary, start};
+
 pub struct Platform {
+    /// command-api, projectors, query-api; declared first, so they are killed before the stack
+    /// they run on is dropped.
+    pub servers: [Server; 3],
     pub stack: TestStack,
     pub command: SocketAddr,
     pub query: SocketAddr,
     pub projectors: SocketAddr,
+    launch: Launch,
     passwords: PasswordArgs,
     logins: LoginIndex,
     http: reqwest::Client,
     /// The token introspection is asked with, and when it was issued.
     introspector: tokio::sync::Mutex<Option<(Instant, String)>>,
-    _shutdown: tokio_util::sync::DropGuard,
-    _telemetry: runtime::telemetry::Telemetry,
-}
-
-fn rules() -> TokenRules {
-    TokenRules {
-        issuer: "bench".into(),
-        audience: "bench".into(),
-    }
-}
-
-fn ephemeral() -> HttpArgs {
-    HttpArgs {
-        listen: Some("127.0.0.1:0".parse().expect("address")),
-        ..HttpArgs::default()
-    }
 }
 
 impl Platform {
     pub async fn start(passwords: PasswordArgs) -> anyhow::Result<Self> {
         let log = std::env::temp_dir().join(format!("bench-auth-{}.log", unique_suffix()));
-        let file = std::fs::File::create(&log)?;
         eprintln!("service logs: {}", log.display());
-        let telemetry = runtime::telemetry::init_with_writer(
-            "bench",
-            &TelemetryArgs {
-                otlp_endpoint: None,
-                log_filter: "info,sqlx=warn".into(),
-            },
-            std::sync::Mutex::new(file),
-        )?;
         let stack = TestStack::start().await;
-        let master_key = MasterKey::generate()?;
-        let shutdown = CancellationToken::new();
-        let command = command_api::Application::build(command_api::ServeArgs {
-            http: ephemeral(),
-            db: stack.db.db_args(),
-            kafka: stack.kafka.clone(),
-            relay: RelayArgs::default(),
-            tokens: TokenArgs {
-                master: MasterKeyArgs {
-                    master_key: master_key.clone().into(),
-                },
-                rules: rules(),
-                access_token_ttl_secs: 900,
-            },
-            passwords: passwords.clone(),
-            sessions: SessionArgs::default(),
-            lockout: LockoutArgs::default(),
+        let launch = Launch {
+            master_key: MasterKey::generate()?,
+            log: std::fs::File::create(&log)?,
+        };
+        let mut command = launch.command(&binary("command-api")?, &stack)?;
+        command
+            .arg("serve")
+            .env("ACCESS_TOKEN_TTL_SECS", "900")
+            .env("ARGON2_MEMORY_KIB", passwords.memory_kib.to_string())
+            .env("ARGON2_ITERATIONS", passwords.iterations.to_string())
+            .env("ARGON2_PARALLELISM", passwords.parallelism.to_string())
             // The benchmarks measure throughput from one address: no limit.
-            throttle: ThrottleArgs {
-                login_per_address: 0,
-                login_per_account: 0,
-                refresh_per_address: 0,
-                sign_up_per_address: 0,
-            },
-            redis: stack.redis.clone(),
-            relay_enabled: true,
-            owed_sweep_ms: 5_000,
-        })
-        .await?;
-        let projectors = projectors::Application::build(projectors::RunArgs {
-            http: ephemeral(),
-            db: stack.db.db_args(),
-            kafka: stack.kafka.clone(),
-            redis: stack.redis.clone(),
-            engine: projectors::engine::EngineArgs {
-                max_backoff_ms: 1000,
-                ..projectors::engine::EngineArgs::default()
-            },
-            session_cache: projectors::cli::SessionCacheArgs {
-                group: format!("{}session-cache", stack.kafka.topic_prefix),
-                rebuild_window_secs: 36_000,
-                active_sessions_every_ms: 200,
-            },
-            directory: projectors::cli::DirectoryArgs {
-                group_prefix: format!("{}directory", stack.kafka.topic_prefix),
-            },
-            customers: projectors::cli::CustomersArgs {
-                consumer_group: format!("{}customer-directory", stack.kafka.topic_prefix),
-            },
-            master: MasterKeyArgs {
-                master_key: master_key.clone().into(),
-            },
-        })
-        .await?;
-        let query = query_api::Application::build(query_api::ServeArgs {
-            http: ephemeral(),
-            db: stack.db.db_args(),
-            redis: stack.redis.clone(),
-            tokens: rules(),
-            master: MasterKeyArgs {
-                master_key: master_key.clone().into(),
-            },
-            urls: query_api::cli::PublicUrls::default(),
-        })
-        .await?;
-        let platform = Self {
-            command: command.local_addr(),
-            query: query.local_addr(),
-            projectors: projectors.local_addr(),
+            .env("LOGIN_RATE_PER_ADDRESS", "0")
+            .env("LOGIN_RATE_PER_ACCOUNT", "0")
+            .env("REFRESH_RATE_PER_ADDRESS", "0")
+            .env("SIGN_UP_RATE_PER_ADDRESS", "0");
+        let command = start("command-api", command).await?;
+        let prefix = &stack.kafka.topic_prefix;
+        let mut projectors = launch.command(&binary("projectors")?, &stack)?;
+        projectors
+            .arg("run")
+            .env("CONSUMER_GROUP", format!("{prefix}session-cache"))
+            .env("DIRECTORY_CONSUMER_GROUP", format!("{prefix}directory"))
+            .env(
+                "CUSTOMERS_CONSUMER_GROUP",
+                format!("{prefix}customer-directory"),
+            )
+            .env("REBUILD_WINDOW_SECS", "36000")
+            .env("ACTIVE_SESSIONS_EVERY_MS", "200")
+            .env("RETRY_MAX_BACKOFF_MS", "1000");
+        let projectors = start("projectors", projectors).await?;
+        let mut query = launch.command(&binary("query-api")?, &stack)?;
+        query.arg("serve");
+        let query = start("query-api", query).await?;
+        Ok(Self {
+            command: command.addr,
+            query: query.addr,
+            projectors: projectors.addr,
+            servers: [command, projectors, query],
             passwords,
-            logins: MasterKey::from_base64(&master_key.into())?.login_index()?,
+            logins: MasterKey::from_base64(&launch.master_key.clone().into())?.login_index()?,
+            launch,
             http: reqwest::Client::new(),
             introspector: tokio::sync::Mutex::default(),
-            _shutdown: shutdown.clone().drop_guard(),
-            _telemetry: telemetry,
             stack,
-        };
-        tokio::spawn(command.run(shutdown.clone()));
-        tokio::spawn(projectors.run(shutdown.clone()));
-        tokio::spawn(query.run(shutdown));
-        Ok(platform)
+        })
+    }
+
+    /// Starts `program` with `args` as a process of this platform (configured and logging as
+    /// its servers are), listening on a free port; ready once it answers `/readyz`.
+    pub async fn start_process(
+        &self,
+        name: &'static str,
+        program: &Path,
+        args: &[&str],
+    ) -> anyhow::Result<Server> {
+        let mut command = self.launch.command(program, &self.stack)?;
+        command.args(args);
+        start(name, command).await
+    }
+
+    /// Each server's name and resident memory now, in MB.
+    pub fn rss_mb(&self) -> Vec<(&'static str, f64)> {
+        self.servers.iter().map(|s| (s.name, s.rss_mb())).collect()
     }
 
     /// `n` users with passwords hashed with the benchmark's parameters.
@@ -265,7 +225,11 @@ impl Platform {
     /// p50 and p99, in seconds, of the projector's commit → applied histogram.
     pub async fn projector_lag(&self) -> anyhow::Result<(f64, f64)> {
         let text = self.metrics(self.projectors).await?;
-        let buckets = metrics::buckets(&text, "identity_projector_event_lag_seconds");
+        let buckets = metrics::buckets(
+            &text,
+            "identity_projector_event_lag_seconds",
+            &[("projection", "session-cache")],
+        );
         Ok((
             metrics::quantile(&buckets, 0.5),
             metrics::quantile(&buckets, 0.99),

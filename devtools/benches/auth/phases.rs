@@ -1,0 +1,74 @@
+//! The load of the HTTP phases and the raw limit of the login phase.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use command_api::auth::passwords::Passwords;
+use serde_json::json;
+
+use crate::load::{NextRequest, Stats, drive, post_json_as};
+use crate::{PHASE, USERS, keycloak_argon2};
+
+pub fn latency_note(stats: &mut Stats, what: &str) -> String {
+    format!(
+        "{what}; 32 connections; p50 {:.2} ms, p99 {:.2} ms; {} failed",
+        stats.percentile_ms(0.5),
+        stats.percentile_ms(0.99),
+        stats.failed
+    )
+}
+
+/// 32 clients posting `{"token": …}` for each of `tokens` in turn, as `caller`.
+pub async fn hammer(
+    addr: SocketAddr,
+    path: &'static str,
+    tokens: &[String],
+    caller: &str,
+) -> Stats {
+    let tokens: Arc<Vec<String>> = Arc::new(tokens.to_vec());
+    let caller: Arc<str> = caller.into();
+    drive(
+        addr,
+        PHASE,
+        (0..32)
+            .map(|c| -> NextRequest {
+                let (tokens, caller) = (tokens.clone(), caller.clone());
+                let mut i = c;
+                Box::new(move |_| {
+                    i += 1;
+                    let body = json!({ "token": tokens[i % tokens.len()] }).to_string();
+                    Some(post_json_as(addr, path, body, Some(&caller)))
+                })
+            })
+            .collect(),
+    )
+    .await
+}
+
+/// argon2id verifications per second on both cores, nothing else, with as many verifications
+/// in flight as the login run has users.
+pub async fn raw_verify_rate() -> f64 {
+    let passwords = Passwords::new(&keycloak_argon2()).unwrap();
+    let secret = secrecy::SecretString::from("correct horse battery staple");
+    let hash = passwords.hash(&secret).await.unwrap();
+    let started = Instant::now();
+    let workers: Vec<_> = (0..USERS)
+        .map(|_| {
+            let (passwords, secret, hash) = (passwords.clone(), secret.clone(), hash.clone());
+            tokio::spawn(async move {
+                let mut n = 0;
+                while started.elapsed() < PHASE {
+                    passwords.verify(&secret, Some(&hash)).await.unwrap();
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for w in workers {
+        total += w.await.unwrap();
+    }
+    total as f64 / started.elapsed().as_secs_f64()
+}
