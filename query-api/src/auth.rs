@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use events::Permission;
 use runtime::http::Problem;
+use store::session_cache::CacheError;
 use uuid::Uuid;
 
 use crate::error::QueryError;
@@ -58,16 +59,43 @@ fn unauthorized() -> Response {
     response
 }
 
-impl FromRequestParts<AppState> for Caller {
+/// A bearer token whose signature, key, issuer and expiry check out; its session is not
+/// checked yet (a [`Caller`] is one whose session is active).
+#[derive(Debug, Clone)]
+pub struct Bearer(pub AccessClaims);
+
+impl Bearer {
+    /// The caller, if the token's session is active now, from what the cache `found`.
+    pub async fn caller(
+        self,
+        state: &AppState,
+        found: Result<lookup::Found, &CacheError>,
+    ) -> Result<Caller, Response> {
+        let current = lookup::resolve(state, self.0, None, found)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        current.map(Caller).ok_or_else(unauthorized)
+    }
+}
+
+impl FromRequestParts<AppState> for Bearer {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let token = bearer_token(&parts.headers).ok_or_else(unauthorized)?;
-        let claims = match state.verifier.verify(token).await {
-            Ok(claims) => claims,
-            Err(TokenError::Keys(e)) => return Err(QueryError::from(e).into_response()),
-            Err(_) => return Err(unauthorized()),
-        };
+        match state.verifier.verify(token).await {
+            Ok(claims) => Ok(Self(claims)),
+            Err(TokenError::Keys(e)) => Err(QueryError::from(e).into_response()),
+            Err(_) => Err(unauthorized()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Bearer(claims) = Bearer::from_request_parts(parts, state).await?;
         let current = lookup::active_claims(state, claims, None)
             .await
             .map_err(IntoResponse::into_response)?;

@@ -10,6 +10,7 @@
 use access::{AccessClaims, TokenError};
 use axum::extract::{FromRequest, Request, State};
 use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use events::{Permission, PrincipalType};
 use runtime::http::{Problem, Query};
@@ -17,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::auth::Bearer;
 use crate::error::QueryError;
 use crate::lookup;
 use crate::state::AppState;
@@ -103,17 +104,43 @@ impl Introspection {
 )]
 pub async fn introspect(
     State(state): State<AppState>,
-    caller: Caller,
+    bearer: Bearer,
     Query(consistency): Query<Consistency>,
     request: TokenForm,
-) -> Result<Json<Introspection>, Problem> {
-    caller.require(Permission::TokensIntrospect)?;
+) -> Result<Json<Introspection>, Response> {
     let claims = match state.verifier.verify(&request.0).await {
-        Ok(claims) => claims,
-        Err(TokenError::Keys(e)) => return Err(QueryError::from(e).into()),
-        Err(_) => return Ok(Json(Introspection::inactive())),
+        Ok(claims) => Some(claims),
+        Err(TokenError::Keys(e)) => return Err(QueryError::from(e).into_response()),
+        Err(_) => None,
     };
-    let current = lookup::active_claims(&state, claims, consistency.min_version).await?;
+    // The caller's session and the token's come from one read of the cache; the caller is
+    // settled, and must hold the permission, before anything about the token is answered.
+    let mut tokens = vec![&bearer.0];
+    tokens.extend(&claims);
+    let read = lookup::read_all(&state, &tokens).await;
+    let found: Vec<_> = match read {
+        Ok(found) => found.into_iter().map(Ok).collect(),
+        Err(ref error) => tokens.iter().map(|_| Err(error)).collect(),
+    };
+    // One answer per token, in order (a missing one would count as a miss).
+    let mut found = found.into_iter();
+    let caller = bearer
+        .caller(&state, found.next().unwrap_or(Ok((None, None))))
+        .await?;
+    caller
+        .require(Permission::TokensIntrospect)
+        .map_err(IntoResponse::into_response)?;
+    let Some(claims) = claims else {
+        return Ok(Json(Introspection::inactive()));
+    };
+    let current = lookup::resolve(
+        &state,
+        claims,
+        consistency.min_version,
+        found.next().unwrap_or(Ok((None, None))),
+    )
+    .await
+    .map_err(IntoResponse::into_response)?;
     Ok(Json(match current {
         Some(claims) => Introspection::active(claims),
         None => Introspection::inactive(),

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use access::AccessClaims;
+use store::session_cache::grants::Effective;
 use store::session_cache::{self, CacheError, CachedSession};
 use uuid::Uuid;
 
@@ -26,16 +27,44 @@ pub fn min_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>
     }
 }
 
+/// What the cache holds for one token: its session and its principal's grants, each `None`
+/// when the cache lacks it.
+pub type Found = (Option<CachedSession>, Option<Effective>);
+
 /// `claims` with the permissions its principal holds now in place of those its token was
 /// issued with (a role may have lost one since, or the user been disabled), if the token's
 /// session is active; `None` otherwise. One read of the cache answers both the session and
 /// the grants; what it lacks, or holds older than `min_version`, comes from the event store.
 pub async fn active_claims(
     state: &AppState,
-    mut claims: AccessClaims,
+    claims: AccessClaims,
     min_version: Option<i64>,
 ) -> Result<Option<AccessClaims>, QueryError> {
-    let (session, grants) = match state.cache.access(claims.sid, claims.sub).await {
+    let read = read_all(state, &[&claims]).await;
+    let found = match read {
+        Ok(mut found) => Ok(found.remove(0)),
+        Err(ref error) => Err(error),
+    };
+    resolve(state, claims, min_version, found).await
+}
+
+/// What the cache holds for each of `tokens`, in one read.
+pub async fn read_all(
+    state: &AppState,
+    tokens: &[&AccessClaims],
+) -> Result<Vec<Found>, CacheError> {
+    let pairs: Vec<(Uuid, Uuid)> = tokens.iter().map(|c| (c.sid, c.sub)).collect();
+    state.cache.access_all(&pairs).await
+}
+
+/// [`active_claims`] from what [`read_all`] found for this token (or why it could not).
+pub async fn resolve(
+    state: &AppState,
+    mut claims: AccessClaims,
+    min_version: Option<i64>,
+    found: Result<Found, &CacheError>,
+) -> Result<Option<AccessClaims>, QueryError> {
+    let (session, grants) = match found {
         Ok((session, grants)) => (Ok(session), grants),
         Err(error) => (Err(error), None),
     };
@@ -59,7 +88,7 @@ async fn settle(
     principal_id: Uuid,
     session_id: Uuid,
     min_version: Option<i64>,
-    cached: Result<Option<CachedSession>, CacheError>,
+    cached: Result<Option<CachedSession>, &CacheError>,
 ) -> Result<Option<CachedSession>, QueryError> {
     let counted = &state.cache_metrics;
     match cached {

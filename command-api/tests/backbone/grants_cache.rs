@@ -132,6 +132,24 @@ async fn a_session_and_its_principals_grants_are_read_in_one_step() {
     let (other, _) = cache.access(Uuid::now_v7(), user).await.expect("read");
     assert!(other.is_none(), "a session the cache lacks");
 
+    // Two tokens in one read (introspection's caller and the token it asks about): each
+    // answer is its own token's, in the order asked.
+    let stranger = Uuid::now_v7();
+    let both = cache
+        .access_all(&[(stranger, stranger), (user, user)])
+        .await
+        .expect("read");
+    assert_eq!(both.len(), 2);
+    assert!(
+        both[0].0.is_none() && both[0].1.is_none(),
+        "nothing of the stranger"
+    );
+    assert_eq!(both[1].0.as_ref().expect("cached").principal_id, user);
+    assert_eq!(
+        both[1].1.as_ref().expect("cached").permissions,
+        BTreeSet::from([Permission::AuditRead])
+    );
+
     cache.trust_instance(Some("another instance".into()));
     assert!(matches!(
         cache.access(user, user).await,

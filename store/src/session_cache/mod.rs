@@ -82,13 +82,15 @@ pub struct Epoch(String);
 #[derive(Clone)]
 pub struct SessionCache {
     conn: ConnectionManager,
-    prefix: String,
+    prefix: Arc<str>,
     generation: Arc<AtomicU32>,
     /// The Redis `run_id` reads are answered from (see [`crate::generations::Live`]).
     trusted: Arc<RwLock<Option<String>>>,
-    script: Script,
-    read_script: Script,
-    grants_script: Script,
+    // Shared, not copied: the cache is cloned into every request's state, and a script holds
+    // its whole source.
+    script: Arc<Script>,
+    read_script: Arc<Script>,
+    grants_script: Arc<Script>,
 }
 
 impl std::fmt::Debug for SessionCache {
@@ -106,12 +108,12 @@ impl SessionCache {
     pub fn new(conn: ConnectionManager, prefix: impl Into<String>) -> Self {
         Self {
             conn,
-            prefix: prefix.into(),
+            prefix: Arc::from(prefix.into()),
             generation: Arc::default(),
             trusted: Arc::default(),
-            script: Script::new(include_str!("apply.lua")),
-            read_script: Script::new(include_str!("read.lua")),
-            grants_script: Script::new(include_str!("grants/write.lua")),
+            script: Arc::new(Script::new(include_str!("apply.lua"))),
+            read_script: Arc::new(Script::new(include_str!("read.lua"))),
+            grants_script: Arc::new(Script::new(include_str!("grants/write.lua"))),
         }
     }
 

@@ -7,13 +7,15 @@
 --          principal's version (KEYS[1]) and the hash of each id in its set (KEYS[2]), each
 --          hash's key being ARGV[3] .. id; "grants": the principal's grants hash (KEYS[1])
 --          and the hash of each role it lists, each key being ARGV[3] .. role id; "access":
---          the hash KEYS[1] (a session) and the grants of KEYS[2] as "grants" reads them, in
---          one step: what authenticating a bearer token reads
+--          for each pair of keys (a session's hash, then its principal's grants), the session
+--          and the grants as "grants" reads them, in one step: what authenticating bearer
+--          tokens reads
 -- Returns -1 when the instance is not the trusted one; else what was asked for ("sessions":
 -- nil if the cache holds nothing of the principal, else {version, id1, {field, value, ...},
 -- id2, {...}, ...}; ids whose entry expired are left out; "grants": nil if the cache holds
 -- no grants of the principal, else {its fields, then each role's fields (empty if missing)};
--- "access": {the session's fields, the grants as "grants" answers them or {} for none}).
+-- "access": for each pair, {the session's fields, the grants as "grants" answers them or {}
+-- for none}).
 local server = redis.call('INFO', 'server')
 if ARGV[1] == '' or string.match(server, 'run_id:(%x+)') ~= ARGV[1] then
   return -1
@@ -40,7 +42,11 @@ if ARGV[2] == 'grants' then
   return grants(KEYS[1])
 end
 if ARGV[2] == 'access' then
-  return {redis.call('HGETALL', KEYS[1]), grants(KEYS[2]) or {}}
+  local out = {}
+  for i = 1, #KEYS, 2 do
+    table.insert(out, {redis.call('HGETALL', KEYS[i]), grants(KEYS[i + 1]) or {}})
+  end
+  return out
 end
 local version = redis.call('GET', KEYS[1])
 if not version then

@@ -58,21 +58,41 @@ impl SessionCache {
         session_id: Uuid,
         principal_id: Uuid,
     ) -> Result<(Option<CachedSession>, Option<Effective>), CacheError> {
+        let mut read = self.access_all(&[(session_id, principal_id)]).await?;
+        read.pop()
+            .ok_or_else(|| unexpected("no answer for the session"))
+    }
+
+    /// [`Self::access`] for each `(session_id, principal_id)` of `tokens`, all in one step
+    /// (introspection checks its caller's token and the one it is asked about).
+    pub async fn access_all(
+        &self,
+        tokens: &[(Uuid, Uuid)],
+    ) -> Result<Vec<(Option<CachedSession>, Option<Effective>)>, CacheError> {
         let keys = self.keys();
+        let wanted: Vec<String> = tokens
+            .iter()
+            .flat_map(|(session, principal)| [keys.session(*session), keys.grants(*principal)])
+            .collect();
         let read = self
-            .read_with(
-                &[keys.session(session_id), keys.grants(principal_id)],
-                "access",
-                &keys.role_prefix(),
-            )
+            .read_with(&wanted, "access", &keys.role_prefix())
             .await?;
-        let (entry, grants): (HashMap<String, String>, Value) =
+        let answers: Vec<(HashMap<String, String>, Value)> =
             FromRedisValue::from_redis_value(read).map_err(redis::RedisError::from)?;
-        let grants = match grants {
-            Value::Array(items) if items.is_empty() => None,
-            grants => effective_of(grants)?,
-        };
-        Ok((CachedSession::from_fields(session_id, &entry), grants))
+        if answers.len() != tokens.len() {
+            return Err(unexpected("not one answer for each session"));
+        }
+        tokens
+            .iter()
+            .zip(answers)
+            .map(|((session_id, _), (entry, grants))| {
+                let grants = match grants {
+                    Value::Array(items) if items.is_empty() => None,
+                    grants => effective_of(grants)?,
+                };
+                Ok((CachedSession::from_fields(*session_id, &entry), grants))
+            })
+            .collect()
     }
 
     /// Writes what a reader folded from the event store after taking `epoch`.
@@ -207,4 +227,8 @@ fn effective_of(read: Value) -> Result<Option<Effective>, CacheError> {
         disabled,
         permissions,
     }))
+}
+
+fn unexpected(what: &'static str) -> CacheError {
+    redis::RedisError::from((redis::ErrorKind::UnexpectedReturnType, what)).into()
 }
