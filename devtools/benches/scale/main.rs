@@ -2,16 +2,23 @@
 //! default; `SCALE_SESSIONS=10000,100000,1000000` for more), sessions are bulk-loaded into the
 //! event store (each a start and two refreshes, 200 principals a transaction), relayed to
 //! Apache Kafka, and the session cache is rebuilt from offset 0 of the topic into a new
-//! generation, as `projectors rebuild` does. Reported per tier: the load, relay and rebuild
-//! rates, Redis memory per session, and the events table's and its indexes' size.
+//! generation, as `projectors rebuild` does. Then the three servers start on that stack (as
+//! processes) and logins and refreshes are timed one at a time. Reported per tier: the load,
+//! relay and rebuild rates, Redis memory per session, the events table's and its indexes'
+//! size, and login and refresh latency.
 //!
 //! Run: `./dev bench scale`. Prints Markdown: the measurements, then the goals.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
+mod latency;
 mod load;
+#[allow(dead_code)]
+#[path = "../auth/platform/mod.rs"]
+mod platform;
 
 use std::time::{Duration, Instant};
 
+use command_api::auth::passwords::PasswordArgs;
 use command_api::relay::{Publisher, Relay, RelayArgs, RelayMetrics, StepOutcome};
 use devtools::report::{Goal, Row, markdown};
 use devtools::testing::TestStack;
@@ -59,6 +66,7 @@ struct Tier {
     redis_bytes_per_session: f64,
     events_table_mb: f64,
     events_indexes_mb: f64,
+    latency: latency::Latency,
 }
 
 impl Tier {
@@ -74,7 +82,11 @@ impl Tier {
             Row::new(
                 at("relay drain"),
                 format!("{:.0} events/s", self.relay_rate),
-                "read, Avro-encode, produce, await acks, checkpoint; batches of 500",
+                format!(
+                    "read, Avro-encode, produce, await acks, checkpoint; batches of {} \
+                     (RELAY_BATCH_SIZE)",
+                    relay_args().batch_size
+                ),
             ),
             Row::new(
                 at("rebuild from offset 0 into Redis"),
@@ -94,6 +106,22 @@ impl Tier {
                     self.events_table_mb, self.events_indexes_mb
                 ),
                 "`pg_table_size` and `pg_indexes_size` of `events`",
+            ),
+            Row::new(
+                at("password login, p50 / p99"),
+                format!(
+                    "{:.1} ms / {:.1} ms",
+                    self.latency.login.0, self.latency.login.1
+                ),
+                "one at a time, argon2id with the default parameters (m=19 MiB, t=2)",
+            ),
+            Row::new(
+                at("refresh, p50 / p99"),
+                format!(
+                    "{:.1} ms / {:.1} ms",
+                    self.latency.refresh.0, self.latency.refresh.1
+                ),
+                "one at a time, a chain of one session",
             ),
         ]
     }
@@ -131,8 +159,12 @@ async fn measure(sessions: usize) -> anyhow::Result<Tier> {
     let consumed: i64 = rebuilt.partitions.values().sum();
     let after = load::redis_used_memory(&stack.redis).await?;
     let (table, indexes) = load::events_size(&stack.db.pool).await?;
+    let platform = platform::Platform::start_on(stack, PasswordArgs::default()).await?;
+    platform.settle().await?;
+    let latency = latency::measure(&platform).await?;
+    let redis = &platform.stack.redis;
     // What the tier wrote, so tiers and runs do not add up in the shared Redis.
-    SessionCache::new(stack.redis.connect()?, stack.redis.key_prefix.clone())
+    SessionCache::new(redis.connect()?, redis.key_prefix.clone())
         .on_generation(rebuilt.generation)
         .clear()
         .await?;
@@ -143,12 +175,13 @@ async fn measure(sessions: usize) -> anyhow::Result<Tier> {
         redis_bytes_per_session: after.saturating_sub(before) as f64 / sessions as f64,
         events_table_mb: table as f64 / 1e6,
         events_indexes_mb: indexes as f64 / 1e6,
+        latency,
     })
 }
 
 /// Relays everything stored; events per second.
 async fn drain(stack: &TestStack) -> anyhow::Result<f64> {
-    let args = RelayArgs::default();
+    let args = relay_args();
     let relay = Relay::new(
         stack.db.pool.clone(),
         stack.db.db_args().connect_options()?,
@@ -163,4 +196,16 @@ async fn drain(stack: &TestStack) -> anyhow::Result<f64> {
         published += n;
     }
     Ok(published as f64 / started.elapsed().as_secs_f64())
+}
+
+/// The relay's settings as the server reads them: its defaults, `RELAY_BATCH_SIZE` to compare.
+fn relay_args() -> RelayArgs {
+    let defaults = RelayArgs::default();
+    RelayArgs {
+        batch_size: std::env::var("RELAY_BATCH_SIZE")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(defaults.batch_size),
+        ..defaults
+    }
 }

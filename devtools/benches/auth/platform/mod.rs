@@ -42,9 +42,13 @@ pub struct Platform {
 
 impl Platform {
     pub async fn start(passwords: PasswordArgs) -> anyhow::Result<Self> {
+        Self::start_on(TestStack::start().await, passwords).await
+    }
+
+    /// The servers on a stack that already holds data (the scale bench's bulk load).
+    pub async fn start_on(stack: TestStack, passwords: PasswordArgs) -> anyhow::Result<Self> {
         let log = std::env::temp_dir().join(format!("bench-auth-{}.log", unique_suffix()));
         eprintln!("service logs: {}", log.display());
-        let stack = TestStack::start().await;
         let launch = Launch {
             master_key: MasterKey::generate()?,
             log: std::fs::File::create(&log)?,
