@@ -25,7 +25,8 @@ use store::event_store::{EventStore, PgEventStore};
 use uuid::Uuid;
 
 const WRITERS: usize = 8;
-const PER_WRITER: usize = 1_000;
+/// Enough for the relay's drain to take several of its batches after the first.
+const PER_WRITER: usize = 3_000;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -49,6 +50,7 @@ async fn main() -> anyhow::Result<()> {
     let ack = latency::commit_to_ack(&db, &kafka).await?;
     let consumed = latency::commit_to_consumer(&db, &kafka).await?;
 
+    let batch = RelayArgs::default().batch_size;
     let rows = vec![
         Row::new(
             "raw INSERT + commit into an events-shaped table",
@@ -71,14 +73,17 @@ async fn main() -> anyhow::Result<()> {
             per_second(relayed.0),
             format!(
                 "{} stored events after the first batch: read, Avro-encode, produce, await acks, \
-                 checkpoint; batches of 500",
+                 checkpoint; batches of {batch} (the relay's default)",
                 relayed.1
             ),
         ),
         Row::new(
             "relay's first batch",
             ms(first_batch.as_secs_f64()),
-            "500 events, including the idempotent producer's id and the schemas' registration",
+            format!(
+                "{batch} events, including the idempotent producer's id and the schemas' \
+                 registration"
+            ),
         ),
         ack.row("commit → acknowledged by Kafka", "the relay's own histogram (`relay_commit_to_ack_seconds`, 25% buckets); relay woken by LISTEN/NOTIFY"),
         consumed.row("commit → consumed by a live consumer", "one consumer polling the topic meanwhile"),
