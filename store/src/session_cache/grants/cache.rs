@@ -50,21 +50,11 @@ impl SessionCache {
         effective_of(read)
     }
 
-    /// The entry of `session_id` and the effective permissions of `principal_id`, read in one
-    /// step: what authenticating a bearer token needs. Either is `None` when the cache lacks
-    /// it (as [`SessionCache::get`] and [`SessionCache::grants_of`] answer).
-    pub async fn access(
-        &self,
-        session_id: Uuid,
-        principal_id: Uuid,
-    ) -> Result<(Option<CachedSession>, Option<Effective>), CacheError> {
-        let mut read = self.access_all(&[(session_id, principal_id)]).await?;
-        read.pop()
-            .ok_or_else(|| unexpected("no answer for the session"))
-    }
-
-    /// [`Self::access`] for each `(session_id, principal_id)` of `tokens`, all in one step
-    /// (introspection checks its caller's token and the one it is asked about).
+    /// For each `(session_id, principal_id)` of `tokens`, the session's entry and the
+    /// principal's effective permissions, all read in one step: what authenticating bearer
+    /// tokens needs (introspection checks its caller's token and the one it is asked about).
+    /// Either is `None` when the cache lacks it (as [`SessionCache::get`] and
+    /// [`SessionCache::grants_of`] answer).
     pub async fn access_all(
         &self,
         tokens: &[(Uuid, Uuid)],
