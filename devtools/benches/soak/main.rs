@@ -5,8 +5,8 @@
 //! nothing leaks; the `wrong` column counts answers that contradict what the client did (an
 //! active answer after the logout, say).
 //!
-//! Run: `./dev bench soak` (SOAK_MINUTES, SOAK_CYCLES_PER_SEC to change the
-//! length and the rate). Prints a Markdown table.
+//! Run: `./dev bench soak` (SOAK_MINUTES, SOAK_CYCLES_PER_SEC, SOAK_USERS to change the
+//! length, the rate and how many users share it). Prints a Markdown table.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 #[allow(dead_code)]
@@ -21,8 +21,6 @@ use command_api::auth::passwords::PasswordArgs;
 use devtools::procfs;
 use serde_json::{Value, json};
 
-const USERS: usize = 8;
-
 #[derive(Default)]
 struct Counts {
     cycles: AtomicU64,
@@ -34,8 +32,10 @@ struct Counts {
 async fn main() -> anyhow::Result<()> {
     let minutes: u64 = env_or("SOAK_MINUTES", 10);
     let rate: u64 = env_or("SOAK_CYCLES_PER_SEC", 10);
+    // The rate is shared among the users: fewer users, longer streams per user.
+    let user_count = env_or("SOAK_USERS", 8) as usize;
     let platform = Arc::new(platform::Platform::start(PasswordArgs::default()).await?);
-    let users = platform.users(USERS).await?;
+    let users = platform.users(user_count).await?;
     let counts = Arc::new(Counts::default());
     let started = Instant::now();
     let deadline = started + Duration::from_secs(minutes * 60);
@@ -46,7 +46,7 @@ async fn main() -> anyhow::Result<()> {
         .map(|user| {
             let (platform, counts) = (platform.clone(), counts.clone());
             // Each user cycles at its share of the rate.
-            let every = Duration::from_secs_f64(USERS as f64 / rate as f64);
+            let every = Duration::from_secs_f64(user_count as f64 / rate as f64);
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(every);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
