@@ -148,7 +148,8 @@ impl Grants {
     }
 
     /// [`Grants::effective`] once the cache was read: `cached` is what it held (as
-    /// [`SessionCache::access`] answers), and only when it held nothing are the events folded.
+    /// [`SessionCache::access_all`] answers), and only when it held nothing are the events
+    /// folded.
     pub async fn effective_given(
         &self,
         principal_id: Uuid,
