@@ -220,8 +220,8 @@ fn refresh(
     let spent_at = session
         .spent
         .iter()
-        .find(|(hash, _)| *hash == c.presented_hash)
-        .map(|(_, at)| *at)
+        .find(|spent| spent.0 == c.presented_hash)
+        .map(|spent| spent.1)
         .ok_or(SessionError::UnknownRefreshToken)?;
     // Without a grace period no second use is a retry, even one that a clock behind the
     // spender's dates before the spend. With one, such a clock widens it by its lag.

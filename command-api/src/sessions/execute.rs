@@ -28,7 +28,7 @@ impl Aggregate for Sessions {
 
     const CATEGORY: Category = Category::Sessions;
     /// Bumped whenever [`Sessions`] changes shape: older snapshots are then ignored.
-    const SNAPSHOT_FORMAT: i32 = 1;
+    const SNAPSHOT_FORMAT: i32 = 2;
     const SNAPSHOT_EVERY: i64 = 32;
 
     fn version(&self) -> i64 {

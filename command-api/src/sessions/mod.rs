@@ -26,7 +26,7 @@ pub use execute::{Outcome, Rejected, SessionRunner, execute, load};
 pub use policy::{SessionArgs, SessionPolicy};
 pub use postgres::PgSessionDirectory;
 pub use scope::Scope;
-pub use state::{Session, Sessions};
+pub use state::{ENDED_KEPT, Session, Sessions, Spent};
 
 /// Whether `session_id` of `principal_id` is still active: a token outlives its session until
 /// it expires, and must not authorize anything after a logout or revocation.

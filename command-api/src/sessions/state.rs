@@ -14,6 +14,12 @@ use uuid::Uuid;
 /// presented again is refused as unknown rather than treated as reuse.
 pub const SPENT_KEPT: usize = 64;
 
+/// Ended sessions a principal's state keeps beside its active ones, the most recently ended:
+/// a command naming one of those is answered "no longer active", an older one "no such
+/// session". It bounds what every command reads and parses by the session limit, however often
+/// the principal logs in (and snapshots still drop those ended over a day ago).
+pub const ENDED_KEPT: usize = 8;
+
 /// The state of one session as the rules need it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -25,10 +31,19 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
     /// Hash of the refresh token that rotates the session next.
     pub refresh_token_hash: String,
-    /// Hashes of the refresh tokens already spent, with when they were spent.
-    pub spent: Vec<(String, DateTime<Utc>)>,
+    /// The refresh tokens already spent, oldest first; none once the session is revoked, since
+    /// an ended session refuses every refresh before its tokens are looked at.
+    pub spent: Vec<Spent>,
     pub revoked: Option<(RevocationReason, DateTime<Utc>)>,
 }
+
+/// A spent refresh token's hash and when it was spent (to the millisecond: snapshots carry
+/// up to [`SPENT_KEPT`] of these per session).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spent(
+    pub String,
+    #[serde(with = "chrono::serde::ts_milliseconds")] pub DateTime<Utc>,
+);
 
 impl Session {
     pub fn lifetime(&self) -> Lifetime {
@@ -82,12 +97,13 @@ impl Sessions {
                         revoked: None,
                     },
                 );
+                self.keep_recently_ended(e.started_at);
             }
             SessionEvent::Refreshed(e) => {
                 if let Some(s) = self.sessions.get_mut(&e.session_id) {
                     let spent =
                         std::mem::replace(&mut s.refresh_token_hash, e.refresh_token_hash.clone());
-                    s.spent.push((spent, e.refreshed_at));
+                    s.spent.push(Spent(spent, e.refreshed_at));
                     if s.spent.len() > SPENT_KEPT {
                         s.spent.remove(0);
                     }
@@ -97,11 +113,29 @@ impl Sessions {
             SessionEvent::Revoked(e) => {
                 if let Some(s) = self.sessions.get_mut(&e.session_id) {
                     s.revoked = Some((e.reason, e.revoked_at));
+                    s.spent = Vec::new();
                 }
             }
             SessionEvent::RefreshTokenReuseDetected(_) | SessionEvent::LoginLockedOut(_) => {}
         }
         self
+    }
+
+    /// Forgets all but the [`ENDED_KEPT`] most recently ended of the sessions ended at `at`.
+    fn keep_recently_ended(&mut self, at: DateTime<Utc>) {
+        let mut ended: Vec<(DateTime<Utc>, Uuid)> = self
+            .sessions
+            .values()
+            .filter(|s| !s.is_active(at))
+            .map(|s| (s.ends_at(), s.id))
+            .collect();
+        if ended.len() <= ENDED_KEPT {
+            return;
+        }
+        ended.sort_unstable_by(|a, b| b.cmp(a));
+        for (_, id) in &ended[ENDED_KEPT..] {
+            self.sessions.remove(id);
+        }
     }
 
     pub fn get(&self, session_id: Uuid) -> Option<&Session> {

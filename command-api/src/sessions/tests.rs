@@ -187,7 +187,7 @@ fn a_refresh_with_the_current_token_rotates_it() {
     let session = after.get(SESSION).expect("session");
     assert_eq!(session.refresh_token_hash, "h1");
     assert_eq!(session.last_used_at, t(5));
-    assert_eq!(session.spent, vec![(current, t(5))]);
+    assert_eq!(session.spent, vec![Spent(current, t(5))]);
 }
 
 #[test]
@@ -533,5 +533,61 @@ fn a_scoped_revoke_all_spares_the_kept_session_and_those_started_after_its_momen
             by,
             t(4)
         )])
+    );
+}
+
+#[test]
+fn a_principal_that_logs_in_over_and_over_keeps_only_the_recently_ended_sessions() {
+    let mut history = Vec::new();
+    for n in 0..40 {
+        history.push(started(sid(n), t(n as i64)));
+        history.push(revoked(
+            sid(n),
+            RevocationReason::UserLogout,
+            Actor::User(PRINCIPAL),
+            t(n as i64),
+        ));
+    }
+    history.push(started(sid(100), t(50)));
+    let state = given(&history);
+    assert_eq!(
+        state.sessions.len(),
+        ENDED_KEPT + 1,
+        "the ended ones are bounded"
+    );
+    let kept_from = 40 - ENDED_KEPT as u128;
+    assert!(
+        state.get(sid(kept_from - 1)).is_none(),
+        "the oldest ended: forgotten"
+    );
+    assert_eq!(
+        decide(&state, logout(sid(kept_from - 1)), t(51)),
+        Err(SessionError::NotFound)
+    );
+    assert_eq!(
+        decide(&state, logout(sid(39)), t(51)),
+        Err(SessionError::NotActive),
+        "the most recently ended: still known"
+    );
+    assert!(state.get(sid(100)).is_some_and(|s| s.is_active(t(51))));
+}
+
+#[test]
+fn a_revoked_session_forgets_its_spent_tokens_and_still_refuses_them() {
+    let state = given(&[
+        started(SESSION, t(0)),
+        refreshed(SESSION, "h1", t(5)),
+        refreshed(SESSION, "h2", t(10)),
+        revoked(
+            SESSION,
+            RevocationReason::UserLogout,
+            Actor::User(PRINCIPAL),
+            t(11),
+        ),
+    ]);
+    assert!(state.get(SESSION).expect("kept").spent.is_empty());
+    assert_eq!(
+        decide(&state, refresh("h1", "h3", Duration::zero()), t(12)),
+        Err(SessionError::NotActive)
     );
 }

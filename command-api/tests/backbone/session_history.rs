@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::support::{Backbone, BackboneExt, append_events, session_event, stream};
 
 /// The command side's snapshot format of the sessions aggregate.
-const AGGREGATE_FORMAT: i32 = 1;
+const AGGREGATE_FORMAT: i32 = 2;
 
 async fn folded_from_every_event(
     backbone: &Backbone,
