@@ -35,7 +35,7 @@ use crate::users::owed::Unassigner;
 use crate::users::routes::UsersState;
 use crate::users::{PgOwedUnassignments, PgUserRows, UserRunner};
 use access::{PublishedKeys, TokenVerifier};
-use store::aggregate::Ports;
+use store::aggregate::{KeptStates, Ports};
 use store::event_store::{PgEventStore, PgSnapshots};
 use store::generations;
 use store::session_cache::SessionCache;
@@ -120,6 +120,7 @@ impl Application {
                     store: Arc::new(PgEventStore::new(pool.clone())),
                     snapshots: Arc::new(PgSnapshots::new(pool.clone())),
                     clock,
+                    kept: KeptStates::new(args.kept_states_mib << 20),
                 },
                 cache: cache.clone(),
                 history: Arc::new(PgEventStore::new(pool.clone())),

@@ -118,6 +118,14 @@ pub struct ServeArgs {
     /// command), a deleted role's unassignments from its holders.
     #[arg(long = "owed-sweep-ms", env = "OWED_SWEEP_MS", default_value_t = 5_000)]
     pub owed_sweep_ms: u64,
+    /// Memory for the states commands left their streams in, so the next command on a stream
+    /// decides without reading it (MiB, estimated; 0 reads every stream every time).
+    #[arg(
+        long = "kept-states-mib",
+        env = "KEPT_STATES_MIB",
+        default_value_t = 16
+    )]
+    pub kept_states_mib: u64,
 }
 
 #[derive(Debug, Clone, Args)]

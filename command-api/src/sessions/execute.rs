@@ -47,6 +47,13 @@ impl Aggregate for Sessions {
         Sessions::evolve(self, version, event)
     }
 
+    /// Per session its fields, its hex hash and its share of the map's nodes (~350 B); per
+    /// spent token a hex hash, its allocation and a time (~120 B).
+    fn weight(&self) -> u64 {
+        let spent: usize = self.sessions.values().map(|s| s.spent.len()).sum();
+        (size_of::<Self>() + self.sessions.len() * 350 + spent * 120) as u64
+    }
+
     fn for_snapshot(self, now: DateTime<Utc>) -> Self {
         self.without_ended_before(now - ENDED_RETENTION)
     }

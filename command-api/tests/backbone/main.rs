@@ -6,6 +6,7 @@ mod customers;
 mod directory_grants;
 mod event_store;
 mod grants_cache;
+mod kept_states;
 mod login_attempts;
 mod owed;
 mod read_model;

@@ -10,7 +10,7 @@ use events::sessions::{SessionEvent, SessionRefreshed, SessionStarted};
 use events::topics::Category;
 use events::{Actor, EventMetadata, PrincipalType};
 use runtime::clock::SystemClock;
-use store::aggregate::Ports;
+use store::aggregate::{KeptStates, Ports};
 use store::event_store::{EventStore, NewEvent, PgEventStore, PgSnapshots};
 use store::session_cache::SessionCache;
 use uuid::Uuid;
@@ -41,7 +41,8 @@ pub trait BackboneExt {
     fn store(&self) -> PgEventStore;
     fn relay(&self) -> Relay;
     fn relay_with(&self, args: RelayArgs) -> Relay;
-    /// Runs sessions commands on this backbone's store and cache.
+    /// Runs sessions commands on this backbone's store and cache; each runner stands for one
+    /// process (its own kept states).
     fn session_runner(&self) -> SessionRunner;
     fn sessions_topic(&self) -> String;
     /// Reads the sessions topic until every id in `expected` was seen at least once.
@@ -88,6 +89,7 @@ impl BackboneExt for TestStack {
                 store: Arc::new(PgEventStore::new(pool.clone())),
                 snapshots: Arc::new(PgSnapshots::new(pool.clone())),
                 clock: Arc::new(SystemClock),
+                kept: KeptStates::new(1 << 20),
             },
             cache,
             history: Arc::new(PgEventStore::new(pool)),

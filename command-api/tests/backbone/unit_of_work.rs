@@ -9,7 +9,7 @@ use events::users::{UserEvent, UserRegistered};
 use events::{EventMetadata, PrincipalType};
 use runtime::clock::SystemClock;
 use serde::{Deserialize, Serialize};
-use store::aggregate::{self, Aggregate, Hooks, Ports, RunError};
+use store::aggregate::{self, Aggregate, Hooks, KeptStates, Ports, RunError};
 use store::event_store::{
     EventStore, NewEvent, PgSnapshots, StoreError, StreamAppend, Transaction, TransactionalWrite,
 };
@@ -151,6 +151,7 @@ async fn the_runner_commits_a_hooks_writes_with_the_events_or_neither() {
         store: Arc::new(store.clone()),
         snapshots: Arc::new(PgSnapshots::new(backbone.db.pool.clone())),
         clock: Arc::new(SystemClock),
+        kept: KeptStates::new(1 << 20),
     };
     let run = |id: Uuid, login: &str| {
         let ports = ports.clone();

@@ -178,6 +178,7 @@ impl Platform {
                 redis: stack.redis.clone(),
                 relay_enabled: true,
                 owed_sweep_ms: 200,
+                kept_states_mib: 16,
             },
             clock.clone(),
         )

@@ -2,10 +2,12 @@
 //! it, decide, append at the version it decided on (a lost race starts over from a fresh load,
 //! with jitter), snapshot now and then, and let the context act before the append and after the
 //! commit through [`Hooks`]. A command's reads and its append share one pooled connection
-//! (a unit of work), and the rows its hooks write commit with its events. A new aggregate
+//! (a unit of work), and the rows its hooks write commit with its events; a state this process
+//! kept from its last command on the stream spares the read. A new aggregate
 //! implements [`Aggregate`]; the runner does not change for it. It knows neither HTTP nor SQL:
 //! only the event-store ports.
 
+mod kept;
 mod run;
 
 use std::sync::Arc;
@@ -20,6 +22,7 @@ use uuid::Uuid;
 
 use crate::event_store::{EventStore, Snapshots, StoreError, TransactionalWrite};
 
+pub use kept::KeptStates;
 pub use run::{load, run};
 
 /// An event-sourced aggregate: its state, what it is asked and what it records.
@@ -47,6 +50,11 @@ pub trait Aggregate:
     ) -> Result<Vec<Self::Event>, Self::Error>;
     /// The state after `event`, recorded at `version`. Only records what happened.
     fn evolve(self, version: i64, event: &Self::Event) -> Self;
+    /// About how many bytes it holds in memory, for the budget of [`KeptStates`]. By default
+    /// a state of a few short fields; one that grows with its history says how much it holds.
+    fn weight(&self) -> u64 {
+        size_of::<Self>() as u64 + 512
+    }
     /// What a snapshot taken at `now` keeps (by default the whole state).
     fn for_snapshot(self, _now: DateTime<Utc>) -> Self {
         self
@@ -76,6 +84,8 @@ pub struct Ports {
     pub store: Arc<dyn EventStore>,
     pub snapshots: Arc<dyn Snapshots>,
     pub clock: Arc<dyn Clock>,
+    /// The states this process last left its streams in.
+    pub kept: KeptStates,
 }
 
 impl std::fmt::Debug for Ports {
@@ -88,8 +98,8 @@ impl std::fmt::Debug for Ports {
 #[derive(Debug, Clone)]
 pub struct Outcome<A: Aggregate> {
     pub events: Vec<A::Event>,
-    /// The aggregate after the command.
-    pub state: A,
+    /// The aggregate after the command (shared with [`KeptStates`]).
+    pub state: Arc<A>,
     /// The stream's version after the append.
     pub version: i64,
     /// The time the command was decided at.

@@ -1,5 +1,6 @@
 //! Loading, deciding, appending and snapshotting, for any [`Aggregate`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -14,7 +15,8 @@ use crate::event_store::{NewEvent, Snapshots, StoreError, UnitOfWork};
 const MAX_ATTEMPTS: usize = 32;
 
 /// Runs `command` on the stream of aggregate `id`: its reads and its append share one pooled
-/// connection, and the hooks' writes commit with the events.
+/// connection, and the hooks' writes commit with the events. A state this process kept for the
+/// stream spares the read (see [`super::KeptStates`]).
 pub async fn run<A: Aggregate, H: Hooks<A>>(
     ports: &Ports,
     hooks: &H,
@@ -31,13 +33,32 @@ pub async fn run<A: Aggregate, H: Hooks<A>>(
         .with_max_times(MAX_ATTEMPTS)
         .build();
     let mut unit = ports.store.unit_of_work().await?;
+    let mut kept = ports.kept.take::<A>(&stream);
     loop {
-        let (current, snapshot_version): (A, i64) = load_on(unit.as_mut(), &stream).await?;
+        let fresh = kept.is_none();
+        let (current, snapshot_version) = match kept.take() {
+            Some(kept) => kept,
+            None => {
+                let (state, version) = load_on::<A>(unit.as_mut(), &stream).await?;
+                (Arc::new(state), version)
+            }
+        };
         let now = ports.clock.now();
-        let events = current
-            .decide(command.clone(), now)
-            .map_err(RunError::Domain)?;
+        let decided = current.decide(command.clone(), now);
+        // A kept state may be behind the stream: only a fresh one may refuse the command or
+        // find nothing to do.
+        if !fresh && !matches!(&decided, Ok(events) if !events.is_empty()) {
+            continue;
+        }
+        let events = match decided {
+            Err(refused) => {
+                ports.kept.keep(&stream, current, snapshot_version);
+                return Err(RunError::Domain(refused));
+            }
+            Ok(events) => events,
+        };
         if events.is_empty() {
+            ports.kept.keep(&stream, current.clone(), snapshot_version);
             return Ok(Outcome {
                 events,
                 version: current.version(),
@@ -55,13 +76,18 @@ pub async fn run<A: Aggregate, H: Hooks<A>>(
         match unit.append(&stream, current.version(), new, writes).await {
             Ok(appended) => {
                 hooks.after_commit(id, &appended.events, ticket).await;
+                let current = Arc::try_unwrap(current).unwrap_or_else(|shared| (*shared).clone());
                 let after = events.iter().fold(current, |s, e| {
                     let version = s.version() + 1;
                     s.evolve(version, e)
                 });
+                let mut snapshot_version = snapshot_version;
                 if appended.version - snapshot_version >= A::SNAPSHOT_EVERY {
                     snapshot(ports.snapshots.clone(), &stream, after.clone(), now);
+                    snapshot_version = appended.version;
                 }
+                let after = Arc::new(after);
+                ports.kept.keep(&stream, after.clone(), snapshot_version);
                 return Ok(Outcome {
                     events,
                     version: appended.version,
@@ -69,6 +95,8 @@ pub async fn run<A: Aggregate, H: Hooks<A>>(
                     now,
                 });
             }
+            // A kept state lost to another writer: read the stream at once.
+            Err(StoreError::Conflict { .. }) if !fresh => {}
             Err(StoreError::Conflict { .. }) => match backoff.next() {
                 Some(wait) => tokio::time::sleep(wait).await,
                 None => return Err(RunError::Contended),
@@ -119,7 +147,7 @@ fn fold<A: Aggregate>(
 
 /// Saves `after` in the background; a failure only costs speed.
 fn snapshot<A: Aggregate>(
-    snapshots: std::sync::Arc<dyn Snapshots>,
+    snapshots: Arc<dyn Snapshots>,
     stream: &str,
     after: A,
     now: DateTime<Utc>,
