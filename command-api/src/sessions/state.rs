@@ -1,7 +1,7 @@
 //! What the sessions aggregate remembers: every session of one principal, folded from its
 //! events. `evolve` only records what happened; the rules are in `decide`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 use events::PrincipalType;
@@ -33,7 +33,7 @@ pub struct Session {
     pub refresh_token_hash: String,
     /// The refresh tokens already spent, oldest first; none once the session is revoked, since
     /// an ended session refuses every refresh before its tokens are looked at.
-    pub spent: Vec<Spent>,
+    pub spent: VecDeque<Spent>,
     pub revoked: Option<(RevocationReason, DateTime<Utc>)>,
 }
 
@@ -93,7 +93,7 @@ impl Sessions {
                         idle_timeout_secs: e.idle_timeout_secs,
                         expires_at: e.expires_at,
                         refresh_token_hash: e.refresh_token_hash.clone(),
-                        spent: Vec::new(),
+                        spent: VecDeque::new(),
                         revoked: None,
                     },
                 );
@@ -103,9 +103,9 @@ impl Sessions {
                 if let Some(s) = self.sessions.get_mut(&e.session_id) {
                     let spent =
                         std::mem::replace(&mut s.refresh_token_hash, e.refresh_token_hash.clone());
-                    s.spent.push(Spent(spent, e.refreshed_at));
+                    s.spent.push_back(Spent(spent, e.refreshed_at));
                     if s.spent.len() > SPENT_KEPT {
-                        s.spent.remove(0);
+                        s.spent.pop_front();
                     }
                     s.last_used_at = e.refreshed_at;
                 }
@@ -113,7 +113,7 @@ impl Sessions {
             SessionEvent::Revoked(e) => {
                 if let Some(s) = self.sessions.get_mut(&e.session_id) {
                     s.revoked = Some((e.reason, e.revoked_at));
-                    s.spent = Vec::new();
+                    s.spent = VecDeque::new();
                 }
             }
             SessionEvent::RefreshTokenReuseDetected(_) | SessionEvent::LoginLockedOut(_) => {}

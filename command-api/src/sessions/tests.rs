@@ -187,7 +187,7 @@ fn a_refresh_with_the_current_token_rotates_it() {
     let session = after.get(SESSION).expect("session");
     assert_eq!(session.refresh_token_hash, "h1");
     assert_eq!(session.last_used_at, t(5));
-    assert_eq!(session.spent, vec![Spent(current, t(5))]);
+    assert_eq!(session.spent, [Spent(current, t(5))]);
 }
 
 #[test]
