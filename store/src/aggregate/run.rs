@@ -81,11 +81,12 @@ pub async fn run<A: Aggregate, H: Hooks<A>>(
                     let version = s.version() + 1;
                     s.evolve(version, e)
                 });
-                let mut snapshot_version = snapshot_version;
-                if appended.version - snapshot_version >= A::SNAPSHOT_EVERY {
+                let snapshot_version = if appended.version - snapshot_version >= A::SNAPSHOT_EVERY {
                     snapshot(ports.snapshots.clone(), &stream, after.clone(), now);
-                    snapshot_version = appended.version;
-                }
+                    appended.version
+                } else {
+                    snapshot_version
+                };
                 let after = Arc::new(after);
                 ports.kept.keep(&stream, after.clone(), snapshot_version);
                 return Ok(Outcome {
