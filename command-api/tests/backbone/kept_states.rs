@@ -7,34 +7,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{Duration, Utc};
 use command_api::sessions::{
-    Command, Refresh, Rejected, SessionError, SessionRunner, StartSession, execute, load,
+    Command, Refresh, Rejected, SessionError, SessionRunner, execute, load,
 };
 use events::sessions::{RevocationReason, SessionEvent};
 use events::topics::Category;
-use events::{EventMetadata, PrincipalType, RawEvent};
+use events::{EventMetadata, RawEvent};
 use store::event_store::{
     Appended, EventStore, NewEvent, StoreError, Transaction, TransactionalWrite, UnitOfWork,
 };
 use uuid::Uuid;
 
-use crate::support::{Backbone, BackboneExt};
-
-async fn start(runner: &SessionRunner, principal: Uuid, session_id: Uuid, hash: &str) {
-    let command = Command::Start(StartSession {
-        session_id,
-        principal_id: principal,
-        principal_type: PrincipalType::User,
-        refresh_token_hash: hash.to_owned(),
-        user_agent: None,
-        ip: None,
-        idle_timeout: Duration::minutes(30),
-        lifetime: Duration::hours(10),
-        limit: 5,
-    });
-    execute(runner, principal, command, EventMetadata::new(None))
-        .await
-        .expect("session starts");
-}
+use crate::support::{Backbone, BackboneExt, start_session};
 
 async fn refresh(
     runner: &SessionRunner,
@@ -60,7 +43,7 @@ async fn two_processes_rotating_one_session_each_decide_on_what_the_other_append
     let backbone = Backbone::start().await;
     let (here, there) = (backbone.session_runner(), backbone.session_runner());
     let (principal, session) = (Uuid::now_v7(), Uuid::now_v7());
-    start(&here, principal, session, "h0").await;
+    start_session(&here, principal, session, "h0").await;
 
     refresh(&there, principal, session, "h0", "h1")
         .await
@@ -118,7 +101,7 @@ async fn a_command_on_a_stream_this_process_wrote_last_reads_nothing() {
     });
     let (principal, session) = (Uuid::now_v7(), Uuid::now_v7());
 
-    start(&runner, principal, session, "h0").await;
+    start_session(&runner, principal, session, "h0").await;
     assert_eq!(
         reads.load(Ordering::SeqCst),
         1,

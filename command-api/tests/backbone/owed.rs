@@ -5,39 +5,25 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Duration as Span;
 use command_api::sessions::owed::{OwedRevocations, PgOwedRevocations, Sweeper};
-use command_api::sessions::{Command, SessionRunner, StartSession, execute as run_session, load};
+use command_api::sessions::{SessionRunner, load};
 use command_api::users::fields::{DisplayName, Email};
 use command_api::users::{
     Beside, PgUserRows, Registration, UserChange, UserCommand, UserRunner, execute,
 };
 use events::sessions::RevocationReason;
 use events::topics::Category;
-use events::{Actor, EventMetadata, PrincipalType};
+use events::{Actor, EventMetadata};
 use sqlx::postgres::PgPoolOptions;
 use store::event_store::PgEventStore;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::support::{Backbone, BackboneExt};
+use crate::support::{self, Backbone, BackboneExt};
 
 async fn start_session(runner: &SessionRunner, user: Uuid) -> Uuid {
     let session_id = Uuid::now_v7();
-    let command = Command::Start(StartSession {
-        session_id,
-        principal_id: user,
-        principal_type: PrincipalType::User,
-        refresh_token_hash: format!("hash-{session_id}"),
-        user_agent: None,
-        ip: None,
-        idle_timeout: Span::minutes(30),
-        lifetime: Span::hours(10),
-        limit: 5,
-    });
-    run_session(runner, user, command, EventMetadata::new(None))
-        .await
-        .expect("session starts");
+    support::start_session(runner, user, session_id, &format!("hash-{session_id}")).await;
     session_id
 }
 
@@ -71,7 +57,7 @@ async fn a_disabling_whose_revocations_failed_is_settled_by_the_sweeper() {
         rows: Arc::new(PgUserRows),
         owed: ledger.clone(),
         sessions: unreachable,
-        logins: crate::support::logins(),
+        logins: support::logins(),
     };
     let user = Uuid::now_v7();
     let admin = Uuid::now_v7();

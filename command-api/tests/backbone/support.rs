@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use command_api::relay::{Publisher, Relay, RelayArgs, RelayMetrics, StepOutcome};
-use command_api::sessions::{SessionArgs, SessionRunner};
+use command_api::sessions::{Command, SessionArgs, SessionRunner, StartSession, execute};
 use devtools::testing::{Record, TestStack, read_topic};
 use events::sessions::{SessionEvent, SessionRefreshed, SessionStarted};
 use events::topics::Category;
@@ -146,6 +146,25 @@ pub fn session_event(principal_id: Uuid, version: i64) -> NewEvent {
     let mut metadata = EventMetadata::new(Some(Actor::User(principal_id)));
     metadata.traceparent = Some(TRACEPARENT.into());
     NewEvent::new(&event, metadata).expect("session event payload")
+}
+
+/// Starts session `session_id` of user `principal` with refresh-token hash `hash` (30 minutes
+/// idle, 10 hours in all, at most 5 at once).
+pub async fn start_session(runner: &SessionRunner, principal: Uuid, session_id: Uuid, hash: &str) {
+    let command = Command::Start(StartSession {
+        session_id,
+        principal_id: principal,
+        principal_type: PrincipalType::User,
+        refresh_token_hash: hash.to_owned(),
+        user_agent: None,
+        ip: None,
+        idle_timeout: chrono::Duration::minutes(30),
+        lifetime: chrono::Duration::hours(10),
+        limit: 5,
+    });
+    execute(runner, principal, command, EventMetadata::new(None))
+        .await
+        .expect("session starts");
 }
 
 pub fn stream(principal_id: Uuid) -> String {
