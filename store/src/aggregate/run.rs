@@ -75,7 +75,9 @@ pub async fn run<A: Aggregate, H: Hooks<A>>(
         let writes = hooks.writes(id, &events);
         match unit.append(&stream, current.version(), new, writes).await {
             Ok(appended) => {
-                hooks.after_commit(id, &appended.events, ticket).await;
+                // The connection and the state go back before the hooks' after-commit work (a
+                // cache write-through), so the next command on the stream need not wait for it.
+                drop(unit);
                 let current = Arc::try_unwrap(current).unwrap_or_else(|shared| (*shared).clone());
                 let after = events.iter().fold(current, |s, e| {
                     let version = s.version() + 1;
@@ -89,6 +91,7 @@ pub async fn run<A: Aggregate, H: Hooks<A>>(
                 };
                 let after = Arc::new(after);
                 ports.kept.keep(&stream, after.clone(), snapshot_version);
+                hooks.after_commit(id, &appended.events, ticket).await;
                 return Ok(Outcome {
                     events,
                     version: appended.version,
