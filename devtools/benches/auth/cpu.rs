@@ -1,6 +1,8 @@
 //! Where a phase's CPU went: each process's CPU time before and after it, per request served,
 //! so the largest part is found by measuring rather than guessed.
 
+use std::time::{Duration, Instant};
+
 use devtools::procfs;
 
 use crate::platform::{Platform, Server};
@@ -47,4 +49,43 @@ pub fn per_request(before: &[(String, f64)], after: &[(String, f64)], requests: 
         .map(|((name, b), (_, a))| format!("{name} {:.0} µs", (a - b) * 1e6 / requests))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Below this share of one core, summed over every process but the load generator, the stack
+/// counts as idle (an idle stack here uses ~0.1: the projectors' and the broker's fetch loops).
+const IDLE_CORES: f64 = 0.2;
+/// How long [`quiet`] waits for the stack to go idle before measuring anyway.
+const QUIET_WAIT: Duration = Duration::from_secs(60);
+
+/// Waits until the stack is idle, so that one phase's after-work (autovacuum after a burst of
+/// appends, the broker flushing its log, a relay or projector draining) is not counted in the
+/// next phase's CPU and rate. Says on stderr what it waited for.
+pub async fn quiet(platform: &Platform) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        let before = sample(platform, None).await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let after = sample(platform, None).await?;
+        let busy: Vec<(&str, f64)> = before
+            .iter()
+            .zip(&after)
+            .filter(|((name, _), _)| name != "load generator")
+            .map(|((name, b), (_, a))| (name.as_str(), a - b))
+            .collect();
+        let total: f64 = busy.iter().map(|(_, cores)| cores).sum();
+        if total < IDLE_CORES || started.elapsed() > QUIET_WAIT {
+            if started.elapsed() > Duration::from_secs(2) {
+                let busiest = busy
+                    .iter()
+                    .map(|(name, cores)| format!("{name} {cores:.2}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                eprintln!(
+                    "waited {:.0} s for the stack to go idle; last second, in cores: {busiest}",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            return Ok(());
+        }
+    }
 }

@@ -61,6 +61,7 @@ async fn main() -> anyhow::Result<()> {
              limit of a password login here"
         ),
     ));
+    cpu::quiet(&platform).await?;
     let before = cpu::sample(&platform, None).await?;
     let mut logins = drive(
         platform.command,
@@ -95,6 +96,7 @@ async fn main() -> anyhow::Result<()> {
         chains.push(platform.login(login, password).await?);
     }
     let latest: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    cpu::quiet(&platform).await?;
     let before = cpu::sample(&platform, None).await?;
     let mut refreshes = drive(
         platform.command,
@@ -155,6 +157,7 @@ async fn main() -> anyhow::Result<()> {
         .collect();
     let caller = platform.introspector().await?;
     let introspect = "/v1/tokens/introspect";
+    cpu::quiet(&platform).await?;
     let before = cpu::sample(&platform, None).await?;
     let mut introspections = hammer(platform.query, introspect, &tokens, &caller).await;
     let spent = cpu::per_request(
@@ -173,6 +176,7 @@ async fn main() -> anyhow::Result<()> {
     ));
     rows.push(Row::new("CPU per introspection", spent, PER_ANSWER));
     let bare = bare::start(&platform).await?;
+    cpu::quiet(&platform).await?;
     let before = cpu::sample(&platform, Some(&bare)).await?;
     let mut baseline = hammer(bare.addr, "/bare", &tokens, &caller).await;
     let spent = cpu::per_request(
