@@ -52,6 +52,9 @@ impl RelayError {
 pub enum StepOutcome {
     /// Nothing committed past the checkpoint.
     Idle,
+    /// Events committed past the checkpoint, held back by an older transaction still running
+    /// (see `batch.sql`): they become visible when it ends, which may notify nobody.
+    Held,
     /// Published and checkpointed this many events.
     Published(usize),
 }
@@ -112,6 +115,7 @@ impl Relay {
         let mut listener = self.outbox.listener().await;
         let mut pipeline = None;
         let mut backoff = self.backoff();
+        let mut held = self.held_backoff();
         while !shutdown.is_cancelled() {
             if let Err(error) = leadership.confirm().await {
                 tracing::warn!(%error, "relay lock connection lost; stepping down");
@@ -119,14 +123,32 @@ impl Relay {
             }
             let result = match pipeline {
                 Some(ref mut p) => Pipeline::step(p).await,
-                None => self.load_checkpoint().await.map(|cp| {
-                    pipeline = Some(self.pipeline(cp));
-                    StepOutcome::Idle
-                }),
+                // Listening already: what was appended before is read at the first step.
+                None => match self.load_checkpoint().await {
+                    Ok(checkpoint) => {
+                        pipeline = Some(self.pipeline(checkpoint));
+                        continue;
+                    }
+                    Err(error) => Err(error),
+                },
             };
+            if !matches!(result, Err(_) | Ok(StepOutcome::Held)) {
+                held = self.held_backoff();
+            }
             let wait = match result {
                 Ok(StepOutcome::Published(n)) if n as i64 >= self.args.batch_size => {
                     backoff = self.backoff();
+                    continue;
+                }
+                // Looked at again soon, then less and less often, or at the next append.
+                Ok(StepOutcome::Held) => {
+                    backoff = self.backoff();
+                    let soon = held.next().unwrap_or(self.poll_interval());
+                    let pause = wait_for_append(listener.as_mut(), soon.min(self.poll_interval()));
+                    tokio::select! {
+                        _ = shutdown.cancelled() => {}
+                        _ = pause => {}
+                    }
                     continue;
                 }
                 Ok(_) => {
@@ -208,10 +230,11 @@ impl Relay {
         due
     }
 
-    async fn record_lag(&self, after: Checkpoint) -> Result<(), RelayError> {
+    /// Sets the lag gauge; whether any committed event after `after` is still unpublished.
+    async fn record_lag(&self, after: Checkpoint) -> Result<bool, RelayError> {
         let age = self.outbox.unpublished_age(after).await?;
-        self.metrics.lag_seconds.set(age);
-        Ok(())
+        self.metrics.lag_seconds.set(age.unwrap_or(0.0));
+        Ok(age.is_some())
     }
 
     fn backoff(&self) -> impl Iterator<Item = Duration> + use<> {
@@ -219,6 +242,15 @@ impl Relay {
             .with_min_delay(Duration::from_millis(100))
             .with_max_delay(self.max_backoff())
             .with_jitter()
+            .without_max_times()
+            .build()
+    }
+
+    /// The waits between looks at events an older transaction holds back.
+    fn held_backoff(&self) -> impl Iterator<Item = Duration> + use<> {
+        ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(2))
+            .with_max_delay(self.poll_interval())
             .without_max_times()
             .build()
     }

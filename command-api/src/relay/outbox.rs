@@ -101,15 +101,18 @@ impl Outbox {
         Ok(())
     }
 
-    /// Seconds since the oldest event after `after` was committed; 0 when there is none.
-    pub(super) async fn unpublished_age(&self, after: Checkpoint) -> Result<f64, RelayError> {
-        let age: Option<f64> = sqlx::query_scalar(include_str!("lag.sql"))
+    /// Seconds since the oldest committed event after `after` was recorded; `None` when there
+    /// is none.
+    pub(super) async fn unpublished_age(
+        &self,
+        after: Checkpoint,
+    ) -> Result<Option<f64>, RelayError> {
+        let age: Option<Option<f64>> = sqlx::query_scalar(include_str!("lag.sql"))
             .bind(after.tx_id.to_string())
             .bind(after.position)
             .fetch_optional(&self.pool)
-            .await?
-            .flatten();
-        Ok(age.unwrap_or(0.0).max(0.0))
+            .await?;
+        Ok(age.map(|age| age.unwrap_or(0.0).max(0.0)))
     }
 
     pub(super) async fn listener(&self) -> Option<PgListener> {

@@ -43,7 +43,7 @@ impl<'r> Pipeline<'r> {
             Some(batch) => batch,
             None => relay.fetch_batch(self.acknowledged).await?,
         };
-        let outcome = match batch.last() {
+        let mut outcome = match batch.last() {
             None => {
                 self.flush().await?;
                 StepOutcome::Idle
@@ -73,7 +73,10 @@ impl<'r> Pipeline<'r> {
             }
         };
         if outcome == StepOutcome::Idle || relay.lag_due() {
-            relay.record_lag(self.acknowledged).await?;
+            let unpublished = relay.record_lag(self.acknowledged).await?;
+            if outcome == StepOutcome::Idle && unpublished {
+                outcome = StepOutcome::Held;
+            }
         }
         tracing::debug!(?outcome, elapsed = ?started.elapsed(), "relay step");
         Ok(outcome)

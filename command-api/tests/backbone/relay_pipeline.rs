@@ -1,10 +1,12 @@
 //! The relay's pipeline: a batch's checkpoint is written while the next batch is in flight,
-//! never before Kafka acknowledged it, and the owed one is written once nothing is left.
+//! never before Kafka acknowledged it, and the owed one is written once nothing is left; events
+//! an older transaction holds back go out once it ends, notified or not.
 
 use std::time::Duration;
 
-use command_api::relay::{RelayArgs, StepOutcome};
-use devtools::testing::assert_per_stream_order;
+use command_api::relay::{RelayArgs, RelayMetrics, StepOutcome};
+use devtools::testing::{assert_per_stream_order, eventually};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::support::{Backbone, BackboneExt, append_events};
@@ -39,7 +41,7 @@ async fn each_checkpoint_is_written_while_the_next_batch_is_in_flight_and_the_la
                 );
                 assert!(pipeline.acknowledged() > written);
             }
-            StepOutcome::Idle => {
+            StepOutcome::Idle | StepOutcome::Held => {
                 assert_eq!(written, pipeline.acknowledged(), "idle writes what it owes");
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -61,4 +63,70 @@ async fn each_checkpoint_is_written_while_the_next_batch_is_in_flight_and_the_la
     let records = backbone.read_until_all(&ids, Duration::from_secs(60)).await;
     assert_eq!(records.len(), ids.len(), "each event once");
     assert_per_stream_order(&records);
+}
+
+/// The relay reads only below the oldest running transaction (`batch.sql`). A transaction
+/// that is no append ends without a notification, so the relay must look again by itself:
+/// here its poll interval is ten minutes, longer than the test may take.
+#[tokio::test]
+async fn an_event_held_back_by_a_transaction_that_ends_silently_goes_out_soon_after() {
+    let backbone = Backbone::start().await;
+    let store = backbone.store();
+    let mut registry = prometheus_client::registry::Registry::default();
+    let relay = backbone.relay_measured(
+        RelayArgs {
+            message_timeout_ms: 5_000,
+            poll_interval_ms: 600_000,
+            ..RelayArgs::default()
+        },
+        RelayMetrics::register(&mut registry),
+    );
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(relay.run(shutdown.clone()));
+    // Once its first event is out, the relay leads and listens for appends.
+    let first = append_events(&store, Uuid::now_v7(), 1).await;
+    backbone
+        .read_until_all(&first, Duration::from_secs(60))
+        .await;
+
+    let mut holder = backbone
+        .db
+        .pool
+        .acquire()
+        .await
+        .expect("connection")
+        .detach();
+    sqlx::query("BEGIN")
+        .execute(&mut holder)
+        .await
+        .expect("begin");
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut holder)
+        .await
+        .expect("a transaction id, older than the append's");
+    let held = append_events(&store, Uuid::now_v7(), 1).await;
+    // The relay, woken by the append, found the event and could not publish it yet.
+    eventually(
+        Duration::from_secs(30),
+        "the relay to see the lag",
+        || async {
+            let mut text = String::new();
+            prometheus_client::encoding::text::encode(&mut text, &registry).expect("encode");
+            devtools::metrics::value(&text, "relay_lag_seconds")
+                .filter(|lag| *lag > 0.0)
+                .map(drop)
+        },
+    )
+    .await;
+    sqlx::query("COMMIT")
+        .execute(&mut holder)
+        .await
+        .expect("commit");
+
+    // Fails unless the event is on the topic within a minute.
+    backbone
+        .read_until_all(&held, Duration::from_secs(60))
+        .await;
+    shutdown.cancel();
+    running.await.expect("relay stopped");
 }

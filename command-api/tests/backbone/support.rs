@@ -41,6 +41,8 @@ pub trait BackboneExt {
     fn store(&self) -> PgEventStore;
     fn relay(&self) -> Relay;
     fn relay_with(&self, args: RelayArgs) -> Relay;
+    /// A relay with `args` whose metrics land in `metrics`.
+    fn relay_measured(&self, args: RelayArgs, metrics: RelayMetrics) -> Relay;
     /// Runs sessions commands on this backbone's store and cache; each runner stands for one
     /// process (its own kept states).
     fn session_runner(&self) -> SessionRunner;
@@ -64,6 +66,10 @@ impl BackboneExt for TestStack {
     }
 
     fn relay_with(&self, args: RelayArgs) -> Relay {
+        self.relay_measured(args, RelayMetrics::default())
+    }
+
+    fn relay_measured(&self, args: RelayArgs, metrics: RelayMetrics) -> Relay {
         let publisher = Publisher::new(&self.kafka, Duration::from_millis(args.message_timeout_ms))
             .expect("producer");
         Relay::new(
@@ -73,7 +79,7 @@ impl BackboneExt for TestStack {
                 .connect_options()
                 .expect("connect options"),
             publisher,
-            RelayMetrics::default(),
+            metrics,
             args,
         )
     }
@@ -198,7 +204,9 @@ pub async fn relay_events(relay: &Relay, expected: usize) -> usize {
         );
         match pipeline.step().await.expect("relay step") {
             StepOutcome::Published(n) => published += n,
-            StepOutcome::Idle => tokio::time::sleep(Duration::from_millis(20)).await,
+            StepOutcome::Idle | StepOutcome::Held => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
         }
     }
     pipeline.flush().await.expect("checkpoint written");
