@@ -43,6 +43,17 @@ pub fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
         .ok_or_else(|| anyhow::anyhow!("no CPU times in /proc/{pid}/stat"))
 }
 
+/// CPU time a Redis server has used so far, in seconds, from its `INFO cpu` answer.
+pub fn redis_cpu_seconds(info: &str) -> f64 {
+    ["used_cpu_sys:", "used_cpu_user:"]
+        .iter()
+        .filter_map(|field| {
+            let line = info.lines().find(|l| l.starts_with(field))?;
+            line[field.len()..].trim().parse::<f64>().ok()
+        })
+        .sum()
+}
+
 /// CPU time used so far by every process whose command name is `comm` (`postgres`, `java`),
 /// in seconds: a server made of many processes. Processes that ended are not counted.
 pub fn cpu_seconds_of_every(comm: &str) -> anyhow::Result<f64> {

@@ -25,14 +25,7 @@ pub async fn sample(
     used.push(("broker".to_owned(), procfs::cpu_seconds_of_every("java")?));
     let mut conn = platform.stack.redis.connect()?;
     let info: String = redis::cmd("INFO").arg("cpu").query_async(&mut conn).await?;
-    let redis_cpu = ["used_cpu_sys:", "used_cpu_user:"]
-        .iter()
-        .filter_map(|field| {
-            let line = info.lines().find(|l| l.starts_with(field))?;
-            line[field.len()..].trim().parse::<f64>().ok()
-        })
-        .sum();
-    used.push(("redis".to_owned(), redis_cpu));
+    used.push(("redis".to_owned(), procfs::redis_cpu_seconds(&info)));
     used.push((
         "load generator".to_owned(),
         procfs::cpu_seconds(std::process::id())?,

@@ -1,5 +1,6 @@
 //! Bulk-loading sessions into the event store, and reading what they cost in Redis and Postgres.
 
+use devtools::procfs;
 use events::sessions::{SessionEvent, SessionRefreshed, SessionStarted};
 use events::topics::Category;
 use events::{Actor, EventMetadata, PrincipalType};
@@ -85,6 +86,17 @@ pub async fn redis_used_memory(redis: &RedisArgs) -> anyhow::Result<u64> {
         .find_map(|l| l.strip_prefix("used_memory:"))
         .and_then(|v| v.trim().parse().ok())
         .ok_or_else(|| anyhow::anyhow!("INFO memory without used_memory"))
+}
+
+/// CPU seconds used so far by this process, the broker (every `java` process) and Redis.
+pub async fn cpu_seconds(redis: &RedisArgs) -> anyhow::Result<[f64; 3]> {
+    let mut conn = redis.connect()?;
+    let info: String = redis::cmd("INFO").arg("cpu").query_async(&mut conn).await?;
+    Ok([
+        procfs::cpu_seconds(std::process::id())?,
+        procfs::cpu_seconds_of_every("java")?,
+        procfs::redis_cpu_seconds(&info),
+    ])
 }
 
 /// The bytes of the `events` table (with TOAST) and of its indexes.

@@ -63,6 +63,8 @@ struct Tier {
     load_rate: f64,
     relay_rate: f64,
     rebuild_rate: f64,
+    /// CPU per event over the rebuild, in µs: the rebuilding process, the broker, Redis.
+    rebuild_cpu: [f64; 3],
     redis_bytes_per_session: f64,
     events_table_mb: f64,
     events_indexes_mb: f64,
@@ -92,6 +94,15 @@ impl Tier {
                 at("rebuild from offset 0 into Redis"),
                 format!("{:.0} events/s", self.rebuild_rate),
                 "`projectors rebuild`: a new generation caught up with the topic, then switched",
+            ),
+            Row::new(
+                at("CPU per rebuilt event"),
+                format!(
+                    "projector {:.1} µs, broker {:.1} µs, Redis {:.1} µs",
+                    self.rebuild_cpu[0], self.rebuild_cpu[1], self.rebuild_cpu[2]
+                ),
+                "each one's CPU time over the rebuild, per event: the rebuilding process \
+                 (this one), every `java` process, Redis's `INFO cpu`",
             ),
             Row::new(
                 at("Redis memory per session"),
@@ -136,6 +147,7 @@ async fn measure(sessions: usize) -> anyhow::Result<Tier> {
     let relay_rate = drain(&stack).await?;
 
     let before = load::redis_used_memory(&stack.redis).await?;
+    let cpu_before = load::cpu_seconds(&stack.redis).await?;
     let started = Instant::now();
     let rebuilt = projectors::ops::rebuild(
         RebuildArgs {
@@ -157,6 +169,9 @@ async fn measure(sessions: usize) -> anyhow::Result<Tier> {
         .elapsed()
         .saturating_sub(store::generations::POLL * 2);
     let consumed: i64 = rebuilt.partitions.values().sum();
+    let cpu_after = load::cpu_seconds(&stack.redis).await?;
+    let rebuild_cpu =
+        std::array::from_fn(|i| (cpu_after[i] - cpu_before[i]) * 1e6 / consumed.max(1) as f64);
     let after = load::redis_used_memory(&stack.redis).await?;
     let (table, indexes) = load::events_size(&stack.db.pool).await?;
     let platform = platform::Platform::start_on(stack, PasswordArgs::default()).await?;
@@ -172,6 +187,7 @@ async fn measure(sessions: usize) -> anyhow::Result<Tier> {
         load_rate,
         relay_rate,
         rebuild_rate: consumed as f64 / elapsed.as_secs_f64(),
+        rebuild_cpu,
         redis_bytes_per_session: after.saturating_sub(before) as f64 / sessions as f64,
         events_table_mb: table as f64 / 1e6,
         events_indexes_mb: indexes as f64 / 1e6,
