@@ -1,10 +1,10 @@
 -- Writes one change to the session cache: an entry, only forward in stream version, and the
--- principal's index (its session ids, and the stream version up to which the index is whole).
+-- principal's index (one hash: its session ids as fields, and in field `v` the stream version
+-- up to which the index is whole).
 -- KEYS[1]  the session's hash
--- KEYS[2]  the principal's set of session ids
--- KEYS[3]  the principal's applied stream version
--- KEYS[4]  the cache's epoch (gone when Redis was flushed or restarted)
--- KEYS[5]  the active sessions: session ids scored by when each ends (epoch milliseconds)
+-- KEYS[2]  the principal's index
+-- KEYS[3]  the cache's epoch (gone when Redis was flushed or restarted)
+-- KEYS[4]  the active sessions: session ids scored by when each ends (epoch milliseconds)
 -- ARGV[1]  stream version of the change
 -- ARGV[2]  "put" (create or overwrite the entry), "update" (only an entry the cache holds),
 --          "advance" (no entry changes: only the principal's version moves) or "claim" (the
@@ -19,7 +19,7 @@
 -- for an entry the cache does not hold: the caller rebuilds the principal from the events),
 -- -2 flushed (the cache was emptied since the caller's epoch: what it read may be older than
 -- what was lost, so nothing is written).
-if ARGV[5] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[5] then
+if ARGV[5] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[5] then
   return -2
 end
 local version = tonumber(ARGV[1])
@@ -36,11 +36,11 @@ end
 local function track(entry, session_id)
   local f = redis.call('HMGET', entry, 'revoked', 'expires_at', 'last_used_at', 'idle_timeout_secs')
   if f[1] ~= '' then
-    redis.call('ZREM', KEYS[5], session_id)
+    redis.call('ZREM', KEYS[4], session_id)
     return
   end
   local idle_end = tonumber(f[3]) + tonumber(f[4]) * 1000000
-  redis.call('ZADD', KEYS[5], math.floor(math.min(tonumber(f[2]), idle_end) / 1000), session_id)
+  redis.call('ZADD', KEYS[4], math.floor(math.min(tonumber(f[2]), idle_end) / 1000), session_id)
 end
 
 local written = 0
@@ -58,20 +58,19 @@ if mode == 'put' or mode == 'update' then
     track(KEYS[1], ARGV[4])
     written = 1
   end
-  redis.call('SADD', KEYS[2], ARGV[4])
+  redis.call('HSET', KEYS[2], ARGV[4], '')
   -- The index lives as long as the principal's longest-lived entry.
   expire_at = tonumber(redis.call('PEXPIRETIME', KEYS[1]))
 end
 
 -- The principal's version says the index holds every session as of it, so it moves only to
 -- the next version (an event applied in stream order) or to a version claimed whole.
-local applied = tonumber(redis.call('GET', KEYS[3]) or '0')
+local applied = tonumber(redis.call('HGET', KEYS[2], 'v') or '0')
 if applied == version - 1 or (mode == 'claim' and applied < version) then
-  redis.call('SET', KEYS[3], ARGV[1], 'KEEPTTL')
+  redis.call('HSET', KEYS[2], 'v', ARGV[1])
   if mode == 'advance' or mode == 'claim' then
     written = 1
   end
 end
 extend(KEYS[2], expire_at)
-extend(KEYS[3], expire_at)
 return written

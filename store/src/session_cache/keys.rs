@@ -15,12 +15,10 @@ impl Keys {
         format!("{}session:{session_id}", self.0)
     }
 
-    pub(super) fn sessions(&self, principal_id: Uuid) -> String {
-        format!("{}principal:{principal_id}:sessions", self.0)
-    }
-
-    pub(super) fn version(&self, principal_id: Uuid) -> String {
-        format!("{}principal:{principal_id}:version", self.0)
+    /// The principal's index, one hash: field `v` the stream version up to which it is whole,
+    /// and one empty field per session id (one small key instead of a set and a string).
+    pub(super) fn index(&self, principal_id: Uuid) -> String {
+        format!("{}principal:{principal_id}:index", self.0)
     }
 
     pub(super) fn grants(&self, principal_id: Uuid) -> String {

@@ -32,9 +32,7 @@ impl SessionCache {
     pub async fn forget(&self, principal_id: Uuid, sessions: &[Uuid]) -> Result<(), CacheError> {
         let keys = self.keys();
         let mut delete = redis::cmd("DEL");
-        delete
-            .arg(keys.version(principal_id))
-            .arg(keys.sessions(principal_id));
+        delete.arg(keys.index(principal_id));
         for session_id in sessions {
             delete.arg(keys.session(*session_id));
         }

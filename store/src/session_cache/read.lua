@@ -3,9 +3,9 @@
 -- restarted Redis (its run_id is new at every start) may hold an older snapshot, with sessions
 -- that were revoked since. The caller then reads the event store instead.
 -- ARGV[1]  the run_id readers trust ("" for none)
--- ARGV[2]  "entry": the hash KEYS[1]; "version": the string KEYS[1]; "sessions": the
---          principal's version (KEYS[1]) and the hash of each id in its set (KEYS[2]), each
---          hash's key being ARGV[3] .. id; "grants": the principal's grants hash (KEYS[1])
+-- ARGV[2]  "entry": the hash KEYS[1]; "version": the principal's version in its index
+--          KEYS[1]; "sessions": the principal's version and the hash of each session id in
+--          its index (KEYS[1]), each hash's key being ARGV[3] .. id; "grants": the principal's grants hash (KEYS[1])
 --          and the hash of each role it lists, each key being ARGV[3] .. role id; "access":
 --          for each pair of keys (a session's hash, then its principal's grants), the session
 --          and the grants as "grants" reads them, in one step: what authenticating bearer
@@ -24,7 +24,7 @@ if ARGV[2] == 'entry' then
   return redis.call('HGETALL', KEYS[1])
 end
 if ARGV[2] == 'version' then
-  return redis.call('GET', KEYS[1])
+  return redis.call('HGET', KEYS[1], 'v')
 end
 local function grants(key)
   local principal = redis.call('HGETALL', key)
@@ -48,16 +48,21 @@ if ARGV[2] == 'access' then
   end
   return out
 end
-local version = redis.call('GET', KEYS[1])
-if not version then
-  return nil
-end
-local out = {version}
-for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  local fields = redis.call('HGETALL', ARGV[3] .. id)
-  if #fields > 0 then
-    table.insert(out, id)
-    table.insert(out, fields)
+local index = redis.call('HGETALL', KEYS[1])
+local out = {false}
+for i = 1, #index, 2 do
+  local id = index[i]
+  if id == 'v' then
+    out[1] = index[i + 1]
+  else
+    local fields = redis.call('HGETALL', ARGV[3] .. id)
+    if #fields > 0 then
+      table.insert(out, id)
+      table.insert(out, fields)
+    end
   end
+end
+if not out[1] then
+  return nil
 end
 return out

@@ -46,7 +46,7 @@ impl SessionCache {
     pub async fn applied_version(&self, principal_id: Uuid) -> Result<Option<i64>, CacheError> {
         let keys = self.keys();
         let read = self
-            .read(&keys, &[keys.version(principal_id)], "version")
+            .read(&keys, &[keys.index(principal_id)], "version")
             .await?;
         parse(read)
     }
@@ -59,11 +59,7 @@ impl SessionCache {
     ) -> Result<Option<(i64, Vec<CachedSession>)>, CacheError> {
         let keys = self.keys();
         let read = self
-            .read(
-                &keys,
-                &[keys.version(principal_id), keys.sessions(principal_id)],
-                "sessions",
-            )
+            .read(&keys, &[keys.index(principal_id)], "sessions")
             .await?;
         Ok(parse::<Option<Value>>(read)?
             .map(parse_sessions)

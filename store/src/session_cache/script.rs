@@ -63,8 +63,7 @@ impl SessionCache {
             None => format!("{}none", keys.session_prefix()),
         });
         invocation
-            .key(keys.sessions(target.principal_id))
-            .key(keys.version(target.principal_id))
+            .key(keys.index(target.principal_id))
             .key(keys.epoch())
             .key(keys.active())
             .arg(target.version)
