@@ -77,13 +77,7 @@ async fn late_commits_of_concurrent_writers_are_never_skipped() {
     let mut slow = Vec::new();
     let mut slow_ids = Vec::new();
     for _ in 0..4 {
-        let mut conn = backbone
-            .db
-            .pool
-            .acquire()
-            .await
-            .expect("connection")
-            .detach();
+        let mut conn = backbone.db.detached().await;
         let principal = Uuid::now_v7();
         let event = session_event(principal, 1);
         slow_ids.push(event.event_id);

@@ -89,13 +89,7 @@ async fn an_event_held_back_by_a_transaction_that_ends_silently_goes_out_soon_af
         .read_until_all(&first, Duration::from_secs(60))
         .await;
 
-    let mut holder = backbone
-        .db
-        .pool
-        .acquire()
-        .await
-        .expect("connection")
-        .detach();
+    let mut holder = backbone.db.detached().await;
     sqlx::query("BEGIN")
         .execute(&mut holder)
         .await

@@ -31,6 +31,12 @@ impl TestDatabase {
         db
     }
 
+    /// A connection of the test's own, outside the pool: one that holds a transaction or a
+    /// lock open while the code under test runs, as another process would.
+    pub async fn detached(&self) -> sqlx::PgConnection {
+        self.pool.acquire().await.expect("connection").detach()
+    }
+
     /// Creates `test_<unique>` without migrations.
     pub async fn create_empty() -> Self {
         Self::create_empty_on(&admin_url()).await

@@ -152,14 +152,7 @@ async fn a_second_rebuild_is_refused_while_one_runs() {
     let drill = Drill::start().await;
     let run = drill.run_args(&drill.stack.redis);
     // A rebuild in another process holds the lock.
-    let mut other = drill
-        .stack
-        .db
-        .pool
-        .acquire()
-        .await
-        .expect("connection")
-        .detach();
+    let mut other = drill.stack.db.detached().await;
     let held: bool = sqlx::query_scalar(projectors::replay::REBUILD_LOCK)
         .bind("session-cache")
         .fetch_one(&mut other)
