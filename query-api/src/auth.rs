@@ -61,7 +61,7 @@ fn unauthorized() -> Response {
 
 /// A bearer token whose signature, key, issuer and expiry check out; its session is not
 /// checked yet (a [`Caller`] is one whose session is active).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Bearer(pub AccessClaims);
 
 impl Bearer {
