@@ -79,9 +79,28 @@ pub fn markdown(rows: &[Row], goals: &[Goal]) -> String {
     out
 }
 
+/// The `q` quantile (0 to 1) of `values` by nearest rank, sorting them; `None` when empty.
+pub fn nearest_rank<T: Ord + Copy>(values: &mut [T], q: f64) -> Option<T> {
+    values.sort_unstable();
+    let last = values.len().checked_sub(1)?;
+    values
+        .get(((values.len() as f64 * q) as usize).min(last))
+        .copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quantile_is_the_value_at_its_rank_in_sorted_order() {
+        let mut values: Vec<u32> = (1..=100).rev().collect();
+        assert_eq!(nearest_rank(&mut values, 0.5), Some(51));
+        assert_eq!(nearest_rank(&mut values, 0.99), Some(100));
+        assert_eq!(nearest_rank(&mut values, 1.0), Some(100));
+        assert_eq!(nearest_rank(&mut values, 0.0), Some(1));
+        assert_eq!(nearest_rank::<u32>(&mut [], 0.5), None);
+    }
 
     #[test]
     fn a_share_is_met_at_the_bound_and_not_below() {

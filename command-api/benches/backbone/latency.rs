@@ -163,11 +163,14 @@ pub async fn commit_to_consumer(db: &TestDatabase, kafka: &KafkaArgs) -> anyhow:
     relay.await?;
     reader.await??;
 
-    latencies.sort();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    let mut pct = |p: f64| {
+        devtools::report::nearest_rank(&mut latencies, p)
+            .unwrap_or_default()
+            .as_secs_f64()
+    };
     Ok(Latency {
-        p50: pct(0.50).as_secs_f64(),
-        p99: pct(0.99).as_secs_f64(),
+        p50: pct(0.50),
+        p99: pct(0.99),
         offered,
     })
 }

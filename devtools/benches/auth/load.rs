@@ -28,10 +28,8 @@ impl Stats {
     }
 
     pub fn percentile_ms(&mut self, p: f64) -> f64 {
-        self.latencies_us.sort_unstable();
-        let i = ((self.latencies_us.len() as f64 * p) as usize)
-            .min(self.latencies_us.len().saturating_sub(1));
-        self.latencies_us.get(i).copied().unwrap_or_default() as f64 / 1000.0
+        devtools::report::nearest_rank(&mut self.latencies_us, p).unwrap_or_default() as f64
+            / 1000.0
     }
 }
 

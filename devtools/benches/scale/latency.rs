@@ -50,10 +50,11 @@ pub async fn measure(platform: &Platform) -> anyhow::Result<Latency> {
 }
 
 fn percentiles(mut times: Vec<Duration>) -> (f64, f64) {
-    times.sort_unstable();
-    let at = |q: f64| {
-        let i = ((times.len() as f64 * q) as usize).min(times.len() - 1);
-        times[i].as_secs_f64() * 1000.0
+    let mut at = |q: f64| {
+        devtools::report::nearest_rank(&mut times, q)
+            .unwrap_or_default()
+            .as_secs_f64()
+            * 1000.0
     };
     (at(0.5), at(0.99))
 }
