@@ -132,27 +132,23 @@ impl Relay {
                     Err(error) => Err(error),
                 },
             };
-            if !matches!(result, Err(_) | Ok(StepOutcome::Held)) {
-                held = self.held_backoff();
-            }
+            // How long to listen for an append before stepping again.
+            let mut listen = self.poll_interval();
             let wait = match result {
                 Ok(StepOutcome::Published(n)) if n as i64 >= self.args.batch_size => {
                     backoff = self.backoff();
+                    held = self.held_backoff();
                     continue;
                 }
                 // Looked at again soon, then less and less often, or at the next append.
                 Ok(StepOutcome::Held) => {
                     backoff = self.backoff();
-                    let soon = held.next().unwrap_or(self.poll_interval());
-                    let pause = wait_for_append(listener.as_mut(), soon.min(self.poll_interval()));
-                    tokio::select! {
-                        _ = shutdown.cancelled() => {}
-                        _ = pause => {}
-                    }
-                    continue;
+                    listen = held.next().unwrap_or(listen);
+                    None
                 }
                 Ok(_) => {
                     backoff = self.backoff();
+                    held = self.held_backoff();
                     None
                 }
                 Err(error) => {
@@ -167,7 +163,7 @@ impl Relay {
             let pause = async {
                 match wait {
                     Some(delay) => tokio::time::sleep(delay).await,
-                    None => wait_for_append(listener.as_mut(), self.poll_interval()).await,
+                    None => wait_for_append(listener.as_mut(), listen).await,
                 }
             };
             tokio::select! {
