@@ -5,11 +5,11 @@
 -- ARGV[1]  the run_id readers trust ("" for none)
 -- ARGV[2]  "entry": the hash KEYS[1]; "version": the principal's version in its index
 --          KEYS[1]; "sessions": the principal's version and the hash of each session id in
---          its index (KEYS[1]), each hash's key being ARGV[3] .. id; "grants": the principal's grants hash (KEYS[1])
---          and the hash of each role it lists, each key being ARGV[3] .. role id; "access":
---          for each pair of keys (a session's hash, then its principal's grants), the session
---          and the grants as "grants" reads them, in one step: what authenticating bearer
---          tokens reads
+--          its index (KEYS[1]), each hash's key being ARGV[3] .. id; "grants": the
+--          principal's grants hash (KEYS[1]) and the hash of each role it lists, each key
+--          being ARGV[3] .. role id; "access": for each pair of keys (a session's hash, then
+--          its principal's grants), the session and the grants as "grants" reads them, in one
+--          step: what authenticating bearer tokens reads
 -- Returns -1 when the instance is not the trusted one; else what was asked for ("sessions":
 -- nil if the cache holds nothing of the principal, else {version, id1, {field, value, ...},
 -- id2, {...}, ...}; ids whose entry expired are left out; "grants": nil if the cache holds
