@@ -110,11 +110,10 @@ async fn each_session_event_gets_a_span_linked_to_the_command_that_appended_it()
     let redis = drill.stack.redis.clone();
     let cache = drill.cache(&redis);
     let projectors = Running::start(drill.run_args(&redis)).await;
-    let session = drill
-        .start_session_with(Uuid::now_v7(), traced(TRACE_ID))
-        .await;
+    let principal = Uuid::now_v7();
+    let session = drill.start_session_with(principal, traced(TRACE_ID)).await;
     eventually(TIMEOUT, "the event to be applied", || async {
-        cache.get(session).await.ok().flatten()
+        cache.get(principal, session).await.ok().flatten()
     })
     .await;
 

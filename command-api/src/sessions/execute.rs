@@ -149,11 +149,7 @@ impl Hooks<Sessions> for SessionRunner {
         tracing::warn!(error = %failure, "session cache not written through; forgetting the entries");
         // An entry older than these events must not stay readable (a revoked session reported
         // active): without it, readers fold the stream from the event store.
-        let sessions: Vec<Uuid> = appended
-            .iter()
-            .filter_map(|raw| SessionEvent::from_raw(raw).ok()?.event.session_id())
-            .collect();
-        let forget = self.cache.forget(principal_id, &sessions);
+        let forget = self.cache.forget(principal_id);
         match tokio::time::timeout(WRITE_THROUGH_TIMEOUT, forget).await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => tracing::error!(%error, "stale session cache entries not forgotten"),

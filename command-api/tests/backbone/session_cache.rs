@@ -100,7 +100,11 @@ async fn changes_apply_only_forward_in_stream_version() {
         Written::AlreadyApplied,
         "a redelivered start does not undo the revocation"
     );
-    let session = cache.get(principal).await.expect("get").expect("cached");
+    let session = cache
+        .get(principal, principal)
+        .await
+        .expect("get")
+        .expect("cached");
     assert_eq!(session.revoked.as_deref(), Some("ADMIN_REVOKE"));
     assert_eq!(session.version, 2);
 }
@@ -118,7 +122,11 @@ async fn a_projector_never_recreates_a_lost_entry_from_an_old_event() {
         Written::Missing
     );
     assert!(
-        cache.get(principal).await.expect("get").is_none(),
+        cache
+            .get(principal, principal)
+            .await
+            .expect("get")
+            .is_none(),
         "nothing written"
     );
     let rebuilt = cache
@@ -126,7 +134,11 @@ async fn a_projector_never_recreates_a_lost_entry_from_an_old_event() {
         .await
         .expect("rebuild");
     assert_eq!(rebuilt[&principal].revoked.as_deref(), Some("ADMIN_REVOKE"));
-    let cached = cache.get(principal).await.expect("get").expect("cached");
+    let cached = cache
+        .get(principal, principal)
+        .await
+        .expect("get")
+        .expect("cached");
     assert!(!cached.is_active(events::now()), "rebuilt from the truth");
 }
 
@@ -158,17 +170,25 @@ async fn state_read_before_the_cache_was_emptied_is_not_written_after_it() {
         Err(CacheError::Flushed)
     ));
     assert!(
-        cache.get(principal).await.expect("get").is_none(),
+        cache
+            .get(principal, principal)
+            .await
+            .expect("get")
+            .is_none(),
         "the revoked session did not come back as active"
     );
     let rebuilt = cache.rebuild(&store, principal).await.expect("rebuild");
     assert_eq!(rebuilt[&principal].revoked.as_deref(), Some("ADMIN_REVOKE"));
-    let cached = cache.get(principal).await.expect("get").expect("cached");
+    let cached = cache
+        .get(principal, principal)
+        .await
+        .expect("get")
+        .expect("cached");
     assert!(!cached.is_active(events::now()));
 }
 
 #[tokio::test]
-async fn the_principal_index_vouches_only_for_versions_it_holds_whole() {
+async fn the_principal_version_vouches_only_for_versions_its_hash_holds_whole() {
     let backbone = Backbone::start().await;
     let cache = cache(&backbone).await;
     let store = backbone.store();
@@ -186,7 +206,7 @@ async fn the_principal_index_vouches_only_for_versions_it_holds_whole() {
     );
 
     // Emptied, then a second session is written through: the first is not in the cache, so
-    // the index must not pass for the principal's whole list.
+    // the hash must not pass for the principal's whole list.
     cache.clear().await.expect("empty the cache");
     let epoch = cache.epoch().await.expect("epoch");
     append(&backbone, principal, 1, start(principal, second)).await;
@@ -195,7 +215,7 @@ async fn the_principal_index_vouches_only_for_versions_it_holds_whole() {
         cache.apply(&history[1], &epoch).await.expect("apply"),
         Written::Applied
     );
-    assert!(cache.get(second).await.expect("get").is_some());
+    assert!(cache.get(principal, second).await.expect("get").is_some());
     assert_eq!(cache.sessions_of(principal).await.expect("list"), None);
 
     // Rebuilt whole, then moved forward one event at a time, in order only.
@@ -241,7 +261,7 @@ async fn an_empty_cache_is_filled_from_the_event_store() {
     assert_eq!(cache.fill(&store, since).await.expect("fill"), 3);
     assert!(cache.is_filled().await.expect("marker"));
     for p in &principals {
-        let session = cache.get(*p).await.expect("get").expect("filled");
+        let session = cache.get(*p, *p).await.expect("get").expect("filled");
         assert!(session.is_active(events::now()));
         assert_eq!(session.version, 2);
         let (version, listed) = cache.sessions_of(*p).await.expect("list").expect("indexed");

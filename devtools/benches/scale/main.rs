@@ -107,8 +107,8 @@ impl Tier {
             Row::new(
                 at("Redis memory per session"),
                 format!("{:.0} B", self.redis_bytes_per_session),
-                "`used_memory` after the rebuild minus before, over the sessions: the entry, \
-                 the principal's index and version, the active-sessions set",
+                "`used_memory` after the rebuild minus before, over the sessions: the \
+                 principal's sessions hash (entry and version), the active-sessions set",
             ),
             Row::new(
                 at("Postgres events table / its indexes"),

@@ -2,6 +2,7 @@
 //! Redis → query.
 
 use serde_json::Value;
+use uuid::Uuid;
 
 use crate::support::{ADMIN_LOGIN, ADMIN_PASSWORD, Options, Platform};
 
@@ -85,10 +86,15 @@ async fn after_a_redis_flush_a_live_session_is_active_and_a_revoked_one_inactive
     .await;
     let live = platform.admin_session().await;
     let ended = platform.admin_session().await;
-    let sessions = [&live["session_id"], &ended["session_id"]].map(|id| {
-        let id = id.as_str().expect("session id");
-        format!("{}g0:session:{id}", platform.stack.redis.key_prefix)
-    });
+    let id =
+        |value: &Value| -> Uuid { value.as_str().and_then(|v| v.parse().ok()).expect("an id") };
+    let sessions = [id(&live["session_id"]), id(&ended["session_id"])];
+    // The principal's sessions hash holds each entry under the session's 16-byte id.
+    let hash = format!(
+        "{}g0:s:{}",
+        platform.stack.redis.key_prefix,
+        id(&live["principal_id"])
+    );
     let live = live["access_token"].as_str().expect("token").to_owned();
     let ended = ended["access_token"].as_str().expect("token").to_owned();
     assert_eq!(platform.logout(&ended).await.status(), 204);
@@ -120,15 +126,18 @@ async fn after_a_redis_flush_a_live_session_is_active_and_a_revoked_one_inactive
     assert_eq!(platform.introspect(&live).await["active"], true);
     assert_eq!(platform.introspect(&ended).await["active"], false);
     // The misses re-warmed the cache from the event store.
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{}g0:session:*", platform.stack.redis.key_prefix))
+    let fields: Vec<Vec<u8>> = redis::cmd("HKEYS")
+        .arg(&hash)
         .query_async(&mut redis)
         .await
-        .expect("keys");
+        .expect("fields");
     // The projector may have refilled the cache by then: hits or misses, each read is counted.
     assert!(all().await >= before + 2.0, "both reads counted");
-    let cached = sessions.iter().filter(|key| keys.contains(key)).count();
-    assert_eq!(cached, 2, "both sessions are cached again: {keys:?}");
+    let cached = sessions
+        .iter()
+        .filter(|id| fields.iter().any(|f| f.as_slice() == id.as_bytes()))
+        .count();
+    assert_eq!(cached, 2, "both sessions are cached again: {fields:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -68,8 +68,8 @@ async fn redis_restored_from_an_old_snapshot_never_reports_a_revoked_session_act
     // holds is what the event store says.
     until_trusted(&platform, &after).await;
     cache.trust_instance(Some(after));
-    let kept_sid = session_id(&platform, &kept).await;
-    let cached = cache.get(kept_sid).await.expect("a trusted read");
+    let (kept_sid, kept_sub) = session_of(&platform, &kept).await;
+    let cached = cache.get(kept_sub, kept_sid).await.expect("a trusted read");
     assert!(
         cached.is_some_and(|s| s.revoked.is_none()),
         "the live session is refilled"
@@ -92,10 +92,14 @@ async fn until_trusted(platform: &Platform, instance: &str) {
     .await;
 }
 
-async fn session_id(platform: &Platform, session: &Value) -> Uuid {
+/// The session and principal ids of a login's access token, as introspection names them.
+async fn session_of(platform: &Platform, session: &Value) -> (Uuid, Uuid) {
     let answer = platform.introspect(access(session)).await;
-    answer["sid"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .expect("introspection names the session")
+    let id = |claim: &str| {
+        answer[claim]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("introspection names the session and its principal")
+    };
+    (id("sid"), id("sub"))
 }

@@ -119,7 +119,11 @@ async fn a_poison_record_is_dead_lettered_and_parks_only_its_stream_until_redriv
         "only the poisoned stream is parked: {parked:?}"
     );
     assert_eq!(parked[0]["error_class"], "permanent");
-    let cached = cache.get(first).await.expect("cache").expect("cached");
+    let cached = cache
+        .get(poisoned, first)
+        .await
+        .expect("cache")
+        .expect("cached");
     assert_eq!(cached.revoked, None, "the held revocation was not applied");
 
     let page = metrics_page(&projectors.base).await;
@@ -151,7 +155,7 @@ async fn a_poison_record_is_dead_lettered_and_parks_only_its_stream_until_redriv
     // The stream is live again.
     let again = drill.start_session(poisoned).await;
     eventually(TIMEOUT, "the unparked stream's next event", || async {
-        cache.get(again).await.ok().flatten()
+        cache.get(poisoned, again).await.ok().flatten()
     })
     .await;
     assert!(drill.cache_matches(&cache, poisoned).await);

@@ -244,7 +244,7 @@ impl Drill {
     /// Whether `cache` holds every session of `principal` exactly as the event store says.
     pub async fn cache_matches(&self, cache: &SessionCache, principal: Uuid) -> bool {
         for (id, truth) in self.truth(principal).await {
-            match cache.get(id).await {
+            match cache.get(principal, id).await {
                 Ok(Some(cached)) if cached == truth => {}
                 _ => return false,
             }

@@ -1,76 +1,122 @@
--- Writes one change to the session cache: an entry, only forward in stream version, and the
--- principal's index (one hash: its session ids as fields, and in field `v` the stream version
--- up to which the index is whole).
--- KEYS[1]  the session's hash
--- KEYS[2]  the principal's index
--- KEYS[3]  the cache's epoch (gone when Redis was flushed or restarted)
--- KEYS[4]  the active sessions: session ids scored by when each ends (epoch milliseconds)
+-- Writes one change to the session cache: an entry, only forward in stream version, in the
+-- principal's hash, which holds every cached session of the principal (see entry.rs: a record
+-- under the 16-byte session id, its texts under the id and `a` user agent, `i` ip, `r`
+-- revocation reason) and in field `v` the stream version up to which it holds them all.
+-- KEYS[1]  the principal's hash
+-- KEYS[2]  the cache's epoch (gone when Redis was flushed or restarted)
+-- KEYS[3]  the active sessions: session ids scored by when each ends (epoch milliseconds)
 -- ARGV[1]  stream version of the change
 -- ARGV[2]  "put" (create or overwrite the entry), "update" (only an entry the cache holds),
 --          "advance" (no entry changes: only the principal's version moves) or "claim" (the
 --          principal's every session was just put as of this version)
--- ARGV[3]  expiry in epoch milliseconds: of the entry ("put"), of the index ("advance",
---          "claim"); "" keeps the entry's
+-- ARGV[3]  the hash's expiry in epoch milliseconds ("advance", "claim")
 -- ARGV[4]  the session id ("put", "update")
 -- ARGV[5]  the epoch the caller took before reading what it writes; "" for a change that is
 --          safe whatever happened since (an update to an entry the cache still holds)
--- ARGV[6..] field, value, field, value, ...
+-- ARGV[6..] "put": the record, the user agent, the ip, the revocation reason ("" for none);
+--          "update": "used" and the last use in µs, or "revoked" and the reason
 -- Returns 1 written, 0 already applied (a duplicate or older change), -1 missing (an update
 -- for an entry the cache does not hold: the caller rebuilds the principal from the events),
 -- -2 flushed (the cache was emptied since the caller's epoch: what it read may be older than
 -- what was lost, so nothing is written).
-if ARGV[5] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[5] then
+if ARGV[5] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[5] then
   return -2
 end
+local hash = KEYS[1]
 local version = tonumber(ARGV[1])
 local mode = ARGV[2]
+local sid = ARGV[4]
+-- The numbers of a record this script reads: version, last use, idle timeout, expiry, kept
+-- until; the rest of the record is only carried.
+local NUMBERS = '<ddddd'
+local REST = 41
+local TEXTS = {'a', 'i', 'r'}
 
-local function extend(key, at)
-  if at > 0 and tonumber(redis.call('PEXPIRETIME', key)) < at then
-    redis.call('PEXPIREAT', key, at)
+local function extend(at)
+  if at > 0 and tonumber(redis.call('PEXPIRETIME', hash)) < at then
+    redis.call('PEXPIREAT', hash, at)
   end
 end
 
 -- An entry just written is active until the earlier of its expiry and its idle end, unless
 -- revoked; ended ones leave the active set (expired ones are trimmed by its reader).
-local function track(entry, session_id)
-  local f = redis.call('HMGET', entry, 'revoked', 'expires_at', 'last_used_at', 'idle_timeout_secs')
-  if f[1] ~= '' then
-    redis.call('ZREM', KEYS[4], session_id)
+local function track(record, revoked)
+  if revoked then
+    redis.call('ZREM', KEYS[3], sid)
     return
   end
-  local idle_end = tonumber(f[3]) + tonumber(f[4]) * 1000000
-  redis.call('ZADD', KEYS[4], math.floor(math.min(tonumber(f[2]), idle_end) / 1000), session_id)
+  local _, last_used, idle, expires = struct.unpack(NUMBERS, record)
+  local ends = math.min(expires, last_used + idle * 1000000)
+  redis.call('ZADD', KEYS[3], math.floor(ends / 1000), sid)
+end
+
+-- Entries kept past their time leave when a session is put (the only write that adds one).
+local function sweep()
+  local now = redis.call('TIME')
+  local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+  local all = redis.call('HGETALL', hash)
+  for i = 1, #all, 2 do
+    local id = all[i]
+    if #id == 16 and select(5, struct.unpack(NUMBERS, all[i + 1])) < now_ms then
+      redis.call('HDEL', hash, id, id .. 'a', id .. 'i', id .. 'r')
+      redis.call('ZREM', KEYS[3], id)
+    end
+  end
 end
 
 local written = 0
 local expire_at = tonumber(ARGV[3]) or 0
 if mode == 'put' or mode == 'update' then
-  local current = redis.call('HGET', KEYS[1], 'version')
-  if not (current and tonumber(current) >= version) then
-    if mode == 'update' and not current then
-      return -1
+  local record = redis.call('HGET', hash, sid)
+  if not (record and struct.unpack('<d', record) >= version) then
+    if mode == 'update' then
+      if not record then
+        return -1
+      end
+      local _, last_used, idle, expires, kept = struct.unpack(NUMBERS, record)
+      local revoked = redis.call('HEXISTS', hash, sid .. 'r') == 1
+      if ARGV[6] == 'used' then
+        last_used = tonumber(ARGV[7])
+      else
+        redis.call('HSET', hash, sid .. 'r', ARGV[7])
+        revoked = true
+      end
+      record = struct.pack(NUMBERS, version, last_used, idle, expires, kept)
+        .. string.sub(record, REST)
+      redis.call('HSET', hash, sid, record)
+      track(record, revoked)
+    else
+      sweep()
+      local set, unset = {sid, ARGV[6]}, {}
+      for i, letter in ipairs(TEXTS) do
+        if ARGV[6 + i] == '' then
+          table.insert(unset, sid .. letter)
+        else
+          table.insert(set, sid .. letter)
+          table.insert(set, ARGV[6 + i])
+        end
+      end
+      if record and #unset > 0 then
+        redis.call('HDEL', hash, unpack(unset))
+      end
+      record = ARGV[6]
+      redis.call('HSET', hash, unpack(set))
+      track(record, ARGV[9] ~= '')
+      -- The hash lives as long as the principal's longest-kept entry.
+      expire_at = select(5, struct.unpack(NUMBERS, record))
     end
-    redis.call('HSET', KEYS[1], 'version', ARGV[1], unpack(ARGV, 6))
-    if ARGV[3] ~= '' then
-      redis.call('PEXPIREAT', KEYS[1], ARGV[3])
-    end
-    track(KEYS[1], ARGV[4])
     written = 1
   end
-  redis.call('HSET', KEYS[2], ARGV[4], '')
-  -- The index lives as long as the principal's longest-lived entry.
-  expire_at = tonumber(redis.call('PEXPIRETIME', KEYS[1]))
 end
 
--- The principal's version says the index holds every session as of it, so it moves only to
--- the next version (an event applied in stream order) or to a version claimed whole.
-local applied = tonumber(redis.call('HGET', KEYS[2], 'v') or '0')
+-- The principal's version says the hash holds every session as of it, so it moves only to the
+-- next version (an event applied in stream order) or to a version claimed whole.
+local applied = tonumber(redis.call('HGET', hash, 'v') or '0')
 if applied == version - 1 or (mode == 'claim' and applied < version) then
-  redis.call('HSET', KEYS[2], 'v', ARGV[1])
+  redis.call('HSET', hash, 'v', ARGV[1])
   if mode == 'advance' or mode == 'claim' then
     written = 1
   end
 end
-extend(KEYS[2], expire_at)
+extend(expire_at)
 return written

@@ -7,18 +7,10 @@ use uuid::Uuid;
 pub(super) struct Keys(pub(super) String);
 
 impl Keys {
-    pub(super) fn session_prefix(&self) -> String {
-        format!("{}session:", self.0)
-    }
-
-    pub(super) fn session(&self, session_id: Uuid) -> String {
-        format!("{}session:{session_id}", self.0)
-    }
-
-    /// The principal's index, one hash: field `v` the stream version up to which it is whole,
-    /// and one empty field per session id (one small key instead of a set and a string).
-    pub(super) fn index(&self, principal_id: Uuid) -> String {
-        format!("{}principal:{principal_id}:index", self.0)
+    /// The principal's sessions, one hash (see `entry.rs`): each cached session's entry, and
+    /// in field `v` the stream version up to which it holds them all.
+    pub(super) fn sessions(&self, principal_id: Uuid) -> String {
+        format!("{}s:{principal_id}", self.0)
     }
 
     pub(super) fn grants(&self, principal_id: Uuid) -> String {

@@ -25,19 +25,16 @@ impl SessionCache {
         Ok(())
     }
 
-    /// Drops what the cache holds of `principal_id` and of `sessions`, so that every reader
-    /// falls back to the event store (and writes it back): what a failed write-through does, so
-    /// that no entry older than the events stays readable. A bare delete, which Redis takes even
-    /// when it refuses writes for lack of memory.
-    pub async fn forget(&self, principal_id: Uuid, sessions: &[Uuid]) -> Result<(), CacheError> {
-        let keys = self.keys();
-        let mut delete = redis::cmd("DEL");
-        delete.arg(keys.index(principal_id));
-        for session_id in sessions {
-            delete.arg(keys.session(*session_id));
-        }
+    /// Drops what the cache holds of `principal_id`'s sessions, so that every reader falls back
+    /// to the event store (and writes it back): what a failed write-through does, so that no
+    /// entry older than the events stays readable. A bare delete, which Redis takes even when it
+    /// refuses writes for lack of memory.
+    pub async fn forget(&self, principal_id: Uuid) -> Result<(), CacheError> {
         let mut conn = self.conn.clone();
-        let _deleted: usize = delete.query_async(&mut conn).await?;
+        let _deleted: usize = redis::cmd("DEL")
+            .arg(self.keys().sessions(principal_id))
+            .query_async(&mut conn)
+            .await?;
         Ok(())
     }
 
@@ -122,7 +119,7 @@ impl SessionCache {
     }
 
     /// Writes a principal's sessions as [`history`] folded them after `epoch` was taken, and
-    /// marks the principal's index whole as of the history's version. Refused with
+    /// marks the principal's hash whole as of the history's version. Refused with
     /// [`CacheError::Flushed`] if the cache was emptied since `epoch`.
     pub async fn put_all(&self, history: &History, epoch: &Epoch) -> Result<(), CacheError> {
         let mut expire_at = Utc::now() + ENDED_RETENTION;
@@ -135,7 +132,7 @@ impl SessionCache {
             session_id: None,
             version: history.version,
         };
-        self.write(target, Mode::Claim(epoch), Some(expire_at), Vec::new())
+        self.write(target, Mode::Claim(epoch), Some(expire_at), &[])
             .await?;
         Ok(())
     }

@@ -1,8 +1,9 @@
-//! The Redis session cache: one hash per session, written only forward in stream version (a
-//! Lua compare-and-set), expiring with the session. Redis is never the only copy: whatever it
+//! The Redis session cache: one hash per principal holding its sessions' entries, each written
+//! only forward in stream version (a Lua compare-and-set) and kept until the session expires. Redis is never the only copy: whatever it
 //! lacks is rebuilt from the event store.
 
 mod active;
+mod entry;
 mod follow;
 pub mod grants;
 mod history;
@@ -227,8 +228,15 @@ impl SessionCache {
                     session_id: Some(session_id),
                     version,
                 };
-                self.write(target, Mode::Update, None, update.fields())
-                    .await
+                let micros;
+                let args: [&[u8]; 2] = match &update {
+                    Update::Used(at) => {
+                        micros = at.timestamp_micros().to_string();
+                        [b"used", micros.as_bytes()]
+                    }
+                    Update::Revoked(reason) => [b"revoked", reason.as_bytes()],
+                };
+                self.write(target, Mode::Update, None, &args).await
             }
             Change::None => {
                 let target = Target {
@@ -237,7 +245,7 @@ impl SessionCache {
                     version: recorded.envelope.version,
                 };
                 let expire_at = Utc::now() + ENDED_RETENTION;
-                self.write(target, Mode::Advance, Some(expire_at), Vec::new())
+                self.write(target, Mode::Advance, Some(expire_at), &[])
                     .await
             }
         }
@@ -268,12 +276,8 @@ impl SessionCache {
             session_id: Some(session.session_id),
             version: session.version,
         };
-        self.write(
-            target,
-            mode,
-            Some(Self::entry_expiry(session)),
-            session.fields(),
-        )
-        .await
+        let stored = entry::stored(session, Self::entry_expiry(session));
+        let args = stored.each_ref().map(Vec::as_slice);
+        self.write(target, mode, None, &args).await
     }
 }

@@ -2,13 +2,11 @@
 //! instance the live generation was filled in (see [`crate::generations`]), and reports
 //! [`CacheError::Distrusted`] otherwise, so the caller reads the event store instead.
 
-use std::collections::HashMap;
-
+use chrono::Utc;
 use redis::{FromRedisValue, Value};
 use uuid::Uuid;
 
-use super::keys::Keys;
-use super::{CacheError, CachedSession, SessionCache};
+use super::{CacheError, CachedSession, SessionCache, entry};
 
 impl SessionCache {
     /// The `run_id` of the Redis server answering now (new at every start of it).
@@ -32,23 +30,26 @@ impl SessionCache {
             })
     }
 
-    pub async fn get(&self, session_id: Uuid) -> Result<Option<CachedSession>, CacheError> {
-        let keys = self.keys();
+    /// The cached entry of `session_id`, a session of `principal_id`; `None` if the cache
+    /// lacks it.
+    pub async fn get(
+        &self,
+        principal_id: Uuid,
+        session_id: Uuid,
+    ) -> Result<Option<CachedSession>, CacheError> {
+        let keys = [self.keys().sessions(principal_id)];
         let read = self
-            .read(&keys, &[keys.session(session_id)], "entry")
+            .read_with(&keys, "entry", &[session_id.as_bytes()])
             .await?;
-        let fields: HashMap<String, String> = parse(read)?;
-        Ok(CachedSession::from_fields(session_id, &fields))
+        let parts: Vec<Option<Vec<u8>>> = parse(read)?;
+        Ok(entry_of(principal_id, session_id, parts))
     }
 
     /// The stream version the cache reflects for `principal_id`; `None` if it holds nothing of
     /// the principal (never cached, expired or flushed).
     pub async fn applied_version(&self, principal_id: Uuid) -> Result<Option<i64>, CacheError> {
-        let keys = self.keys();
-        let read = self
-            .read(&keys, &[keys.index(principal_id)], "version")
-            .await?;
-        parse(read)
+        let keys = [self.keys().sessions(principal_id)];
+        parse(self.read_with(&keys, "version", &[]).await?)
     }
 
     /// Every cached session of `principal_id` with the stream version the cache reflects for
@@ -57,32 +58,17 @@ impl SessionCache {
         &self,
         principal_id: Uuid,
     ) -> Result<Option<(i64, Vec<CachedSession>)>, CacheError> {
-        let keys = self.keys();
-        let read = self
-            .read(&keys, &[keys.index(principal_id)], "sessions")
-            .await?;
-        Ok(parse::<Option<Value>>(read)?
-            .map(parse_sessions)
-            .transpose()?)
+        let keys = [self.keys().sessions(principal_id)];
+        let hash: Vec<(Vec<u8>, Vec<u8>)> = parse(self.read_with(&keys, "sessions", &[]).await?)?;
+        Ok(entry::decode_all(principal_id, hash, Utc::now()))
     }
 
-    async fn read(
-        &self,
-        namespace: &Keys,
-        keys: &[String],
-        what: &str,
-    ) -> Result<Value, CacheError> {
-        self.read_with(keys, what, &namespace.session_prefix())
-            .await
-    }
-
-    /// Runs `read.lua` for `what` on `keys`, with `prefix` the key prefix of the hashes it
-    /// reads by id.
+    /// Runs `read.lua` for `what` on `keys`, with `args` what it takes after them (see it).
     pub(super) async fn read_with(
         &self,
         keys: &[String],
         what: &str,
-        prefix: &str,
+        args: &[&[u8]],
     ) -> Result<Value, CacheError> {
         let mut invocation = self.read_script.prepare_invoke();
         for key in keys {
@@ -90,8 +76,10 @@ impl SessionCache {
         }
         invocation
             .arg(self.trusted_instance().as_deref().unwrap_or_default())
-            .arg(what)
-            .arg(prefix);
+            .arg(what);
+        for arg in args {
+            invocation.arg(arg);
+        }
         let mut conn = self.conn.clone();
         match invocation.invoke_async(&mut conn).await? {
             Value::Int(-1) => Err(CacheError::Distrusted),
@@ -100,29 +88,16 @@ impl SessionCache {
     }
 }
 
-fn parse<T: FromRedisValue>(value: Value) -> Result<T, CacheError> {
+pub(super) fn parse<T: FromRedisValue>(value: Value) -> Result<T, CacheError> {
     Ok(T::from_redis_value(value).map_err(redis::RedisError::from)?)
 }
 
-/// The answer of a "sessions" read: the version, then the id and fields of each entry.
-fn parse_sessions(value: Value) -> Result<(i64, Vec<CachedSession>), redis::RedisError> {
-    let mut items = Vec::<Value>::from_redis_value(value)?.into_iter();
-    let version = i64::from_redis_value(
-        items
-            .next()
-            .ok_or((redis::ErrorKind::UnexpectedReturnType, "empty session read"))?,
-    )?;
-    let mut sessions = Vec::new();
-    while let (Some(id), Some(fields)) = (items.next(), items.next()) {
-        let id = String::from_redis_value(id)?;
-        let fields = HashMap::<String, String>::from_redis_value(fields)?;
-        if let Some(session) = id
-            .parse()
-            .ok()
-            .and_then(|id| CachedSession::from_fields(id, &fields))
-        {
-            sessions.push(session);
-        }
-    }
-    Ok((version, sessions))
+/// The entry of an "entry" read's answer: its parts, as `entry::fields` names them.
+pub(super) fn entry_of(
+    principal_id: Uuid,
+    session_id: Uuid,
+    parts: Vec<Option<Vec<u8>>>,
+) -> Option<CachedSession> {
+    let parts = parts.try_into().ok()?;
+    entry::decode(principal_id, session_id, parts, Utc::now())
 }

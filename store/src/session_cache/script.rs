@@ -1,12 +1,12 @@
 //! The cache's writes and atomic reads, through its Lua scripts (`apply.lua`, `read.lua`): what
-//! a write is for, how it treats the entry and the principal's index, and what it answers.
+//! a write is for, how it treats the entry and the principal's version, and what it answers.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{CacheError, Epoch, SessionCache, Written};
 
-/// How a write treats the entry and the principal's index (see `apply.lua`).
+/// How a write treats the entry and the principal's version (see `apply.lua`).
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Mode<'a> {
     /// Create or overwrite the entry with state read after `epoch` was taken.
@@ -42,28 +42,23 @@ impl<'a> Mode<'a> {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Target {
     pub(super) principal_id: Uuid,
-    /// `None` for a change of the principal's index only.
+    /// `None` for a change of the principal's version only.
     pub(super) session_id: Option<Uuid>,
     pub(super) version: i64,
 }
 
 impl SessionCache {
+    /// Runs `apply.lua` for `target` with the mode's arguments `args` (see the script).
     pub(super) async fn write(
         &self,
         target: Target,
         mode: Mode<'_>,
         expire_at: Option<DateTime<Utc>>,
-        fields: Vec<(&'static str, String)>,
+        args: &[&[u8]],
     ) -> Result<Written, CacheError> {
         let keys = self.keys();
-        let session = target.session_id.map(|id| id.to_string());
-        let mut invocation = self.script.key(match target.session_id {
-            Some(id) => keys.session(id),
-            // The script touches no entry; the key only keeps the argument list fixed.
-            None => format!("{}none", keys.session_prefix()),
-        });
+        let mut invocation = self.script.key(keys.sessions(target.principal_id));
         invocation
-            .key(keys.index(target.principal_id))
             .key(keys.epoch())
             .key(keys.active())
             .arg(target.version)
@@ -73,10 +68,15 @@ impl SessionCache {
                     .map(|t| t.timestamp_millis().to_string())
                     .unwrap_or_default(),
             )
-            .arg(session.unwrap_or_default())
+            .arg(
+                target
+                    .session_id
+                    .map(|id| id.into_bytes().to_vec())
+                    .unwrap_or_default(),
+            )
             .arg(mode.epoch());
-        for (name, value) in fields {
-            invocation.arg(name).arg(value);
+        for arg in args {
+            invocation.arg(arg);
         }
         let mut conn = self.conn.clone();
         let outcome: i64 = invocation.invoke_async(&mut conn).await?;

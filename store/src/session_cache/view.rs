@@ -1,7 +1,7 @@
 //! The session cache's read model: one entry per session, what introspection and the session
 //! list need. Pure: how events change it, and how a stream folds into it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use events::sessions::{Lifetime, SessionEvent};
@@ -47,42 +47,6 @@ impl CachedSession {
     pub fn ends_at(&self) -> DateTime<Utc> {
         self.lifetime().ends_at()
     }
-
-    pub(super) fn fields(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("principal_id", self.principal_id.to_string()),
-            ("principal_type", self.principal_type.as_str().to_owned()),
-            ("started_at", self.started_at.timestamp_micros().to_string()),
-            (
-                "last_used_at",
-                self.last_used_at.timestamp_micros().to_string(),
-            ),
-            ("idle_timeout_secs", self.idle_timeout_secs.to_string()),
-            ("expires_at", self.expires_at.timestamp_micros().to_string()),
-            ("revoked", self.revoked.clone().unwrap_or_default()),
-            ("user_agent", self.user_agent.clone().unwrap_or_default()),
-            ("ip", self.ip.clone().unwrap_or_default()),
-        ]
-    }
-
-    pub(super) fn from_fields(session_id: Uuid, fields: &HashMap<String, String>) -> Option<Self> {
-        let get = |name: &str| fields.get(name).map(String::as_str);
-        let text = |name: &str| get(name).filter(|v| !v.is_empty()).map(str::to_owned);
-        let time = |name: &str| DateTime::from_timestamp_micros(get(name)?.parse().ok()?);
-        Some(Self {
-            session_id,
-            principal_id: get("principal_id")?.parse().ok()?,
-            principal_type: get("principal_type")?.parse().ok()?,
-            revoked: text("revoked"),
-            started_at: time("started_at")?,
-            last_used_at: time("last_used_at")?,
-            idle_timeout_secs: get("idle_timeout_secs")?.parse().ok()?,
-            expires_at: time("expires_at")?,
-            user_agent: text("user_agent"),
-            ip: text("ip"),
-            version: get("version")?.parse().ok()?,
-        })
-    }
 }
 
 /// How one event changes the cache.
@@ -111,13 +75,6 @@ impl Update {
         match self {
             Self::Used(at) => session.last_used_at = *at,
             Self::Revoked(reason) => session.revoked = Some(reason.clone()),
-        }
-    }
-
-    pub(super) fn fields(&self) -> Vec<(&'static str, String)> {
-        match self {
-            Self::Used(at) => vec![("last_used_at", at.timestamp_micros().to_string())],
-            Self::Revoked(reason) => vec![("revoked", reason.clone())],
         }
     }
 }

@@ -8,6 +8,7 @@ use redis::{FromRedisValue, Value};
 use uuid::Uuid;
 
 use super::{ENTRY_TTL, Effective, PrincipalGrants, RolePermissions};
+use crate::session_cache::read::{entry_of, parse};
 use crate::session_cache::{CacheError, CachedSession, Epoch, SessionCache};
 
 fn flag(value: bool) -> &'static str {
@@ -44,8 +45,9 @@ impl SessionCache {
     /// every role it holds; `None` otherwise.
     pub async fn grants_of(&self, principal_id: Uuid) -> Result<Option<Effective>, CacheError> {
         let keys = self.keys();
+        let prefix = keys.role_prefix();
         let read = self
-            .read_with(&[keys.grants(principal_id)], "grants", &keys.role_prefix())
+            .read_with(&[keys.grants(principal_id)], "grants", &[prefix.as_bytes()])
             .await?;
         effective_of(read)
     }
@@ -62,25 +64,30 @@ impl SessionCache {
         let keys = self.keys();
         let wanted: Vec<String> = tokens
             .iter()
-            .flat_map(|(session, principal)| [keys.session(*session), keys.grants(*principal)])
+            .flat_map(|(_, principal)| [keys.sessions(*principal), keys.grants(*principal)])
             .collect();
-        let read = self
-            .read_with(&wanted, "access", &keys.role_prefix())
-            .await?;
-        let answers: Vec<(HashMap<String, String>, Value)> =
-            FromRedisValue::from_redis_value(read).map_err(redis::RedisError::from)?;
+        let prefix = keys.role_prefix();
+        let args: Vec<&[u8]> = std::iter::once(prefix.as_bytes())
+            .chain(
+                tokens
+                    .iter()
+                    .map(|(session, _)| session.as_bytes().as_slice()),
+            )
+            .collect();
+        let read = self.read_with(&wanted, "access", &args).await?;
+        let answers: Vec<(Vec<Option<Vec<u8>>>, Value)> = parse(read)?;
         if answers.len() != tokens.len() {
             return Err(unexpected("not one answer for each session"));
         }
         tokens
             .iter()
             .zip(answers)
-            .map(|((session_id, _), (entry, grants))| {
+            .map(|((session_id, principal_id), (entry, grants))| {
                 let grants = match grants {
                     Value::Array(items) if items.is_empty() => None,
                     grants => effective_of(grants)?,
                 };
-                Ok((CachedSession::from_fields(*session_id, &entry), grants))
+                Ok((entry_of(*principal_id, *session_id, entry), grants))
             })
             .collect()
     }
