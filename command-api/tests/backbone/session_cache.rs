@@ -269,3 +269,33 @@ async fn an_empty_cache_is_filled_from_the_event_store() {
         assert_eq!(listed, vec![session]);
     }
 }
+
+#[tokio::test]
+async fn the_active_count_follows_starts_and_revocations_and_counts_each_session_once() {
+    let backbone = Backbone::start().await;
+    let cache = cache(&backbone).await;
+    let store = backbone.store();
+    let principal = Uuid::now_v7();
+    let (first, second) = (Uuid::now_v7(), Uuid::now_v7());
+    append(&backbone, principal, 0, start(principal, first)).await;
+    append(&backbone, principal, 1, start(principal, second)).await;
+    append(&backbone, principal, 2, revocation(first)).await;
+    let history = recorded(&backbone, principal).await;
+    let epoch = cache.epoch().await.expect("epoch");
+    let now = events::now();
+
+    for started in &history[..2] {
+        cache.apply(started, &epoch).await.expect("apply");
+    }
+    cache.apply(&history[0], &epoch).await.expect("redelivered");
+    assert_eq!(cache.count_active(now).await.expect("count"), 2);
+
+    cache.apply_existing(&history[2]).await.expect("revoke");
+    assert_eq!(cache.count_active(now).await.expect("count"), 1);
+    // A rebuild overwrites the entries with the same state: still counted once.
+    cache.rebuild(&store, principal).await.expect("rebuild");
+    assert_eq!(cache.count_active(now).await.expect("count"), 1);
+    // Past the live session's expiry (an hour) nothing is active.
+    let later = now + chrono::Duration::minutes(61);
+    assert_eq!(cache.count_active(later).await.expect("count"), 0);
+}

@@ -108,7 +108,7 @@ impl Tier {
                 at("Redis memory per session"),
                 format!("{:.0} B", self.redis_bytes_per_session),
                 "`used_memory` after the rebuild minus before, over the sessions: the \
-                 principal's sessions hash (entry and version), the active-sessions set",
+                 principal's sessions hash (entry and version), the active-sessions counts",
             ),
             Row::new(
                 at("Postgres events table / its indexes"),

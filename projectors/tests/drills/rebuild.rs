@@ -111,7 +111,7 @@ async fn a_rebuild_from_offset_zero_equals_the_live_state_key_by_key_then_takes_
     drill.wait_until_cache_matches(&live).await;
     let prefix = &redis.key_prefix;
     let incremental = dump(&conn, &format!("{prefix}g0:")).await;
-    // One hash per principal, and the active-sessions set.
+    // One hash per principal, and the counts of active sessions by the second they end.
     assert_eq!(
         incremental.len(),
         principals.len() + 1,

@@ -4,7 +4,8 @@
 -- revocation reason) and in field `v` the stream version up to which it holds them all.
 -- KEYS[1]  the principal's hash
 -- KEYS[2]  the cache's epoch (gone when Redis was flushed or restarted)
--- KEYS[3]  the active sessions: session ids scored by when each ends (epoch milliseconds)
+-- KEYS[3]  the active sessions counted by when each ends: field = the epoch second it ends
+--          in (rounded up), value = how many end then (see active.rs)
 -- ARGV[1]  stream version of the change
 -- ARGV[2]  "put" (create or overwrite the entry), "update" (only an entry the cache holds),
 --          "advance" (no entry changes: only the principal's version moves) or "claim" (the
@@ -38,28 +39,43 @@ local function extend(at)
   end
 end
 
--- An entry just written is active until the earlier of its expiry and its idle end, unless
--- revoked; ended ones leave the active set (expired ones are trimmed by its reader).
-local function track(record, revoked)
-  if revoked then
-    redis.call('ZREM', KEYS[3], sid)
-    return
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+
+-- The second an entry is counted until: the earlier of its expiry and its idle end, rounded
+-- up; none once revoked, or once that second has passed (the counter's reader trims those).
+local function ends(record, revoked)
+  if not record or revoked then
+    return nil
   end
   local _, last_used, idle, expires = struct.unpack(NUMBERS, record)
-  local ends = math.min(expires, last_used + idle * 1000000)
-  redis.call('ZADD', KEYS[3], math.floor(ends / 1000), sid)
+  local second = math.ceil(math.min(expires, last_used + idle * 1000000) / 1000000)
+  if second * 1000 <= now_ms then
+    return nil
+  end
+  return second
+end
+
+-- Moves one session's count from the second its old state ended in to its new state's.
+local function recount(before, after)
+  if before == after then
+    return
+  end
+  if before and redis.call('HINCRBY', KEYS[3], before, -1) <= 0 then
+    redis.call('HDEL', KEYS[3], before)
+  end
+  if after then
+    redis.call('HINCRBY', KEYS[3], after, 1)
+  end
 end
 
 -- Entries kept past their time leave when a session is put (the only write that adds one).
 local function sweep()
-  local now = redis.call('TIME')
-  local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
   local all = redis.call('HGETALL', hash)
   for i = 1, #all, 2 do
     local id = all[i]
     if #id == 16 and select(5, struct.unpack(NUMBERS, all[i + 1])) < now_ms then
       redis.call('HDEL', hash, id, id .. 'a', id .. 'i', id .. 'r')
-      redis.call('ZREM', KEYS[3], id)
     end
   end
 end
@@ -75,6 +91,7 @@ if mode == 'put' or mode == 'update' then
       end
       local _, last_used, idle, expires, kept = struct.unpack(NUMBERS, record)
       local revoked = redis.call('HEXISTS', hash, sid .. 'r') == 1
+      local before = ends(record, revoked)
       if ARGV[6] == 'used' then
         last_used = tonumber(ARGV[7])
       else
@@ -84,9 +101,10 @@ if mode == 'put' or mode == 'update' then
       record = struct.pack(NUMBERS, version, last_used, idle, expires, kept)
         .. string.sub(record, REST)
       redis.call('HSET', hash, sid, record)
-      track(record, revoked)
+      recount(before, ends(record, revoked))
     else
       sweep()
+      local before = ends(record, record and redis.call('HEXISTS', hash, sid .. 'r') == 1)
       local set, unset = {sid, ARGV[6]}, {}
       for i, letter in ipairs(TEXTS) do
         if ARGV[6 + i] == '' then
@@ -101,7 +119,7 @@ if mode == 'put' or mode == 'update' then
       end
       record = ARGV[6]
       redis.call('HSET', hash, unpack(set))
-      track(record, ARGV[9] ~= '')
+      recount(before, ends(record, ARGV[9] ~= ''))
       -- The hash lives as long as the principal's longest-kept entry.
       expire_at = select(5, struct.unpack(NUMBERS, record))
     end

@@ -25,9 +25,10 @@ impl Keys {
         format!("{}role:{role_id}", self.0)
     }
 
-    /// Session ids scored by when each ends, for counting the active ones.
+    /// How many sessions end in each second (field: the epoch second), for counting the active
+    /// ones.
     pub(super) fn active(&self) -> String {
-        format!("{}sessions:active", self.0)
+        format!("{}sessions:ending", self.0)
     }
 
     pub(super) fn epoch(&self) -> String {
