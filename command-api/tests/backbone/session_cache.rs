@@ -299,3 +299,44 @@ async fn the_active_count_follows_starts_and_revocations_and_counts_each_session
     let later = now + chrono::Duration::minutes(61);
     assert_eq!(cache.count_active(later).await.expect("count"), 0);
 }
+
+#[tokio::test]
+async fn a_browser_user_agent_reads_back_whole_from_a_compact_hash() {
+    let backbone = Backbone::start().await;
+    let cache = cache(&backbone).await;
+    let principal = Uuid::now_v7();
+    let mut started = start(principal, principal);
+    if let SessionEvent::Started(s) = &mut started {
+        s.user_agent = Some(format!(
+            "Mozilla/5.0 (X11; Linux x86_64) {}",
+            "é".repeat(150)
+        ));
+        s.ip = Some("2001:db8::7".into());
+    }
+    append(&backbone, principal, 0, started).await;
+    append(&backbone, principal, 1, revocation(principal)).await;
+    let history = recorded(&backbone, principal).await;
+    let epoch = cache.epoch().await.expect("epoch");
+    for event in &history {
+        cache.apply(event, &epoch).await.expect("apply");
+    }
+
+    let truth = session_cache::fold(&history)
+        .remove(&principal)
+        .expect("folded");
+    let cached = cache.get(principal, principal).await.expect("get");
+    assert_eq!(cached.as_ref(), Some(&truth));
+    let listed = cache.sessions_of(principal).await.expect("list");
+    assert_eq!(listed, Some((2, vec![truth])));
+    let mut redis = backbone.redis.connect().expect("redis");
+    let encoding: String = redis::cmd("OBJECT")
+        .arg("ENCODING")
+        .arg(format!("{}s:{principal}", cache.namespace()))
+        .query_async(&mut redis)
+        .await
+        .expect("encoding");
+    assert_eq!(
+        encoding, "listpack",
+        "a user agent of 300 bytes keeps the hash compact"
+    );
+}

@@ -12,6 +12,9 @@ use uuid::Uuid;
 
 const PER_TRANSACTION: usize = 200;
 const LOADERS: usize = 4;
+/// What a current desktop browser sends (111 bytes): the cache holds each session's.
+const BROWSER: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                       Chrome/131.0.0.0 Safari/537.36";
 
 /// `sessions` principals with one live session each: started, then refreshed twice.
 pub async fn sessions(pool: &PgPool, sessions: usize) -> anyhow::Result<()> {
@@ -50,7 +53,7 @@ fn session_stream(principal_id: Uuid) -> anyhow::Result<StreamAppend> {
         principal_id,
         principal_type: PrincipalType::Customer,
         refresh_token_hash: format!("{:064x}", 1),
-        user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) bench".into()),
+        user_agent: Some(BROWSER.into()),
         ip: Some("203.0.113.7".into()),
         started_at: now,
         idle_timeout_secs: 1800,

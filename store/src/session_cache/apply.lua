@@ -1,7 +1,8 @@
 -- Writes one change to the session cache: an entry, only forward in stream version, in the
 -- principal's hash, which holds every cached session of the principal (see entry.rs: a record
--- under the 16-byte session id, its texts under the id and `a` user agent, `i` ip, `r`
--- revocation reason) and in field `v` the stream version up to which it holds them all.
+-- under the 16-byte session id, the revocation reason under the id and `r`, the texts in
+-- pieces under the id and `0`, `1`, ...) and in field `v` the stream version up to which it
+-- holds them all.
 -- KEYS[1]  the principal's hash
 -- KEYS[2]  the cache's epoch (gone when Redis was flushed or restarted)
 -- KEYS[3]  the active sessions counted by when each ends: field = the epoch second it ends
@@ -14,7 +15,7 @@
 -- ARGV[4]  the session id ("put", "update")
 -- ARGV[5]  the epoch the caller took before reading what it writes; "" for a change that is
 --          safe whatever happened since (an update to an entry the cache still holds)
--- ARGV[6..] "put": the record, the user agent, the ip, the revocation reason ("" for none);
+-- ARGV[6..] "put": the record, the revocation reason ("" for none), the pieces of the texts;
 --          "update": "used" and the last use in µs, or "revoked" and the reason
 -- Returns 1 written, 0 already applied (a duplicate or older change), -1 missing (an update
 -- for an entry the cache does not hold: the caller rebuilds the principal from the events),
@@ -31,7 +32,6 @@ local sid = ARGV[4]
 -- until; the rest of the record is only carried.
 local NUMBERS = '<ddddd'
 local REST = 41
-local TEXTS = {'a', 'i', 'r'}
 
 local function extend(at)
   if at > 0 and tonumber(redis.call('PEXPIRETIME', hash)) < at then
@@ -69,14 +69,27 @@ local function recount(before, after)
   end
 end
 
--- Entries kept past their time leave when a session is put (the only write that adds one).
-local function sweep()
+-- Before a put: drops the entries kept past their time (a put is the only write that adds
+-- one) and every field of the session's old entry but its record.
+local function clear()
   local all = redis.call('HGETALL', hash)
+  local ended = {}
   for i = 1, #all, 2 do
     local id = all[i]
     if #id == 16 and select(5, struct.unpack(NUMBERS, all[i + 1])) < now_ms then
-      redis.call('HDEL', hash, id, id .. 'a', id .. 'i', id .. 'r')
+      ended[id] = true
     end
+  end
+  local gone = {}
+  for i = 1, #all, 2 do
+    local field = all[i]
+    local id = string.sub(field, 1, 16)
+    if #field >= 16 and (ended[id] or (id == sid and #field > 16)) then
+      table.insert(gone, field)
+    end
+  end
+  for i = 1, #gone, 1000 do
+    redis.call('HDEL', hash, unpack(gone, i, math.min(i + 999, #gone)))
   end
 end
 
@@ -103,23 +116,20 @@ if mode == 'put' or mode == 'update' then
       redis.call('HSET', hash, sid, record)
       recount(before, ends(record, revoked))
     else
-      sweep()
       local before = ends(record, record and redis.call('HEXISTS', hash, sid .. 'r') == 1)
-      local set, unset = {sid, ARGV[6]}, {}
-      for i, letter in ipairs(TEXTS) do
-        if ARGV[6 + i] == '' then
-          table.insert(unset, sid .. letter)
-        else
-          table.insert(set, sid .. letter)
-          table.insert(set, ARGV[6 + i])
-        end
+      clear()
+      local set = {sid, ARGV[6]}
+      if ARGV[7] ~= '' then
+        table.insert(set, sid .. 'r')
+        table.insert(set, ARGV[7])
       end
-      if record and #unset > 0 then
-        redis.call('HDEL', hash, unpack(unset))
+      for i = 8, #ARGV do
+        table.insert(set, sid .. string.char(48 + i - 8))
+        table.insert(set, ARGV[i])
       end
-      record = ARGV[6]
       redis.call('HSET', hash, unpack(set))
-      recount(before, ends(record, ARGV[9] ~= ''))
+      record = ARGV[6]
+      recount(before, ends(record, ARGV[7] ~= ''))
       -- The hash lives as long as the principal's longest-kept entry.
       expire_at = select(5, struct.unpack(NUMBERS, record))
     end

@@ -1,11 +1,14 @@
-//! How an entry is stored in its principal's hash (see `apply.lua`): a record of numbers under
-//! the session's 16-byte id, and its texts under the id and one letter, each value short enough
-//! that Redis keeps a principal's hash as one compact listpack.
-//!
-//! The record is little-endian doubles (Lua's numbers; every value is an integer below 2^53):
-//! the stream version of the entry's last change, its last use (µs), its idle timeout (s), its
-//! expiry (µs) and until when the cache keeps it (ms) — what `apply.lua` reads and rewrites —
-//! then its start (µs) and one byte for the principal type, which only this module reads.
+//! How an entry is stored in its principal's hash (see `apply.lua`), every value at most 64
+//! bytes so that Redis keeps a principal's hash as one compact listpack (its default
+//! `hash-max-listpack-value`), however long a browser's user agent:
+//! - under the session's 16-byte id, a record of little-endian doubles (Lua's numbers; every
+//!   value is an integer below 2^53): the stream version of the entry's last change, its last
+//!   use (µs), its idle timeout (s), its expiry (µs) and until when the cache keeps it (ms) —
+//!   what `apply.lua` reads and rewrites — then its start (µs) and one byte for the principal
+//!   type, which only this module reads;
+//! - under the id and `r`, the revocation reason, once revoked;
+//! - under the id and `0`, `1`, ..., the ip and the user agent (the ip's length in one byte,
+//!   the ip, the user agent) in pieces of 64 bytes.
 
 use std::collections::BTreeMap;
 
@@ -17,14 +20,15 @@ use super::CachedSession;
 
 /// The field of the stream version up to which the hash holds every session of the principal.
 pub(super) const VERSION_FIELD: &[u8] = b"v";
-/// The letters of an entry's texts, after its id: user agent, ip, revocation reason.
-const TEXTS: [u8; 3] = [b'a', b'i', b'r'];
+const REASON: u8 = b'r';
+const FIRST_PIECE: u8 = b'0';
+const PIECE: usize = 64;
 const NUMBERS: usize = 6;
 const RECORD_LEN: usize = NUMBERS * 8 + 1;
 
-/// An entry as `apply.lua` writes it: the record, then the user agent, the ip and the
-/// revocation reason, each empty for none.
-pub(super) fn stored(session: &CachedSession, keep_until: DateTime<Utc>) -> [Vec<u8>; 4] {
+/// An entry as `apply.lua`'s put takes it: the record, the revocation reason (empty for none),
+/// then the pieces of its texts.
+pub(super) fn stored(session: &CachedSession, keep_until: DateTime<Utc>) -> Vec<Vec<u8>> {
     let numbers = [
         session.version,
         session.last_used_at.timestamp_micros(),
@@ -41,26 +45,40 @@ pub(super) fn stored(session: &CachedSession, keep_until: DateTime<Utc>) -> [Vec
         PrincipalType::User => b'u',
         PrincipalType::Customer => b'c',
     });
-    let text = |value: &Option<String>| value.clone().unwrap_or_default().into_bytes();
-    [
-        record,
-        text(&session.user_agent),
-        text(&session.ip),
-        text(&session.revoked),
-    ]
+    let ip = session.ip.as_deref().unwrap_or_default().as_bytes();
+    let user_agent = session.user_agent.as_deref().unwrap_or_default().as_bytes();
+    let mut texts = Vec::new();
+    if !ip.is_empty() || !user_agent.is_empty() {
+        // An ip is at most 45 characters; a longer one is not kept.
+        let ip = if ip.len() > usize::from(u8::MAX) {
+            &[][..]
+        } else {
+            ip
+        };
+        texts.push(ip.len() as u8);
+        texts.extend(ip);
+        texts.extend(user_agent);
+    }
+    let reason = session.revoked.clone().unwrap_or_default().into_bytes();
+    [record, reason]
+        .into_iter()
+        .chain(texts.chunks(PIECE).map(<[u8]>::to_vec))
+        .collect()
 }
 
-/// The entry stored as `parts` (in the order of [`stored`], under the session id and its
-/// letters, `None` for a field the hash lacks),
-/// if it is whole and still kept at `now`.
+/// The entry stored as `parts` (what `read.lua` answers for it: the record, the reason, then
+/// the pieces of its texts in order, `None` for a field the hash lacks), if it is whole and
+/// still kept at `now`.
 pub(super) fn decode(
     principal_id: Uuid,
     session_id: Uuid,
-    parts: [Option<Vec<u8>>; 4],
+    parts: Vec<Option<Vec<u8>>>,
     now: DateTime<Utc>,
 ) -> Option<CachedSession> {
-    let [record, user_agent, ip, revoked] = parts;
-    let record = record?;
+    let mut parts = parts.into_iter();
+    let record = parts.next()??;
+    let revoked = parts.next().flatten();
+    let texts: Vec<u8> = parts.map_while(|piece| piece).flatten().collect();
     if record.len() != RECORD_LEN {
         return None;
     }
@@ -72,7 +90,18 @@ pub(super) fn decode(
     if number(4)? < now.timestamp_millis() {
         return None;
     }
-    let text = |value: Option<Vec<u8>>| String::from_utf8(value?).ok().filter(|t| !t.is_empty());
+    let text = |value: &[u8]| {
+        String::from_utf8(value.to_vec())
+            .ok()
+            .filter(|t| !t.is_empty())
+    };
+    let (ip, user_agent) = match texts.split_first() {
+        None => (None, None),
+        Some((&len, rest)) => {
+            let (ip, user_agent) = rest.split_at_checked(usize::from(len))?;
+            (text(ip), text(user_agent))
+        }
+    };
     Some(CachedSession {
         session_id,
         principal_id,
@@ -81,13 +110,13 @@ pub(super) fn decode(
             b'c' => PrincipalType::Customer,
             _ => return None,
         },
-        revoked: text(revoked),
+        revoked: revoked.as_deref().and_then(text),
         started_at: time(5)?,
         last_used_at: time(1)?,
         idle_timeout_secs: number(2)?,
         expires_at: time(3)?,
-        user_agent: text(user_agent),
-        ip: text(ip),
+        user_agent,
+        ip,
         version: number(0)?,
     })
 }
@@ -100,7 +129,8 @@ pub(super) fn decode_all(
     now: DateTime<Utc>,
 ) -> Option<(i64, Vec<CachedSession>)> {
     let mut version = None;
-    let mut parts: BTreeMap<Uuid, [Option<Vec<u8>>; 4]> = BTreeMap::new();
+    // Each session's fields by what follows its id: nothing (the record), the reason, a piece.
+    let mut fields: BTreeMap<Uuid, BTreeMap<Option<u8>, Vec<u8>>> = BTreeMap::new();
     for (field, value) in hash {
         if field == VERSION_FIELD {
             version = std::str::from_utf8(&value).ok()?.parse().ok();
@@ -109,104 +139,22 @@ pub(super) fn decode_all(
         let Some(id) = field.get(..16).and_then(|id| Uuid::from_slice(id).ok()) else {
             continue;
         };
-        let slot = match field.get(16) {
-            None => 0,
-            Some(letter) => match TEXTS.iter().position(|t| t == letter) {
-                Some(at) => at + 1,
-                None => continue,
-            },
-        };
-        parts.entry(id).or_default()[slot] = Some(value);
+        fields
+            .entry(id)
+            .or_default()
+            .insert(field.get(16).copied(), value);
     }
-    let sessions = parts
+    let sessions = fields
         .into_iter()
-        .filter_map(|(id, parts)| decode(principal_id, id, parts, now))
+        .filter_map(|(id, mut of)| {
+            let mut parts = vec![of.remove(&None), of.remove(&Some(REASON))];
+            let pieces = FIRST_PIECE..=u8::MAX;
+            parts.extend(pieces.map_while(|piece| of.remove(&Some(piece)).map(Some)));
+            decode(principal_id, id, parts, now)
+        })
         .collect();
     Some((version?, sessions))
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::Duration;
-
-    use super::*;
-
-    /// The fields an entry's parts are stored under, in the order of [`stored`].
-    fn fields(session_id: Uuid) -> [Vec<u8>; 4] {
-        let id = session_id.as_bytes();
-        let with = |letter: u8| [id.as_slice(), &[letter]].concat();
-        [id.to_vec(), with(TEXTS[0]), with(TEXTS[1]), with(TEXTS[2])]
-    }
-
-    fn session(revoked: Option<&str>) -> CachedSession {
-        let at = DateTime::from_timestamp_micros(1_800_000_000_123_456).expect("a time");
-        CachedSession {
-            session_id: Uuid::from_u128(1),
-            principal_id: Uuid::from_u128(2),
-            principal_type: PrincipalType::User,
-            revoked: revoked.map(str::to_owned),
-            started_at: at,
-            last_used_at: at + Duration::microseconds(7),
-            idle_timeout_secs: 1800,
-            expires_at: at + Duration::hours(10),
-            user_agent: Some("agent".into()),
-            ip: None,
-            version: 3,
-        }
-    }
-
-    fn round_trip(
-        session: &CachedSession,
-        keep_until: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Option<CachedSession> {
-        let hash = fields(session.session_id)
-            .into_iter()
-            .zip(stored(session, keep_until))
-            .filter(|(_, value)| !value.is_empty())
-            .chain([(VERSION_FIELD.to_vec(), b"9".to_vec())])
-            .collect();
-        let (version, sessions) = decode_all(session.principal_id, hash, now)?;
-        assert_eq!(version, 9);
-        sessions.into_iter().next()
-    }
-
-    #[test]
-    fn an_entry_reads_back_as_written_to_the_microsecond() {
-        for revoked in [None, Some("logout")] {
-            let session = session(revoked);
-            let keep = session.expires_at;
-            assert_eq!(
-                round_trip(&session, keep, session.started_at),
-                Some(session)
-            );
-        }
-    }
-
-    #[test]
-    fn an_entry_past_its_keeping_reads_as_absent() {
-        let session = session(None);
-        let keep = session.started_at;
-        assert_eq!(
-            round_trip(&session, keep, keep + Duration::milliseconds(1)),
-            None
-        );
-    }
-
-    #[test]
-    fn a_short_record_reads_as_absent() {
-        let session = session(None);
-        let [mut record, agent, ip, reason] = stored(&session, session.expires_at).map(Some);
-        record.as_mut().map(|r| r.pop());
-        let parts = [record, agent, ip, reason];
-        assert_eq!(
-            decode(
-                session.principal_id,
-                session.session_id,
-                parts,
-                session.started_at
-            ),
-            None
-        );
-    }
-}
+mod tests;

@@ -277,7 +277,7 @@ impl SessionCache {
             version: session.version,
         };
         let stored = entry::stored(session, Self::entry_expiry(session));
-        let args = stored.each_ref().map(Vec::as_slice);
+        let args: Vec<&[u8]> = stored.iter().map(Vec::as_slice).collect();
         self.write(target, mode, None, &args).await
     }
 }

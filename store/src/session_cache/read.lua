@@ -11,7 +11,8 @@
 --          ARGV[3 + n] (the n-th pair's) and the grants as "grants" reads them, in one step:
 --          what authenticating bearer tokens reads
 -- Returns -1 when the instance is not the trusted one; else what was asked for ("entry": the
--- record, user agent, ip and revocation reason, nil each where absent (see entry.rs);
+-- record, the revocation reason and the pieces of the texts, nil each where absent (see
+-- entry.rs);
 -- "sessions": the hash's fields and values, empty if the cache holds nothing of the
 -- principal; "grants": nil if the cache holds no grants of the principal, else {its fields,
 -- then each role's fields (empty if missing)}; "access": for each pair, {the session's parts
@@ -20,8 +21,14 @@ local server = redis.call('INFO', 'server')
 if ARGV[1] == '' or string.match(server, 'run_id:(%x+)') ~= ARGV[1] then
   return -1
 end
+-- The record, the reason and the pieces of the texts of session `id`, up to the first piece
+-- the hash lacks (see entry.rs).
 local function entry(hash, id)
-  return redis.call('HMGET', hash, id, id .. 'a', id .. 'i', id .. 'r')
+  local out = redis.call('HMGET', hash, id, id .. 'r', id .. '0', id .. '1')
+  while out[#out] do
+    table.insert(out, redis.call('HGET', hash, id .. string.char(48 + #out - 2)))
+  end
+  return out
 end
 if ARGV[2] == 'entry' then
   return entry(KEYS[1], ARGV[3])

@@ -92,12 +92,11 @@ pub(super) fn parse<T: FromRedisValue>(value: Value) -> Result<T, CacheError> {
     Ok(T::from_redis_value(value).map_err(redis::RedisError::from)?)
 }
 
-/// The entry of an "entry" read's answer: its parts, as `entry::fields` names them.
+/// The entry of an "entry" read's answer: its parts, in the order `entry::decode` takes.
 pub(super) fn entry_of(
     principal_id: Uuid,
     session_id: Uuid,
     parts: Vec<Option<Vec<u8>>>,
 ) -> Option<CachedSession> {
-    let parts = parts.try_into().ok()?;
     entry::decode(principal_id, session_id, parts, Utc::now())
 }
