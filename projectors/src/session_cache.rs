@@ -3,12 +3,12 @@
 //! (flushed, or its start is no longer on the topic) rebuilds the principal from the event
 //! store.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use events::codec::AnyEvent;
 use events::sessions::SessionEvent;
 use events::{EventFamily, Recorded};
-use store::session_cache::{CacheError, SessionCache, SessionSource, Written, principal_of};
+use store::session_cache::{CacheError, Epoch, SessionCache, SessionSource, Written, principal_of};
 
 use crate::projection::{ApplyError, Mode, Projection};
 
@@ -18,6 +18,9 @@ pub const NAME: &str = store::generations::PROJECTION;
 pub struct SessionCacheProjection {
     cache: SessionCache,
     store: Arc<dyn SessionSource>,
+    /// The epoch a replay writes its session starts under: taken once, and again only after
+    /// the cache refused a write for having been emptied since.
+    replay_epoch: Arc<Mutex<Option<Epoch>>>,
 }
 
 impl std::fmt::Debug for SessionCacheProjection {
@@ -30,7 +33,11 @@ impl std::fmt::Debug for SessionCacheProjection {
 
 impl SessionCacheProjection {
     pub fn new(cache: SessionCache, store: Arc<dyn SessionSource>) -> Self {
-        Self { cache, store }
+        Self {
+            cache,
+            store,
+            replay_epoch: Arc::default(),
+        }
     }
 
     pub fn cache(&self) -> &SessionCache {
@@ -46,8 +53,7 @@ impl SessionCacheProjection {
             // Only a replay into an empty generation meets every start in order; a live start
             // the command's write-through missed may be older than what the cache lost.
             Mode::Replay if matches!(recorded.event, SessionEvent::Started(_)) => {
-                let epoch = self.cache.epoch().await.map_err(failure)?;
-                self.cache.apply(recorded, &epoch).await
+                self.apply_replayed_start(recorded).await
             }
             Mode::Replay | Mode::Live => self.cache.apply_existing(recorded).await,
         }
@@ -65,6 +71,31 @@ impl SessionCacheProjection {
                 Ok("rebuilt")
             }
         }
+    }
+}
+
+impl SessionCacheProjection {
+    /// A start met by a replay: any epoch taken before the record was read fences it, so one
+    /// serves the whole replay (a round trip less per start) until a flush makes the cache
+    /// refuse it; the retry then takes a new one.
+    async fn apply_replayed_start(
+        &self,
+        recorded: &Recorded<SessionEvent>,
+    ) -> Result<Written, CacheError> {
+        let kept = self.replay_epoch.lock().expect("replay epoch").clone();
+        let epoch = match kept {
+            Some(epoch) => epoch,
+            None => {
+                let epoch = self.cache.epoch().await?;
+                *self.replay_epoch.lock().expect("replay epoch") = Some(epoch.clone());
+                epoch
+            }
+        };
+        let written = self.cache.apply(recorded, &epoch).await;
+        if matches!(written, Err(CacheError::Flushed)) {
+            self.replay_epoch.lock().expect("replay epoch").take();
+        }
+        written
     }
 }
 

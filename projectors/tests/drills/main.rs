@@ -8,5 +8,6 @@ mod poison;
 mod process;
 mod rebalance;
 mod rebuild;
+mod replayed_starts;
 mod shop;
 mod support;
