@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use events::PrincipalType;
 use uuid::Uuid;
 
-use super::CachedSession;
+use super::{CachedSession, Update};
 
 /// The field of the stream version up to which the hash holds every session of the principal.
 pub(super) const VERSION_FIELD: &[u8] = b"v";
@@ -64,6 +64,18 @@ pub(super) fn stored(session: &CachedSession, keep_until: DateTime<Utc>) -> Vec<
         .into_iter()
         .chain(texts.chunks(PIECE).map(<[u8]>::to_vec))
         .collect()
+}
+
+/// A change of an entry as `apply.lua`'s update takes it: `used` and the last use (µs), or
+/// `revoked` and the reason.
+pub(super) fn updated(update: &Update) -> [Vec<u8>; 2] {
+    match update {
+        Update::Used(at) => [
+            b"used".to_vec(),
+            at.timestamp_micros().to_string().into_bytes(),
+        ],
+        Update::Revoked(reason) => [b"revoked".to_vec(), reason.clone().into_bytes()],
+    }
 }
 
 /// The entry stored as `parts` (what `read.lua` answers for it: the record, the reason, then

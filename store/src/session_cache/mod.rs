@@ -1,6 +1,6 @@
 //! The Redis session cache: one hash per principal holding its sessions' entries, each written
-//! only forward in stream version (a Lua compare-and-set) and kept until the session expires. Redis is never the only copy: whatever it
-//! lacks is rebuilt from the event store.
+//! only forward in stream version (a Lua compare-and-set) and kept until the session expires.
+//! Redis is never the only copy: whatever it lacks is rebuilt from the event store.
 
 mod active;
 mod entry;
@@ -228,14 +228,8 @@ impl SessionCache {
                     session_id: Some(session_id),
                     version,
                 };
-                let micros;
-                let args: [&[u8]; 2] = match &update {
-                    Update::Used(at) => {
-                        micros = at.timestamp_micros().to_string();
-                        [b"used", micros.as_bytes()]
-                    }
-                    Update::Revoked(reason) => [b"revoked", reason.as_bytes()],
-                };
+                let args = entry::updated(&update);
+                let args = args.each_ref().map(Vec::as_slice);
                 self.write(target, Mode::Update, None, &args).await
             }
             Change::None => {
