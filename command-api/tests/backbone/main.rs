@@ -17,6 +17,7 @@ mod relay_query;
 mod roles;
 mod session_cache;
 mod session_history;
+mod session_layout;
 mod signing_keys;
 mod subject_keys;
 mod support;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::support::{Backbone, BackboneExt, append_events, stream};
 
 /// A cache trusting the Redis instance that runs now (no projector records one here).
-async fn cache(backbone: &Backbone) -> SessionCache {
+pub(crate) async fn cache(backbone: &Backbone) -> SessionCache {
     let cache = SessionCache::new(
         backbone.redis.connect().expect("redis"),
         backbone.redis.key_prefix.clone(),
@@ -23,7 +23,7 @@ async fn cache(backbone: &Backbone) -> SessionCache {
 }
 
 /// Appends `event` to the principal's stream after `after` events.
-async fn append(backbone: &Backbone, principal: Uuid, after: i64, event: SessionEvent) {
+pub(crate) async fn append(backbone: &Backbone, principal: Uuid, after: i64, event: SessionEvent) {
     backbone
         .store()
         .append(
@@ -35,7 +35,7 @@ async fn append(backbone: &Backbone, principal: Uuid, after: i64, event: Session
         .expect("append");
 }
 
-fn revocation(session_id: Uuid) -> SessionEvent {
+pub(crate) fn revocation(session_id: Uuid) -> SessionEvent {
     SessionEvent::Revoked(SessionRevoked {
         session_id,
         reason: RevocationReason::AdminRevoke,
@@ -45,7 +45,7 @@ fn revocation(session_id: Uuid) -> SessionEvent {
     })
 }
 
-fn start(principal_id: Uuid, session_id: Uuid) -> SessionEvent {
+pub(crate) fn start(principal_id: Uuid, session_id: Uuid) -> SessionEvent {
     let now = events::now();
     SessionEvent::Started(SessionStarted {
         session_id,
@@ -61,7 +61,7 @@ fn start(principal_id: Uuid, session_id: Uuid) -> SessionEvent {
 }
 
 /// Every event of the principal's stream.
-async fn recorded(backbone: &Backbone, principal: Uuid) -> Vec<Recorded<SessionEvent>> {
+pub(crate) async fn recorded(backbone: &Backbone, principal: Uuid) -> Vec<Recorded<SessionEvent>> {
     backbone
         .store()
         .read_stream(&stream(principal), 1)
@@ -268,75 +268,4 @@ async fn an_empty_cache_is_filled_from_the_event_store() {
         assert_eq!(version, 2, "the stream version the cache reflects");
         assert_eq!(listed, vec![session]);
     }
-}
-
-#[tokio::test]
-async fn the_active_count_follows_starts_and_revocations_and_counts_each_session_once() {
-    let backbone = Backbone::start().await;
-    let cache = cache(&backbone).await;
-    let store = backbone.store();
-    let principal = Uuid::now_v7();
-    let (first, second) = (Uuid::now_v7(), Uuid::now_v7());
-    append(&backbone, principal, 0, start(principal, first)).await;
-    append(&backbone, principal, 1, start(principal, second)).await;
-    append(&backbone, principal, 2, revocation(first)).await;
-    let history = recorded(&backbone, principal).await;
-    let epoch = cache.epoch().await.expect("epoch");
-    let now = events::now();
-
-    for started in &history[..2] {
-        cache.apply(started, &epoch).await.expect("apply");
-    }
-    cache.apply(&history[0], &epoch).await.expect("redelivered");
-    assert_eq!(cache.count_active(now).await.expect("count"), 2);
-
-    cache.apply_existing(&history[2]).await.expect("revoke");
-    assert_eq!(cache.count_active(now).await.expect("count"), 1);
-    // A rebuild overwrites the entries with the same state: still counted once.
-    cache.rebuild(&store, principal).await.expect("rebuild");
-    assert_eq!(cache.count_active(now).await.expect("count"), 1);
-    // Past the live session's expiry (an hour) nothing is active.
-    let later = now + chrono::Duration::minutes(61);
-    assert_eq!(cache.count_active(later).await.expect("count"), 0);
-}
-
-#[tokio::test]
-async fn a_browser_user_agent_reads_back_whole_from_a_compact_hash() {
-    let backbone = Backbone::start().await;
-    let cache = cache(&backbone).await;
-    let principal = Uuid::now_v7();
-    let mut started = start(principal, principal);
-    if let SessionEvent::Started(s) = &mut started {
-        s.user_agent = Some(format!(
-            "Mozilla/5.0 (X11; Linux x86_64) {}",
-            "é".repeat(150)
-        ));
-        s.ip = Some("2001:db8::7".into());
-    }
-    append(&backbone, principal, 0, started).await;
-    append(&backbone, principal, 1, revocation(principal)).await;
-    let history = recorded(&backbone, principal).await;
-    let epoch = cache.epoch().await.expect("epoch");
-    for event in &history {
-        cache.apply(event, &epoch).await.expect("apply");
-    }
-
-    let truth = session_cache::fold(&history)
-        .remove(&principal)
-        .expect("folded");
-    let cached = cache.get(principal, principal).await.expect("get");
-    assert_eq!(cached.as_ref(), Some(&truth));
-    let listed = cache.sessions_of(principal).await.expect("list");
-    assert_eq!(listed, Some((2, vec![truth])));
-    let mut redis = backbone.redis.connect().expect("redis");
-    let encoding: String = redis::cmd("OBJECT")
-        .arg("ENCODING")
-        .arg(format!("{}s:{principal}", cache.namespace()))
-        .query_async(&mut redis)
-        .await
-        .expect("encoding");
-    assert_eq!(
-        encoding, "listpack",
-        "a user agent of 300 bytes keeps the hash compact"
-    );
 }
