@@ -117,19 +117,6 @@ pub enum RevocationReason {
     PrincipalErased,
 }
 
-impl SessionEvent {
-    /// The session the event is about, if it is about one.
-    pub fn session_id(&self) -> Option<Uuid> {
-        match self {
-            Self::Started(e) => Some(e.session_id),
-            Self::Refreshed(e) => Some(e.session_id),
-            Self::Revoked(e) => Some(e.session_id),
-            Self::RefreshTokenReuseDetected(e) => Some(e.session_id),
-            Self::LoginLockedOut(_) => None,
-        }
-    }
-}
-
 impl RevocationReason {
     pub const ALL: [RevocationReason; 8] = [
         Self::UserLogout,
