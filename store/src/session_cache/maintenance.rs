@@ -122,16 +122,17 @@ impl SessionCache {
     /// marks the principal's hash whole as of the history's version. Refused with
     /// [`CacheError::Flushed`] if the cache was emptied since `epoch`.
     pub async fn put_all(&self, history: &History, epoch: &Epoch) -> Result<(), CacheError> {
-        let mut expire_at = Utc::now() + ENDED_RETENTION;
         for session in history.sessions.values() {
             self.write_entry(session, Mode::Put(epoch)).await?;
-            expire_at = expire_at.max(Self::entry_expiry(session));
         }
         let target = Target {
             principal_id: history.principal_id,
             session_id: None,
             version: history.version,
         };
+        // Each put already kept the hash as long as its entry; the claim keeps a hash with no
+        // entry for the retention of ended ones.
+        let expire_at = Utc::now() + ENDED_RETENTION;
         self.write(target, Mode::Claim(epoch), Some(expire_at), &[])
             .await?;
         Ok(())
