@@ -15,6 +15,7 @@ mod relay_pipeline;
 mod relay_processes;
 mod relay_query;
 mod roles;
+mod session_batches;
 mod session_cache;
 mod session_history;
 mod session_layout;

@@ -122,9 +122,9 @@ impl SessionCache {
     /// marks the principal's hash whole as of the history's version. Refused with
     /// [`CacheError::Flushed`] if the cache was emptied since `epoch`.
     pub async fn put_all(&self, history: &History, epoch: &Epoch) -> Result<(), CacheError> {
-        for session in history.sessions.values() {
-            self.write_entry(session, Mode::Put(epoch)).await?;
-        }
+        let mut changes: Vec<_> = (history.sessions.values())
+            .map(|session| self.entry(session, Mode::Put(epoch)))
+            .collect();
         let target = Target {
             principal_id: history.principal_id,
             session_id: None,
@@ -133,8 +133,8 @@ impl SessionCache {
         // Each put already kept the hash as long as its entry; the claim keeps a hash with no
         // entry for the retention of ended ones.
         let expire_at = Utc::now() + ENDED_RETENTION;
-        self.write(target, Mode::Claim(epoch), Some(expire_at), &[])
-            .await?;
+        changes.push(self.prepare(target, Mode::Claim(epoch), Some(expire_at), &[]));
+        self.write(changes).await?;
         Ok(())
     }
 }

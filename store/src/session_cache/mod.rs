@@ -3,6 +3,7 @@
 //! Redis is never the only copy: whatever it lacks is rebuilt from the event store.
 
 mod active;
+mod batch;
 mod entry;
 mod follow;
 pub mod grants;
@@ -87,9 +88,10 @@ pub struct SessionCache {
     generation: Arc<AtomicU32>,
     /// The Redis `run_id` reads are answered from (see [`crate::generations::Live`]).
     trusted: Arc<RwLock<Option<String>>>,
+    /// Shared by every clone: writes made at once go to Redis together.
+    batches: Arc<batch::Batches>,
     // Shared, not copied: the cache is cloned into every request's state, and a script holds
     // its whole source.
-    script: Arc<Script>,
     read_script: Arc<Script>,
     grants_script: Arc<Script>,
 }
@@ -108,11 +110,11 @@ impl SessionCache {
     /// [`CacheError::Distrusted`]); [`follow`] keeps it on the live state.
     pub fn new(conn: ConnectionManager, prefix: impl Into<String>) -> Self {
         Self {
+            batches: Arc::new(batch::Batches::new(conn.clone())),
             conn,
             prefix: Arc::from(prefix.into()),
             generation: Arc::default(),
             trusted: Arc::default(),
-            script: Arc::new(Script::new(include_str!("apply.lua"))),
             read_script: Arc::new(Script::new(include_str!("read.lua"))),
             grants_script: Arc::new(Script::new(include_str!("grants/write.lua"))),
         }
@@ -217,7 +219,7 @@ impl SessionCache {
             return Ok(Written::AlreadyApplied);
         };
         match change(recorded) {
-            Change::Put(session) => self.write_entry(&session, start_mode).await,
+            Change::Put(session) => self.write_one(self.entry(&session, start_mode)).await,
             Change::Update {
                 session_id,
                 version,
@@ -230,7 +232,8 @@ impl SessionCache {
                 };
                 let args = entry::updated(&update);
                 let args = args.each_ref().map(Vec::as_slice);
-                self.write(target, Mode::Update, None, &args).await
+                self.write_one(self.prepare(target, Mode::Update, None, &args))
+                    .await
             }
             Change::None => {
                 let target = Target {
@@ -239,7 +242,7 @@ impl SessionCache {
                     version: recorded.envelope.version,
                 };
                 let expire_at = Utc::now() + ENDED_RETENTION;
-                self.write(target, Mode::Advance, Some(expire_at), &[])
+                self.write_one(self.prepare(target, Mode::Advance, Some(expire_at), &[]))
                     .await
             }
         }
@@ -260,11 +263,8 @@ impl SessionCache {
         session.expires_at.max(Utc::now() + ENDED_RETENTION)
     }
 
-    async fn write_entry(
-        &self,
-        session: &CachedSession,
-        mode: Mode<'_>,
-    ) -> Result<Written, CacheError> {
+    /// The change that puts `session`'s entry.
+    fn entry(&self, session: &CachedSession, mode: Mode<'_>) -> batch::Write {
         let target = Target {
             principal_id: session.principal_id,
             session_id: Some(session.session_id),
@@ -272,6 +272,6 @@ impl SessionCache {
         };
         let stored = entry::stored(session, Self::entry_expiry(session));
         let args: Vec<&[u8]> = stored.iter().map(Vec::as_slice).collect();
-        self.write(target, mode, None, &args).await
+        self.prepare(target, mode, None, &args)
     }
 }

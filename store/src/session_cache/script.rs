@@ -1,9 +1,10 @@
-//! The cache's writes and atomic reads, through its Lua scripts (`apply.lua`, `read.lua`): what
-//! a write is for, how it treats the entry and the principal's version, and what it answers.
+//! The cache's writes through `apply.lua` (sent in batches, see batch.rs): what a write is for,
+//! how it treats the entry and the principal's version, and what it answers.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::batch::Write;
 use super::{CacheError, Epoch, SessionCache, Written};
 
 /// How a write treats the entry and the principal's version (see `apply.lua`).
@@ -48,44 +49,62 @@ pub(super) struct Target {
 }
 
 impl SessionCache {
-    /// Runs `apply.lua` for `target` with the mode's arguments `args` (see the script).
-    pub(super) async fn write(
+    /// The change `apply.lua` makes for `target` with the mode's arguments `args` (see the
+    /// script).
+    pub(super) fn prepare(
         &self,
         target: Target,
         mode: Mode<'_>,
         expire_at: Option<DateTime<Utc>>,
         args: &[&[u8]],
-    ) -> Result<Written, CacheError> {
+    ) -> Write {
         let keys = self.keys();
-        let mut invocation = self.script.key(keys.sessions(target.principal_id));
-        invocation
-            .key(keys.epoch())
-            .key(keys.active())
-            .arg(target.version)
-            .arg(mode.name())
-            .arg(
-                expire_at
-                    .map(|t| t.timestamp_millis().to_string())
-                    .unwrap_or_default(),
-            )
-            .arg(
-                target
-                    .session_id
-                    .map(|id| id.into_bytes().to_vec())
-                    .unwrap_or_default(),
-            )
-            .arg(mode.epoch());
-        for arg in args {
-            invocation.arg(arg);
+        let mut all = Vec::with_capacity(5 + args.len());
+        all.push(target.version.to_string().into_bytes());
+        all.push(mode.name().as_bytes().to_vec());
+        all.push(
+            expire_at
+                .map(|t| t.timestamp_millis().to_string().into_bytes())
+                .unwrap_or_default(),
+        );
+        all.push(
+            target
+                .session_id
+                .map(|id| id.into_bytes().to_vec())
+                .unwrap_or_default(),
+        );
+        all.push(mode.epoch().as_bytes().to_vec());
+        all.extend(args.iter().map(|arg| arg.to_vec()));
+        Write {
+            keys: [
+                keys.sessions(target.principal_id),
+                keys.epoch(),
+                keys.active(),
+            ],
+            args: all,
         }
-        let mut conn = self.conn.clone();
-        let outcome: i64 = invocation.invoke_async(&mut conn).await?;
-        match outcome {
-            1 => Ok(Written::Applied),
-            -1 => Ok(Written::Missing),
-            -2 => Err(CacheError::Flushed),
-            _ => Ok(Written::AlreadyApplied),
-        }
+    }
+
+    /// Makes `changes` in order; answers what each did. Refused with [`CacheError::Flushed`]
+    /// if any was fenced by an epoch the cache lost.
+    pub(super) async fn write(&self, changes: Vec<Write>) -> Result<Vec<Written>, CacheError> {
+        self.batches
+            .write(changes)
+            .await?
+            .into_iter()
+            .map(|outcome| match outcome {
+                1 => Ok(Written::Applied),
+                -1 => Ok(Written::Missing),
+                -2 => Err(CacheError::Flushed),
+                _ => Ok(Written::AlreadyApplied),
+            })
+            .collect()
+    }
+
+    /// Makes one change; answers what it did.
+    pub(super) async fn write_one(&self, change: Write) -> Result<Written, CacheError> {
+        // One answer per change (batch.rs refuses a call answered otherwise).
+        Ok(self.write(vec![change]).await?[0])
     }
 }
 
