@@ -136,6 +136,17 @@ fn install(
     Ok(())
 }
 
+/// Sets `key` on `span`'s trace alone. A span's fields are also formatted into the JSON its
+/// log lines carry, at its start and again (all of them) at every later `record`: for a span
+/// made per record or request, keep as fields only what a log line inside it needs.
+pub fn trace_attribute(
+    span: &tracing::Span,
+    key: &'static str,
+    value: impl Into<opentelemetry::Value>,
+) {
+    span.set_attribute(key, value);
+}
+
 /// W3C trace context as carried in event metadata and Kafka headers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TraceContext {

@@ -8,7 +8,7 @@ use std::time::Instant;
 use rdkafka::consumer::Consumer;
 use rdkafka::consumer::stream_consumer::StreamConsumer;
 use rdkafka::message::{Message, OwnedMessage};
-use runtime::telemetry::TraceContext;
+use runtime::telemetry::{TraceContext, trace_attribute};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -62,17 +62,18 @@ impl<P: Projection> Job<P> {
             "process",
             otel.name = %worker.span_name,
             otel.kind = "consumer",
-            messaging.system = "kafka",
-            messaging.operation.type = "process",
-            messaging.destination.name = %worker.source.topic,
             messaging.destination.partition.id = message.partition(),
             messaging.kafka.offset = message.offset(),
             messaging.kafka.message.key = %stream,
-            messaging.consumer.group.name = %worker.source.group,
             messaging.message.id = header(&message, "event_id").unwrap_or_default(),
             projection = worker.projection.name(),
-            outcome = tracing::field::Empty,
         );
+        // The same for every record: on its trace, not in the fields its log lines format.
+        let source = &worker.source;
+        trace_attribute(&span, "messaging.system", "kafka");
+        trace_attribute(&span, "messaging.operation.type", "process");
+        trace_attribute(&span, "messaging.destination.name", source.topic.clone());
+        trace_attribute(&span, "messaging.consumer.group.name", source.group.clone());
         TraceContext {
             traceparent: header(&message, "traceparent"),
             tracestate: header(&message, "tracestate"),

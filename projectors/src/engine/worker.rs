@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use backon::{BackoffBuilder, ExponentialBuilder};
 use events::codec::AvroCodec;
 use rdkafka::message::{Message, OwnedMessage};
+use runtime::telemetry::trace_attribute;
 use tokio_util::sync::CancellationToken;
 
 use super::Source;
@@ -62,9 +63,11 @@ impl<P: Projection> Worker<P> {
         }
     }
 
+    /// Counts how a record ended, and says so on its span's trace (known only at the end, when
+    /// no log line of the span is left to carry it).
     pub(super) fn outcome(&self, outcome: &'static str) {
         self.metrics.outcome(self.projection.name(), outcome);
-        tracing::Span::current().record("outcome", outcome);
+        trace_attribute(&tracing::Span::current(), "outcome", outcome);
     }
 
     pub(super) async fn handle(

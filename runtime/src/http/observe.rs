@@ -106,7 +106,6 @@ pub(super) async fn observe(
         http.request.method = %method,
         http.route = %route,
         request_id = %request_id,
-        http.response.status_code = tracing::field::Empty,
     );
     super::trace_context::adopt_remote_parent(&span, request.headers());
 
@@ -116,7 +115,12 @@ pub(super) async fn observe(
 
     let status = response.status();
     let elapsed = started.elapsed();
-    span.record("http.response.status_code", status.as_u16());
+    // On the trace alone: the log line below carries the status itself.
+    crate::telemetry::trace_attribute(
+        &span,
+        "http.response.status_code",
+        i64::from(status.as_u16()),
+    );
     metrics
         .requests
         .get_or_create(&RequestLabels {
