@@ -1,5 +1,6 @@
 //! One span per applied event, linked to the trace of the command that appended it, with the
-//! messaging attributes of the record: on the session cache and on the customer directory. Its
+//! messaging attributes of the record: on the session cache and on the customer directory; none
+//! for the records a rebuild replays. Its
 //! own test binary: it installs the process's tracing subscriber, with the SDK's in-memory
 //! exporter to read the spans back.
 
@@ -23,6 +24,9 @@ use events::EventMetadata;
 use events::topics::Category;
 use opentelemetry::trace::{TraceId, TracerProvider as _};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+use projectors::cli::RebuildArgs;
+use projectors::engine::EngineArgs;
+use tokio_util::sync::CancellationToken;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use uuid::Uuid;
@@ -145,5 +149,48 @@ async fn each_customer_event_gets_a_span_linked_to_the_command_that_appended_it(
     let group = format!("{}customer-directory", drill.stack.kafka.topic_prefix);
     let outcome = linked_span(TRACE_ID, &topic, &group).await;
     assert_eq!(outcome.as_deref(), Some("applied"));
+    projectors.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_traces_none_of_the_records_it_replays() {
+    const TRACE_ID: &str = "5b8aa5a2d2c872e8321cf37308d69df2";
+    exporter();
+    let drill = Drill::start().await;
+    let redis = drill.stack.redis.clone();
+    let run = drill.run_args(&redis);
+    let projectors = Running::start(run.clone()).await;
+    let principal = Uuid::now_v7();
+    drill.start_session_with(principal, traced(TRACE_ID)).await;
+    let live_group = run.session_cache.group_of(0);
+    linked_span(TRACE_ID, &drill.sessions_topic(), &live_group).await;
+
+    let rebuilt = projectors::ops::rebuild(
+        RebuildArgs {
+            db: run.db.clone(),
+            kafka: run.kafka.clone(),
+            redis: run.redis.clone(),
+            engine: EngineArgs::default(),
+            session_cache: run.session_cache.clone(),
+        },
+        CancellationToken::new(),
+    )
+    .await
+    .expect("rebuild");
+    assert!(rebuilt.partitions.values().sum::<i64>() > 0, "{rebuilt:?}");
+
+    let replay_group = run.session_cache.group_of(rebuilt.generation);
+    let replayed: Vec<_> = exporter()
+        .get_finished_spans()
+        .expect("spans")
+        .into_iter()
+        .filter(|span| {
+            span.attributes.iter().any(|kv| {
+                kv.key.as_str() == "messaging.consumer.group.name"
+                    && kv.value.as_str() == replay_group.as_str()
+            })
+        })
+        .collect();
+    assert!(replayed.is_empty(), "{} records traced", replayed.len());
     projectors.stop().await;
 }

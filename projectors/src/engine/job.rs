@@ -19,7 +19,7 @@ use super::offsets::{Offsets, Ticket};
 use super::worker::{Handled, Worker};
 use super::{EngineContext, Progress, lock};
 use crate::metrics::ProjectionLabels;
-use crate::projection::Projection;
+use crate::projection::{Mode, Projection};
 
 /// One record's trip through its lane.
 pub(super) struct Job<P> {
@@ -58,27 +58,7 @@ impl<P: Projection> Job<P> {
         };
         let in_flight = worker.metrics.in_flight.get_or_create(&labels).clone();
         in_flight.inc();
-        let span = tracing::info_span!(
-            "process",
-            otel.name = %worker.span_name,
-            otel.kind = "consumer",
-            messaging.destination.partition.id = message.partition(),
-            messaging.kafka.offset = message.offset(),
-            messaging.kafka.message.key = %stream,
-            messaging.message.id = header(&message, "event_id").unwrap_or_default(),
-            projection = worker.projection.name(),
-        );
-        // The same for every record: on its trace, not in the fields its log lines format.
-        let source = &worker.source;
-        trace_attribute(&span, "messaging.system", "kafka");
-        trace_attribute(&span, "messaging.operation.type", "process");
-        trace_attribute(&span, "messaging.destination.name", source.topic.clone());
-        trace_attribute(&span, "messaging.consumer.group.name", source.group.clone());
-        TraceContext {
-            traceparent: header(&message, "traceparent"),
-            tracestate: header(&message, "tracestate"),
-        }
-        .link_from(&span);
+        let span = span_of(worker, &message, &stream);
         let started = Instant::now();
         let handled = worker
             .handle(&message, &stream, shutdown)
@@ -108,4 +88,40 @@ impl<P: Projection> Job<P> {
             }
         }
     }
+}
+
+/// The span a record is handled in: in a new trace linked to the command that appended the
+/// record. A replay traces no record (a rebuild would export a span for each of millions of
+/// events, linked to commands long gone); the worker's log lines say which record they are
+/// about either way.
+fn span_of<P: Projection>(
+    worker: &Worker<P>,
+    message: &OwnedMessage,
+    stream: &str,
+) -> tracing::Span {
+    if worker.source.mode == Mode::Replay {
+        return tracing::Span::none();
+    }
+    let span = tracing::info_span!(
+        "process",
+        otel.name = %worker.span_name,
+        otel.kind = "consumer",
+        messaging.destination.partition.id = message.partition(),
+        messaging.kafka.offset = message.offset(),
+        messaging.kafka.message.key = %stream,
+        messaging.message.id = header(message, "event_id").unwrap_or_default(),
+        projection = worker.projection.name(),
+    );
+    // The same for every record: on its trace, not in the fields its log lines format.
+    let source = &worker.source;
+    trace_attribute(&span, "messaging.system", "kafka");
+    trace_attribute(&span, "messaging.operation.type", "process");
+    trace_attribute(&span, "messaging.destination.name", source.topic.clone());
+    trace_attribute(&span, "messaging.consumer.group.name", source.group.clone());
+    TraceContext {
+        traceparent: header(message, "traceparent"),
+        tracestate: header(message, "tracestate"),
+    }
+    .link_from(&span);
+    span
 }

@@ -25,6 +25,17 @@ pub(super) enum Handled {
     Interrupted,
 }
 
+/// Which record a log line is about, as `topic[partition]@offset`: a replay handles its records
+/// in no span (see job.rs), so the worker's lines say it themselves.
+struct At<'a>(&'a OwnedMessage);
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let m = self.0;
+        write!(f, "{}[{}]@{}", m.topic(), m.partition(), m.offset())
+    }
+}
+
 /// What processes records: shared by the tasks of every lane.
 pub(super) struct Worker<P> {
     pub(super) projection: Arc<P>,
@@ -82,13 +93,13 @@ impl<P: Projection> Worker<P> {
             loop {
                 match self.parking.hold(stream, version).await {
                     Ok(true) => {
-                        tracing::info!(stream, ?version, "stream is parked; event held");
+                        tracing::info!(record = %At(message), stream, ?version, "stream is parked; event held");
                         self.outcome("parked");
                         return Handled::Done;
                     }
                     Ok(false) => break,
                     Err(error) => {
-                        tracing::warn!(%error, "cannot record a held event yet");
+                        tracing::warn!(%error, record = %At(message), stream, "cannot record a held event yet");
                         if !self.pause(&mut backoff, shutdown).await {
                             return Handled::Interrupted;
                         }
@@ -115,7 +126,7 @@ impl<P: Projection> Worker<P> {
             let failed_at = chrono::Utc::now();
             let first = *first_failure.get_or_insert((Instant::now(), failed_at));
             if !self.handover.owns(message.partition()) {
-                tracing::info!(%error, "partition revoked; its next owner retries the event");
+                tracing::info!(%error, record = %At(message), stream, "partition revoked; its next owner retries the event");
                 return Handled::Interrupted;
             }
             let within_budget = error.is_transient() && first.0.elapsed() < self.retry_budget;
@@ -129,9 +140,9 @@ impl<P: Projection> Worker<P> {
             if within_budget || outage {
                 if outage {
                     first_failure = None;
-                    tracing::warn!(%error, attempts, "read model unavailable; waiting for it");
+                    tracing::warn!(%error, attempts, record = %At(message), stream, "read model unavailable; waiting for it");
                 } else {
-                    tracing::warn!(%error, attempts, "applying failed; retrying");
+                    tracing::warn!(%error, attempts, record = %At(message), stream, "applying failed; retrying");
                 }
                 self.metrics
                     .retries
@@ -196,10 +207,12 @@ impl<P: Projection> Worker<P> {
         shutdown: &CancellationToken,
     ) -> Handled {
         let Some(_parking) = self.handover.begin_park(message.partition()) else {
-            tracing::info!("partition revoked; its next owner dead-letters the event");
+            tracing::info!(record = %At(message), "partition revoked; its next owner dead-letters the event");
             return Handled::Interrupted;
         };
         tracing::error!(
+            record = %At(message),
+            stream = failure.stream_id.as_deref().unwrap_or_default(),
             error_class = failure.error_class,
             error = %failure.error_message,
             attempts = failure.attempts,
@@ -211,7 +224,7 @@ impl<P: Projection> Worker<P> {
             .send(&self.source.dead_letter_topic, message, failure)
             .await
         {
-            tracing::warn!(%error, "cannot write to the dead-letter topic yet");
+            tracing::warn!(%error, record = %At(message), "cannot write to the dead-letter topic yet");
             if !self.pause(&mut backoff, shutdown).await {
                 return Handled::Interrupted;
             }
@@ -222,7 +235,7 @@ impl<P: Projection> Worker<P> {
                 .park(stream, failure.version, failure.error_class)
                 .await
             {
-                tracing::warn!(%error, "cannot park the stream yet");
+                tracing::warn!(%error, record = %At(message), stream, "cannot park the stream yet");
                 if !self.pause(&mut backoff, shutdown).await {
                     return Handled::Interrupted;
                 }
