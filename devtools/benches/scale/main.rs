@@ -93,7 +93,11 @@ impl Tier {
             Row::new(
                 at("rebuild from offset 0 into Redis"),
                 format!("{:.0} events/s", self.rebuild_rate),
-                "`projectors rebuild`: a new generation caught up with the topic, then switched",
+                format!(
+                    "`projectors rebuild`: a new generation caught up with the topic, then \
+                     switched; {} records applied at once (PROJECTOR_CONCURRENCY)",
+                    engine_args().concurrency
+                ),
             ),
             Row::new(
                 at("CPU per rebuilt event"),
@@ -154,7 +158,7 @@ async fn measure(sessions: usize) -> anyhow::Result<Tier> {
             db: stack.db.db_args(),
             kafka: stack.kafka.clone(),
             redis: stack.redis.clone(),
-            engine: EngineArgs::default(),
+            engine: engine_args(),
             session_cache: SessionCacheArgs {
                 group: format!("{}session-cache", stack.kafka.topic_prefix),
                 rebuild_window_secs: 36_000,
@@ -222,6 +226,19 @@ fn relay_args() -> RelayArgs {
             .ok()
             .and_then(|n| n.parse().ok())
             .unwrap_or(defaults.batch_size),
+        ..defaults
+    }
+}
+
+/// The projector engine's settings as the server reads them: its defaults,
+/// `PROJECTOR_CONCURRENCY` to compare.
+fn engine_args() -> EngineArgs {
+    let defaults = EngineArgs::default();
+    EngineArgs {
+        concurrency: std::env::var("PROJECTOR_CONCURRENCY")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(defaults.concurrency),
         ..defaults
     }
 }

@@ -1,16 +1,18 @@
 //! The cache's writes go to Redis together: a write made while others are on their way queues,
-//! and everything queued goes in the next call of `apply.lua`, which applies the changes in the
-//! order they queued. Alone, a write goes at once; under load (a projector applying many
-//! records at a time, a burst of logins) one script call carries many, which saves Redis and
-//! this process the cost of a call per change.
+//! and what queued goes in the next call of `apply.lua`, which applies the changes in the order
+//! they queued. Alone, a write goes at once; under load (a projector applying many records at a
+//! time, a burst of logins) one script call carries many, which saves Redis and this process
+//! the cost of a call per change. What one caller writes together (a principal's entries and
+//! its claim) goes in one call, in order.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use redis::aio::ConnectionManager;
 use redis::{RedisError, Script};
 use tokio::sync::oneshot;
 
-/// The most changes one script call carries.
+/// The most changes one script call carries (unless one caller writes more together).
 const MOST: usize = 128;
 
 /// One write for `apply.lua`: its three keys and its arguments.
@@ -20,11 +22,17 @@ pub(super) struct Write {
     pub(super) args: Vec<Vec<u8>>,
 }
 
-type Answer = Result<i64, RedisError>;
+type Answers = Result<Vec<i64>, RedisError>;
+
+/// What one caller writes together, and where its answers go.
+struct Group {
+    writes: Vec<Write>,
+    answers: oneshot::Sender<Answers>,
+}
 
 #[derive(Default)]
 struct Queue {
-    waiting: Vec<(Write, oneshot::Sender<Answer>)>,
+    waiting: VecDeque<Group>,
     /// Whether a task is sending batches (it sends until the queue is empty).
     sending: bool,
 }
@@ -45,30 +53,19 @@ impl Batches {
         }
     }
 
-    /// Applies `changes` in order, each answered as `apply.lua` answers it. They may share
-    /// their script call with changes queued by others.
-    pub(super) async fn write(
-        self: &Arc<Self>,
-        changes: Vec<Write>,
-    ) -> Result<Vec<i64>, RedisError> {
-        let mut answers = Vec::with_capacity(changes.len());
+    /// Applies `writes` in order in one script call, each answered as `apply.lua` answers it.
+    /// The call may carry changes queued by others.
+    pub(super) async fn write(self: &Arc<Self>, writes: Vec<Write>) -> Answers {
+        let (answers, answered) = oneshot::channel();
         let start = {
             let mut queue = self.lock();
-            for change in changes {
-                let (tx, rx) = oneshot::channel();
-                queue.waiting.push((change, tx));
-                answers.push(rx);
-            }
+            queue.waiting.push_back(Group { writes, answers });
             !std::mem::replace(&mut queue.sending, true)
         };
         if start {
             tokio::spawn(self.clone().send());
         }
-        let mut written = Vec::with_capacity(answers.len());
-        for answer in answers {
-            written.push(answer.await.unwrap_or_else(|_| Err(abandoned()))?);
-        }
-        Ok(written)
+        answered.await.unwrap_or_else(|_| Err(abandoned()))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
@@ -86,37 +83,47 @@ impl Batches {
                     queue.sending = false;
                     return;
                 }
-                let end = queue.waiting.len().min(MOST);
-                queue.waiting.drain(..end).collect::<Vec<_>>()
+                let mut batch = Vec::new();
+                let mut changes = 0;
+                while let Some(group) = queue.waiting.front() {
+                    if !batch.is_empty() && changes + group.writes.len() > MOST {
+                        break;
+                    }
+                    changes += group.writes.len();
+                    batch.extend(queue.waiting.pop_front());
+                }
+                batch
             };
-            let (writes, answers): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-            match self.call(&writes).await {
-                // A change the script fails on (a corrupt entry) fails the whole call: each is
-                // then sent alone, so that only that one fails.
-                Err(error) if writes.len() > 1 && failed_in_script(&error) => {
-                    for (write, tx) in writes.into_iter().zip(answers) {
-                        let answer = self.call(std::slice::from_ref(&write)).await;
-                        let _ = tx.send(answer.map(|written| written[0]));
+            match self.call(&batch).await {
+                // A change the script fails on (a corrupt entry) fails the whole call: each
+                // caller's writes are then sent alone, so that only that caller's fail.
+                Err(error) if batch.len() > 1 && failed_in_script(&error) => {
+                    for group in batch {
+                        let answer = self.call(std::slice::from_ref(&group)).await;
+                        let _ = group.answers.send(answer);
                     }
                 }
                 Err(error) => {
-                    for tx in answers {
-                        let _ = tx.send(Err(error.clone()));
+                    for group in batch {
+                        let _ = group.answers.send(Err(error.clone()));
                     }
                 }
                 Ok(written) => {
-                    for (tx, written) in answers.into_iter().zip(written) {
-                        let _ = tx.send(Ok(written));
+                    let mut written = written.into_iter();
+                    for group in batch {
+                        let answers = written.by_ref().take(group.writes.len()).collect();
+                        let _ = group.answers.send(Ok(answers));
                     }
                 }
             }
         }
     }
 
-    /// One call of `apply.lua` making `writes`; one answer per write.
-    async fn call(&self, writes: &[Write]) -> Result<Vec<i64>, RedisError> {
+    /// One call of `apply.lua` making the groups' writes; one answer per write.
+    async fn call(&self, groups: &[Group]) -> Answers {
         let mut invocation = self.script.prepare_invoke();
-        for write in writes {
+        let writes = groups.iter().flat_map(|group| &group.writes);
+        for write in writes.clone() {
             for key in &write.keys {
                 invocation.key(key);
             }
@@ -127,12 +134,12 @@ impl Batches {
         }
         let mut conn = self.conn.clone();
         let written: Vec<i64> = invocation.invoke_async(&mut conn).await?;
-        match written.len() == writes.len() {
+        match written.len() == writes.clone().count() {
             true => Ok(written),
             false => Err(RedisError::from((
                 redis::ErrorKind::Parse,
                 "apply.lua answered another number of changes than it was sent",
-                format!("{} answers to {} changes", written.len(), writes.len()),
+                format!("{} answers to {} changes", written.len(), writes.count()),
             ))),
         }
     }
