@@ -24,15 +24,13 @@ use events::EventMetadata;
 use events::topics::Category;
 use opentelemetry::trace::{TraceId, TracerProvider as _};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
-use projectors::cli::RebuildArgs;
-use projectors::engine::EngineArgs;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use uuid::Uuid;
 
 use shop::Shop;
-use support::{Drill, Running, TIMEOUT};
+use support::{Drill, Running, TIMEOUT, rebuild_args};
 
 /// The spans the process finished, installed once for the binary's tests.
 fn exporter() -> &'static InMemorySpanExporter {
@@ -165,18 +163,9 @@ async fn a_rebuild_traces_none_of_the_records_it_replays() {
     let live_group = run.session_cache.group_of(0);
     linked_span(TRACE_ID, &drill.sessions_topic(), &live_group).await;
 
-    let rebuilt = projectors::ops::rebuild(
-        RebuildArgs {
-            db: run.db.clone(),
-            kafka: run.kafka.clone(),
-            redis: run.redis.clone(),
-            engine: EngineArgs::default(),
-            session_cache: run.session_cache.clone(),
-        },
-        CancellationToken::new(),
-    )
-    .await
-    .expect("rebuild");
+    let rebuilt = projectors::ops::rebuild(rebuild_args(&run), CancellationToken::new())
+        .await
+        .expect("rebuild");
     assert!(rebuilt.partitions.values().sum::<i64>() > 0, "{rebuilt:?}");
 
     let replay_group = run.session_cache.group_of(rebuilt.generation);

@@ -3,15 +3,12 @@
 use std::collections::BTreeMap;
 
 use devtools::testing::eventually;
-use projectors::RunArgs;
-use projectors::cli::RebuildArgs;
-use projectors::engine::EngineArgs;
 use redis::aio::ConnectionManager;
 use store::generations;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::support::{Drill, Running, TIMEOUT};
+use crate::support::{Drill, Running, TIMEOUT, rebuild_args};
 
 /// Every key under `namespace` (the namespace cut off) with its content; the fill marker (a
 /// timestamp) and the epoch (a random mark) are left out.
@@ -77,17 +74,6 @@ async fn dump(conn: &ConnectionManager, namespace: &str) -> BTreeMap<String, Vec
         all.insert(name, content);
     }
     all
-}
-
-/// A rebuild of what the projectors run with `run` project.
-fn rebuild_args(run: &RunArgs) -> RebuildArgs {
-    RebuildArgs {
-        db: run.db.clone(),
-        kafka: run.kafka.clone(),
-        redis: run.redis.clone(),
-        engine: EngineArgs::default(),
-        session_cache: run.session_cache.clone(),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,7 +16,7 @@ use events::sessions::{
 use events::topics::Category;
 use events::{Actor, EventMetadata, PrincipalType};
 use projectors::RunArgs;
-use projectors::cli::SessionCacheArgs;
+use projectors::cli::{RebuildArgs, SessionCacheArgs};
 use projectors::engine::EngineArgs;
 use runtime::http::HttpArgs;
 use runtime::redis::RedisArgs;
@@ -274,6 +274,17 @@ pub async fn metrics_page(base: &str) -> String {
         .text()
         .await
         .expect("metrics body")
+}
+
+/// A rebuild of what the projectors run with `run` project.
+pub fn rebuild_args(run: &RunArgs) -> RebuildArgs {
+    RebuildArgs {
+        db: run.db.clone(),
+        kafka: run.kafka.clone(),
+        redis: run.redis.clone(),
+        engine: EngineArgs::default(),
+        session_cache: run.session_cache.clone(),
+    }
 }
 
 /// The `projectors` binary, configured for this drill's services through its environment.
