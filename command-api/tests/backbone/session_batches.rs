@@ -1,5 +1,7 @@
-//! Writes made at once go to Redis together, each answered for itself, and one the script
-//! fails on fails alone.
+//! Writes made at once go to Redis together, each answered for itself; one the script fails
+//! on fails alone; a sender gone with its runtime leaves no write stuck.
+
+use std::time::Duration;
 
 use devtools::testing::TestRedis;
 use runtime::redis::RedisArgs;
@@ -116,4 +118,55 @@ async fn a_change_the_script_fails_on_fails_alone() {
     assert_eq!(written.expect("the sound change"), Written::Applied);
     let entry = cache.get(sound, sound).await.expect("read");
     assert_eq!(entry.map(|e| e.version), Some(1));
+}
+
+/// The task sending a batch runs on the runtime of the write that started it: shut down while
+/// Redis holds its call, it must not leave the cache's later writes with no one to send them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_go_out_after_the_runtime_sending_them_shut_down() {
+    let backbone = Backbone::start().await;
+    let server = TestRedis::start().await;
+    let redis = RedisArgs {
+        url: server.url(),
+        key_prefix: "batches:".into(),
+    };
+    let cache = SessionCache::new(redis.connect().expect("redis"), redis.key_prefix.clone());
+    let (first, second) = (Uuid::now_v7(), Uuid::now_v7());
+    for principal in [first, second] {
+        append(&backbone, principal, 0, start(principal, principal)).await;
+    }
+    let first = recorded(&backbone, first).await.remove(0);
+    let second = recorded(&backbone, second).await.remove(0);
+    let epoch = cache.epoch().await.expect("epoch");
+    // Redis holds every write for two seconds.
+    let mut conn = redis.connect().expect("redis");
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(2000)
+        .arg("WRITE")
+        .query_async(&mut conn)
+        .await
+        .expect("CLIENT PAUSE");
+
+    let (other_cache, other_epoch) = (cache.clone(), epoch.clone());
+    let held = tokio::task::spawn_blocking(move || {
+        let other = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let write = other_cache.apply(&first, &other_epoch);
+        let held = other.block_on(tokio::time::timeout(Duration::from_millis(300), write));
+        // Shuts the runtime down, and the task sending the held write with it.
+        drop(other);
+        held.is_err()
+    })
+    .await
+    .expect("the other runtime");
+    assert!(held, "the write was answered while Redis held writes");
+
+    let written = tokio::time::timeout(Duration::from_secs(10), cache.apply(&second, &epoch))
+        .await
+        .expect("the next write went out")
+        .expect("written");
+    assert_eq!(written, Written::Applied);
 }

@@ -76,11 +76,16 @@ impl Batches {
 
     /// Sends what is queued, a batch at a time, until nothing is.
     async fn send(self: Arc<Self>) {
+        let mut sender = Sender {
+            batches: self.clone(),
+            finished: false,
+        };
         loop {
             let batch = {
                 let mut queue = self.lock();
                 if queue.waiting.is_empty() {
                     queue.sending = false;
+                    sender.finished = true;
                     return;
                 }
                 let mut batch = Vec::new();
@@ -141,6 +146,24 @@ impl Batches {
                 "apply.lua answered another number of changes than it was sent",
                 format!("{} answers to {} changes", written.len(), writes.count()),
             ))),
+        }
+    }
+}
+
+/// The task sending batches. Dropped before the queue is empty (its runtime shut down while
+/// a call was on its way), it drops the writes still queued, whose writers are answered
+/// (abandoned) rather than left waiting, and lets the next write start a sender.
+struct Sender {
+    batches: Arc<Batches>,
+    finished: bool,
+}
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        if !self.finished {
+            let mut queue = self.batches.lock();
+            queue.sending = false;
+            queue.waiting.clear();
         }
     }
 }
