@@ -122,7 +122,9 @@ impl SessionCache {
     /// marks the principal's hash whole as of the history's version. Refused with
     /// [`CacheError::Flushed`] if the cache was emptied since `epoch`.
     pub async fn put_all(&self, history: &History, epoch: &Epoch) -> Result<(), CacheError> {
-        let mut changes: Vec<_> = (history.sessions.values())
+        let mut changes: Vec<_> = history
+            .sessions
+            .values()
             .map(|session| self.entry(session, Mode::Put(epoch)))
             .collect();
         let target = Target {
@@ -133,7 +135,7 @@ impl SessionCache {
         // Each put already kept the hash as long as its entry; the claim keeps a hash with no
         // entry for the retention of ended ones.
         let expire_at = Utc::now() + ENDED_RETENTION;
-        changes.push(self.prepare(target, Mode::Claim(epoch), Some(expire_at), &[]));
+        changes.push(self.prepare(target, Mode::Claim(epoch), Some(expire_at), []));
         self.write(changes).await?;
         Ok(())
     }

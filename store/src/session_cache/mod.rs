@@ -231,8 +231,7 @@ impl SessionCache {
                     version,
                 };
                 let args = entry::updated(&update);
-                let args = args.each_ref().map(Vec::as_slice);
-                self.write_one(self.prepare(target, Mode::Update, None, &args))
+                self.write_one(self.prepare(target, Mode::Update, None, args))
                     .await
             }
             Change::None => {
@@ -242,7 +241,7 @@ impl SessionCache {
                     version: recorded.envelope.version,
                 };
                 let expire_at = Utc::now() + ENDED_RETENTION;
-                self.write_one(self.prepare(target, Mode::Advance, Some(expire_at), &[]))
+                self.write_one(self.prepare(target, Mode::Advance, Some(expire_at), []))
                     .await
             }
         }
@@ -271,7 +270,6 @@ impl SessionCache {
             version: session.version,
         };
         let stored = entry::stored(session, Self::entry_expiry(session));
-        let args: Vec<&[u8]> = stored.iter().map(Vec::as_slice).collect();
-        self.prepare(target, mode, None, &args)
+        self.prepare(target, mode, None, stored)
     }
 }

@@ -56,10 +56,10 @@ impl SessionCache {
         target: Target,
         mode: Mode<'_>,
         expire_at: Option<DateTime<Utc>>,
-        args: &[&[u8]],
+        args: impl IntoIterator<Item = Vec<u8>>,
     ) -> Write {
         let keys = self.keys();
-        let mut all = Vec::with_capacity(5 + args.len());
+        let mut all = Vec::with_capacity(8);
         all.push(target.version.to_string().into_bytes());
         all.push(mode.name().as_bytes().to_vec());
         all.push(
@@ -74,7 +74,7 @@ impl SessionCache {
                 .unwrap_or_default(),
         );
         all.push(mode.epoch().as_bytes().to_vec());
-        all.extend(args.iter().map(|arg| arg.to_vec()));
+        all.extend(args);
         Write {
             keys: [
                 keys.sessions(target.principal_id),
