@@ -11,6 +11,16 @@ use uuid::Uuid;
 use crate::session_cache::{append, cache, recorded, revocation, start};
 use crate::support::Backbone;
 
+/// A cache on `server`, and how to reach it.
+fn own_cache(server: &TestRedis) -> (RedisArgs, SessionCache) {
+    let redis = RedisArgs {
+        url: server.url(),
+        key_prefix: "batches:".into(),
+    };
+    let cache = SessionCache::new(redis.connect().expect("redis"), redis.key_prefix.clone());
+    (redis, cache)
+}
+
 /// How many scripts Redis has run (`EVAL` and `EVALSHA`).
 async fn script_calls(redis: &RedisArgs) -> u64 {
     let mut conn = redis.connect().expect("redis");
@@ -38,11 +48,7 @@ async fn script_calls(redis: &RedisArgs) -> u64 {
 async fn writes_made_at_once_share_script_calls_and_each_gets_its_own_answer() {
     let backbone = Backbone::start().await;
     let server = TestRedis::start().await;
-    let redis = RedisArgs {
-        url: server.url(),
-        key_prefix: "batches:".into(),
-    };
-    let cache = SessionCache::new(redis.connect().expect("redis"), redis.key_prefix.clone());
+    let (redis, cache) = own_cache(&server);
     cache.trust_instance(Some(cache.instance().await.expect("run_id")));
     let principals: Vec<Uuid> = (0..100).map(|_| Uuid::now_v7()).collect();
     let mut histories = Vec::new();
@@ -126,11 +132,7 @@ async fn a_change_the_script_fails_on_fails_alone() {
 async fn writes_go_out_after_the_runtime_sending_them_shut_down() {
     let backbone = Backbone::start().await;
     let server = TestRedis::start().await;
-    let redis = RedisArgs {
-        url: server.url(),
-        key_prefix: "batches:".into(),
-    };
-    let cache = SessionCache::new(redis.connect().expect("redis"), redis.key_prefix.clone());
+    let (redis, cache) = own_cache(&server);
     let (first, second) = (Uuid::now_v7(), Uuid::now_v7());
     for principal in [first, second] {
         append(&backbone, principal, 0, start(principal, principal)).await;
