@@ -2,12 +2,15 @@
 //! bytes unchanged, and headers that say where the record came from and why it failed — never
 //! its content, so no secret or personal data leaks into them.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use rdkafka::ClientConfig;
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use runtime::kafka::KafkaArgs;
+use tokio::sync::OnceCell;
 
 /// Header names of a dead-letter record.
 pub mod headers {
@@ -90,9 +93,13 @@ fn safe_message(message: &str) -> String {
         .collect()
 }
 
+/// The producer of an engine's dead letters, made when the first one is sent: an idle
+/// producer is not free (rust-rdkafka's polling thread spins through the last millisecond of
+/// each 100 ms wait, ~1% of a core per producer), and most engines never dead-letter.
 #[derive(Clone)]
 pub struct DeadLetters {
-    producer: FutureProducer,
+    config: ClientConfig,
+    producer: Arc<OnceCell<FutureProducer>>,
 }
 
 impl std::fmt::Debug for DeadLetters {
@@ -102,13 +109,15 @@ impl std::fmt::Debug for DeadLetters {
 }
 
 impl DeadLetters {
-    pub fn new(kafka: &KafkaArgs) -> anyhow::Result<Self> {
-        let producer = kafka
-            .client_config()
+    pub fn new(kafka: &KafkaArgs) -> Self {
+        let mut config = kafka.client_config();
+        config
             .set("enable.idempotence", "true")
-            .set("message.timeout.ms", "30000")
-            .create()?;
-        Ok(Self { producer })
+            .set("message.timeout.ms", "30000");
+        Self {
+            config,
+            producer: Arc::default(),
+        }
     }
 
     /// Sends the dead-letter copy of `record` to `topic`; acknowledged when this returns Ok.
@@ -132,7 +141,11 @@ impl DeadLetters {
         if let Some(payload) = record.payload() {
             out = out.payload(payload);
         }
-        self.producer
+        let producer = self
+            .producer
+            .get_or_try_init(|| async { self.config.create::<FutureProducer>() })
+            .await?;
+        producer
             .send(out, Duration::from_secs(30))
             .await
             .map(drop)
@@ -197,6 +210,49 @@ mod tests {
         assert!(
             !h.contains_key(headers::TRACEPARENT),
             "absent values are left out"
+        );
+    }
+
+    /// Threads of this process named as rust-rdkafka names a producer's polling thread.
+    fn producer_threads() -> usize {
+        std::fs::read_dir("/proc/self/task")
+            .expect("threads")
+            .filter_map(Result::ok)
+            .filter(|task| {
+                std::fs::read_to_string(task.path().join("comm"))
+                    .is_ok_and(|name| name.trim_end() == "producer pollin")
+            })
+            .count()
+    }
+
+    #[test]
+    fn no_producer_runs_before_the_first_dead_letter() {
+        let kafka = KafkaArgs {
+            brokers: "127.0.0.1:9".into(),
+            topic_prefix: String::new(),
+            partitions: 1,
+            replication_factor: 1,
+            schema_registry_url: "http://127.0.0.1:9".into(),
+        };
+        let before = producer_threads();
+        let dead_letters = DeadLetters::new(&kafka);
+        // A thread names itself once it runs: time for one to show.
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(
+            producer_threads(),
+            before,
+            "an engine that never dead-letters runs no producer"
+        );
+        let _producer: FutureProducer = dead_letters.config.create().expect("producer");
+        // The thread names itself once it runs.
+        let named = std::time::Instant::now();
+        while producer_threads() == before && named.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(
+            producer_threads(),
+            before + 1,
+            "a producer's polling thread is what the count above would have seen"
         );
     }
 

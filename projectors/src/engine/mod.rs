@@ -132,7 +132,7 @@ impl<P: Projection> Engine<P> {
             worker: Arc::new(Worker {
                 projection,
                 codec: AvroCodec::new(&kafka.schema_registry_url)?,
-                dead_letters: DeadLetters::new(kafka)?,
+                dead_letters: DeadLetters::new(kafka),
                 parking: Parking::new(pool, name),
                 handover,
                 metrics,
