@@ -44,6 +44,22 @@ pub fn per_request(before: &[(String, f64)], after: &[(String, f64)], requests: 
         .join(", ")
 }
 
+/// CPU seconds the platform's own servers (command-api with its relay, projectors, query-api)
+/// used between `before` and `after`. Keycloak's sizing guide counts the vCPUs of its own pods
+/// and sizes the database apart; this is the same measure for this platform.
+pub fn services_seconds(
+    platform: &Platform,
+    before: &[(String, f64)],
+    after: &[(String, f64)],
+) -> f64 {
+    before
+        .iter()
+        .zip(after)
+        .filter(|((name, _), _)| platform.servers.iter().any(|s| s.name == name))
+        .map(|((_, b), (_, a))| a - b)
+        .sum()
+}
+
 /// Below this share of one core, summed over every process but the load generator, the stack
 /// counts as idle (an idle stack here uses ~0.1: the projectors' and the broker's fetch loops).
 const IDLE_CORES: f64 = 0.2;

@@ -24,13 +24,18 @@ use std::time::Duration;
 use command_api::auth::passwords::PasswordArgs;
 use devtools::report::{Goal, Row, markdown};
 use load::{NextRequest, Stats, drive, post_json};
-use phases::{hammer, latency_note, raw_verify_rate};
+use phases::{hammer, latency_note, raw_verify};
 use serde_json::{Value, json};
 
 const PHASE: Duration = Duration::from_secs(10);
 const USERS: usize = 16;
 const BURST_CLIENTS: usize = 40;
 const PER_ANSWER: &str = "each process's CPU time over the phase above, per answer";
+/// The two goals read per second of the services' own CPU, as Keycloak's sizing guide counts
+/// its pods' vCPUs and sizes the database apart (the broker, Redis and Postgres here share the
+/// cores, and run on machines of their own in production).
+const SERVICES_LOGINS: &str = "password logins per second of the services' CPU";
+const SERVICES_REFRESHES: &str = "refreshes per second of the services' CPU";
 
 /// Keycloak's default: argon2id, 7 MiB, 5 iterations, 1 lane.
 fn keycloak_argon2() -> PasswordArgs {
@@ -52,13 +57,14 @@ async fn main() -> anyhow::Result<()> {
     let rss_at_start = platform.rss_mb();
     let mut rows = Vec::new();
 
-    let raw_verify = raw_verify_rate().await;
+    let raw = raw_verify().await?;
     rows.push(Row::new(
         "raw argon2id verify (m=7 MiB, t=5, p=1)",
-        format!("{raw_verify:.1}/s"),
+        format!("{:.1}/s", raw.per_second),
         format!(
             "{USERS} verifications in flight on the blocking pool, nothing else: the physical \
-             limit of a password login here"
+             limit of a password login here; {:.1} per second of CPU",
+            raw.per_cpu_second
         ),
     ));
     cpu::quiet(&platform).await?;
@@ -86,7 +92,10 @@ async fn main() -> anyhow::Result<()> {
             logins.failed
         ),
     ));
-    let spent = cpu::per_request(&before, &cpu::sample(&platform, None).await?, logins.ok);
+    let after = cpu::sample(&platform, None).await?;
+    let logins_per_service_second =
+        logins.ok as f64 / cpu::services_seconds(&platform, &before, &after);
+    let spent = cpu::per_request(&before, &after, logins.ok);
     rows.push(Row::new("CPU per login", spent, PER_ANSWER));
 
     platform.settle().await?;
@@ -144,7 +153,10 @@ async fn main() -> anyhow::Result<()> {
             refreshes.failed
         ),
     ));
-    let spent = cpu::per_request(&before, &cpu::sample(&platform, None).await?, refreshes.ok);
+    let after = cpu::sample(&platform, None).await?;
+    let refreshes_per_service_second =
+        refreshes.ok as f64 / cpu::services_seconds(&platform, &before, &after);
+    let spent = cpu::per_request(&before, &after, refreshes.ok);
     rows.push(Row::new("CPU per refresh", spent, PER_ANSWER));
 
     platform.settle().await?;
@@ -220,10 +232,27 @@ async fn main() -> anyhow::Result<()> {
 
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let goals = [
-        Goal::share("password logins/s", logins.per_second(), raw_verify, 0.9),
+        Goal::share(
+            "password logins/s",
+            logins.per_second(),
+            raw.per_second,
+            0.9,
+        ),
+        Goal::share(
+            SERVICES_LOGINS,
+            logins_per_service_second,
+            raw.per_cpu_second,
+            0.9,
+        ),
         Goal::at_least(
             "refreshes per core",
             refreshes.per_second() / cores,
+            1200.0,
+            "/s",
+        ),
+        Goal::at_least(
+            SERVICES_REFRESHES,
+            refreshes_per_service_second,
             1200.0,
             "/s",
         ),

@@ -77,7 +77,6 @@ impl Platform {
                 format!("{prefix}customer-directory"),
             )
             .env("REBUILD_WINDOW_SECS", "36000")
-            .env("ACTIVE_SESSIONS_EVERY_MS", "200")
             .env("RETRY_MAX_BACKOFF_MS", "1000");
         let projectors = start("projectors", projectors).await?;
         let mut query = launch.command(&binary("query-api")?, &stack)?;
