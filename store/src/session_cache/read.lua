@@ -17,8 +17,9 @@
 -- principal; "grants": nil if the cache holds no grants of the principal, else {its fields,
 -- then each role's fields (empty if missing)}; "access": for each pair, {the session's parts
 -- as "entry" reads them, the grants as "grants" answers them or {} for none}).
-local server = redis.call('INFO', 'server')
-if ARGV[1] == '' or string.match(server, 'run_id:(%x+)') ~= ARGV[1] then
+-- A plain search for the whole line: a pattern match over INFO's ~1 KB of text took ~2 µs of
+-- the ~21 µs an introspection's read costs Redis.
+if ARGV[1] == '' or not string.find(redis.call('INFO', 'server'), 'run_id:' .. ARGV[1] .. '\r\n', 1, true) then
   return -1
 end
 -- The record, the reason and the pieces of the texts of session `id`, up to the first piece
