@@ -64,7 +64,7 @@ async fn every_users_and_roles_route_has_a_span_named_by_its_template() {
         .with_simple_exporter(exporter.clone())
         .build();
     tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("routes")))
+        .with(runtime::telemetry::trace_layer(provider.tracer("routes")))
         .try_init()
         .expect("this binary's only subscriber");
 

@@ -44,7 +44,7 @@ fn exporter() -> &'static InMemorySpanExporter {
             opentelemetry_sdk::propagation::TraceContextPropagator::new(),
         );
         tracing_subscriber::registry()
-            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("drill")))
+            .with(runtime::telemetry::trace_layer(provider.tracer("drill")))
             .try_init()
             .expect("this binary's only subscriber");
         exporter
