@@ -25,8 +25,9 @@ use store::event_store::{EventStore, PgEventStore};
 use uuid::Uuid;
 
 const WRITERS: usize = 8;
-/// Enough for the relay's drain to take several of its batches after the first.
-const PER_WRITER: usize = 3_000;
+/// Enough for the relay's drain to take about sixty of its batches after the first, a couple of
+/// seconds: a shorter drain is mostly noise on this machine.
+const PER_WRITER: usize = 15_000;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -10,10 +10,10 @@ mod outbox;
 mod pipeline;
 pub mod publish;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
-use events::RawEvent;
 use sqlx::postgres::{PgConnectOptions, PgPool};
 use store::event_store::StoreError;
 use tokio_util::sync::CancellationToken;
@@ -63,7 +63,7 @@ pub enum StepOutcome {
 pub struct Relay {
     outbox: Outbox,
     lock_options: PgConnectOptions,
-    publisher: Publisher,
+    publisher: Arc<Publisher>,
     metrics: RelayMetrics,
     args: RelayArgs,
     lag_measured: std::sync::Mutex<Option<std::time::Instant>>,
@@ -80,7 +80,7 @@ impl Relay {
         Self {
             outbox: Outbox::new(pool, args.name.clone(), args.batch_size),
             lock_options,
-            publisher,
+            publisher: Arc::new(publisher),
             metrics,
             args,
             lag_measured: std::sync::Mutex::default(),
@@ -207,8 +207,7 @@ impl Relay {
 
     /// Publishes a fetched batch without checkpointing it.
     pub async fn publish(&self, batch: &[Outgoing]) -> Result<(), RelayError> {
-        let events: Vec<&RawEvent> = batch.iter().map(|o| &o.event).collect();
-        Ok(self.publisher.publish(&events).await?)
+        Ok(self.publisher.publish(&pipeline::events(batch)).await?)
     }
 
     /// Moves the checkpoint forward (never back, whoever else wrote it).

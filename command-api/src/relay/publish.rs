@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use events::codec::AvroCodec;
+use events::codec::{AvroCodec, Encoded};
 use events::topics::{Category, Topics};
 use events::{EventError, RawEvent};
 use rdkafka::ClientConfig;
@@ -109,6 +109,16 @@ impl Publisher {
 
     /// Publishes `batch` in order and waits until Kafka acknowledged every record.
     pub async fn publish(&self, batch: &[&RawEvent]) -> Result<(), PublishError> {
+        let encoded = self.encode(batch).await?;
+        self.send(batch, &encoded).await
+    }
+
+    /// Each event of `batch` in Avro, with its topic: the work of a batch that does not need
+    /// the broker, so it can be done while the batch before it is in flight.
+    pub async fn encode(
+        &self,
+        batch: &[&RawEvent],
+    ) -> Result<Vec<(String, Encoded)>, PublishError> {
         let mut encoded = Vec::with_capacity(batch.len());
         for event in batch {
             let event_id = event.envelope.event_id;
@@ -117,10 +127,19 @@ impl Publisher {
             let value = self.codec.encode_raw(&topic, event).await.map_err(encode)?;
             encoded.push((topic, value));
         }
+        Ok(encoded)
+    }
 
+    /// Produces `batch`, encoded by [`Publisher::encode`], in order and waits until Kafka
+    /// acknowledged every record.
+    pub async fn send(
+        &self,
+        batch: &[&RawEvent],
+        encoded: &[(String, Encoded)],
+    ) -> Result<(), PublishError> {
         let producer = self.producer()?;
         let mut deliveries = Vec::with_capacity(batch.len());
-        for (event, (topic, value)) in batch.iter().zip(&encoded) {
+        for (event, (topic, value)) in batch.iter().zip(encoded) {
             let record = FutureRecord::to(topic)
                 .key(event.envelope.stream_id.as_bytes())
                 .payload(&value.bytes)
