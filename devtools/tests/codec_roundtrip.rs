@@ -1,6 +1,7 @@
 //! The platform's event codec (`events::codec::AvroCodec`) end to end against the dev registry:
 //! every session event is registered under `<topic>-<record>` (TopicRecordNameStrategy),
-//! carries the registry's schema id in the Confluent wire format, and decodes back unchanged.
+//! carries the registry's schema id in the Confluent wire format, and decodes back unchanged,
+//! whether it is the first of its type a codec encodes or a later one.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +10,7 @@ use devtools::registry::{self, Running};
 use events::codec::{AnyEvent, AvroCodec};
 use events::sessions::*;
 use events::topics::Category;
-use events::{Actor, Envelope, EventFamily, EventMetadata, PrincipalType, Recorded};
+use events::{Actor, Envelope, EventFamily, EventMetadata, PrincipalType, RawEvent, Recorded};
 use schema_registry_converter::async_impl::schema_registry::{
     SrSettings, get_all_subjects, get_schema_by_subject_and_version,
 };
@@ -163,6 +164,28 @@ async fn every_session_event_round_trips_with_the_schema_id_the_registry_stored(
 
         let decoded = codec.decode_event(&encoded.bytes).await.expect("decoded");
         assert_eq!(decoded, AnyEvent::Session(recorded), "{}", event_type.name);
+    }
+    discard(registry, &database_url).await;
+}
+
+/// The relay encodes stored events: the first of a type through the registry client, which
+/// registers its schema; the later ones straight from the wire record under the id it returned.
+#[tokio::test]
+async fn a_stored_event_encodes_to_the_same_bytes_first_and_later() {
+    let (registry, database_url) = fresh_registry().await;
+    let codec = AvroCodec::new(registry.url()).expect("codec");
+    let topic = Category::Sessions.topic();
+    for recorded in samples() {
+        let raw = RawEvent {
+            envelope: recorded.envelope.clone(),
+            event_type: recorded.event.event_type().name.to_owned(),
+            payload: recorded.event.to_payload().expect("payload"),
+        };
+        let first = codec.encode_raw(topic, &raw).await.expect("first");
+        let later = codec.encode_raw(topic, &raw).await.expect("later");
+        assert_eq!(later, first, "{}", raw.event_type);
+        let decoded = codec.decode_event(&later.bytes).await.expect("decoded");
+        assert_eq!(decoded, AnyEvent::Session(recorded), "{}", raw.event_type);
     }
     discard(registry, &database_url).await;
 }

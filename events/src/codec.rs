@@ -2,9 +2,11 @@
 //! with the TopicRecordNameStrategy so several event types share one ordered topic.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex, PoisonError};
 
+use apache_avro::Schema;
 use apache_avro::types::Value;
+use apache_avro::writer::datum::GenericDatumWriter;
 use schema_registry_converter::async_impl::avro::{AvroDecoder, AvroEncoder};
 use schema_registry_converter::async_impl::schema_registry::SrSettings;
 use schema_registry_converter::avro_common::get_supplied_schema;
@@ -38,6 +40,26 @@ pub struct AvroCodec {
     decoder: AvroDecoder,
     /// Parsed schemas by (topic, record), so an event's schema is parsed once, not per event.
     strategies: Mutex<HashMap<(String, &'static str), SubjectNameStrategy>>,
+    /// Schema ids by topic and record, as the registry returned them.
+    ids: Mutex<HashMap<String, HashMap<&'static str, u32>>>,
+}
+
+/// The datum writer of an event type's schema, made once per process: the catalog is fixed,
+/// so the schemas and writers kept for the life of the process are bounded by it.
+fn datum_writer(
+    event_type: &'static EventType,
+) -> Result<&'static GenericDatumWriter<'static>, EventError> {
+    static WRITERS: LazyLock<Mutex<HashMap<&'static str, &'static GenericDatumWriter<'static>>>> =
+        LazyLock::new(Mutex::default);
+    let mut writers = WRITERS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(writer) = writers.get(event_type.record) {
+        return Ok(writer);
+    }
+    let schema: &'static Schema = Box::leak(Box::new(Schema::parse_str(event_type.schema)?));
+    let writer: &'static GenericDatumWriter<'static> =
+        Box::leak(Box::new(GenericDatumWriter::builder(schema).build()?));
+    writers.insert(event_type.record, writer);
+    Ok(writer)
 }
 
 impl AvroCodec {
@@ -51,6 +73,7 @@ impl AvroCodec {
             encoder: AvroEncoder::new(settings.clone()),
             decoder: AvroDecoder::new(settings),
             strategies: Mutex::default(),
+            ids: Mutex::default(),
         })
     }
 
@@ -85,7 +108,7 @@ impl AvroCodec {
         if let Some(strategy) = strategies.get(&key) {
             return Ok(strategy.clone());
         }
-        let schema = apache_avro::Schema::parse_str(event_type.schema)?;
+        let schema = Schema::parse_str(event_type.schema)?;
         let strategy = SubjectNameStrategy::TopicRecordNameStrategyWithSchema(
             topic.to_owned(),
             get_supplied_schema(&schema),
@@ -94,10 +117,34 @@ impl AvroCodec {
         Ok(strategy)
     }
 
-    /// Encodes a stored event, whatever its family.
+    /// Encodes a stored event, whatever its family. The first event of a type on a topic goes
+    /// through the registry client (which registers its schema); later ones are written
+    /// straight from their wire record under the schema id it returned.
     pub async fn encode_raw(&self, topic: &str, raw: &RawEvent) -> Result<Encoded, EventError> {
-        let (event_type, value) = AnyEvent::from_raw(raw)?.to_avro()?;
-        self.encode(topic, event_type, value).await
+        let event = AnyEvent::from_raw(raw)?;
+        let event_type = event.event_type();
+        let Some(schema_id) = self.registered(topic, event_type.record) else {
+            let (_, value) = event.to_avro()?;
+            let encoded = self.encode(topic, event_type, value).await?;
+            self.ids
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(topic.to_owned())
+                .or_default()
+                .insert(event_type.record, encoded.schema_id);
+            return Ok(encoded);
+        };
+        let mut bytes = Vec::with_capacity(512);
+        bytes.push(0);
+        bytes.extend_from_slice(&schema_id.to_be_bytes());
+        event.write_avro(datum_writer(event_type)?, &mut bytes)?;
+        Ok(Encoded { bytes, schema_id })
+    }
+
+    /// The schema id `record` was registered with under `topic`, once this codec knows it.
+    fn registered(&self, topic: &str, record: &str) -> Option<u32> {
+        let ids = self.ids.lock().unwrap_or_else(PoisonError::into_inner);
+        ids.get(topic)?.get(record).copied()
     }
 
     /// Decodes bytes in the Confluent wire format, fetching the writer schema by id.
@@ -183,6 +230,30 @@ impl AnyEvent {
             Self::User(r) => of(r),
             Self::Role(r) => of(r),
             Self::Customer(r) => of(r),
+        }
+    }
+
+    pub fn event_type(&self) -> &'static EventType {
+        match self {
+            Self::Session(r) => r.event.event_type(),
+            Self::User(r) => r.event.event_type(),
+            Self::Role(r) => r.event.event_type(),
+            Self::Customer(r) => r.event.event_type(),
+        }
+    }
+
+    /// Appends the Avro datum of [`AnyEvent::to_avro`] to `out`, written by `writer` (see
+    /// [`EventFamily::write_avro`]).
+    pub fn write_avro(
+        &self,
+        writer: &GenericDatumWriter<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EventError> {
+        match self {
+            Self::Session(r) => r.event.write_avro(&r.envelope, writer, out),
+            Self::User(r) => r.event.write_avro(&r.envelope, writer, out),
+            Self::Role(r) => r.event.write_avro(&r.envelope, writer, out),
+            Self::Customer(r) => r.event.write_avro(&r.envelope, writer, out),
         }
     }
 
