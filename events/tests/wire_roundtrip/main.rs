@@ -1,7 +1,6 @@
 //! Every event of every family survives domain → Avro datum (validated against its `.avsc`) →
 //! domain, and the stored JSON payload form; written straight from its wire record, the datum
-//! is the same bytes. Pure: the registry round trip is tested in
-//! `devtools`.
+//! is the same bytes. Pure: the registry round trip is tested in `devtools`.
 
 use std::collections::BTreeMap;
 
